@@ -1,0 +1,63 @@
+"""Load the demo story (five Vietnamese articles on DeepSeek R1's cost) and the demo users."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from .import_articles import import_paths
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo" / "deepseek-r1"
+DEMO_SLUG = "deepseek-r1"
+#: (username, is_staff, description) of each demo account.
+DEMO_USERS = [
+    ("lan", False, "annotator"),
+    ("minh", False, "annotator"),
+    ("curator", True, "curator and admin (can open /admin/)"),
+]
+LOCAL_DEMO_PASSWORD = "parallax-demo"
+
+
+def demo_password() -> str:
+    password = os.environ.get("DEMO_PASSWORD", "")
+    if password:
+        return password
+    if not settings.DEBUG:
+        raise CommandError("Set DEMO_PASSWORD: the local default is refused when DEBUG is off.")
+    return LOCAL_DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Load the demo story and create the demo users (password from DEMO_PASSWORD)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **options) -> None:
+        password = demo_password()
+        results, errors = import_paths(
+            paths=[DEMO_DIR],
+            story_slug=DEMO_SLUG,
+            metadata=None,
+            stdout=self.stdout,
+            stderr=self.stderr._out,
+            progress=not options["no_progress"],
+        )
+        if errors:
+            raise CommandError("The demo corpus did not load:\n  " + "\n  ".join(errors))
+        User = get_user_model()
+        with transaction.atomic():
+            for username, staff, _ in DEMO_USERS:
+                user, _ = User.objects.get_or_create(username=username)
+                user.is_staff = user.is_superuser = staff
+                user.set_password(password)
+                user.save()
+        self.stdout.write(self.style.SUCCESS(f"Demo story '{DEMO_SLUG}': {len(results)} articles."))
+        self.stdout.write("Demo logins (username / password):")
+        for username, _, role in DEMO_USERS:
+            self.stdout.write(f"  {username} / {password}  ({role})")

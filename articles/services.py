@@ -1,0 +1,189 @@
+"""Writes for sources, stories and articles. Each validates first and writes in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import Article, Source, Story
+
+#: Share of control characters above which a file is treated as binary.
+_BINARY_CONTROL_RATIO = 0.05
+_ALLOWED_CONTROLS = {"\n", "\t", "\f", "\v"}
+
+
+def normalize_body(text: str) -> str:
+    """Return ``text`` as stored: NFC, ``\\n`` line ends, no BOM, no trailing whitespace at the end."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text).rstrip() + "\n" if text.strip() else ""
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def decode_text_file(*, name: str, data: bytes) -> str:
+    """Decode an article file, raising ValidationError naming the file if it is not usable text."""
+    if not data.strip():
+        raise ValidationError(f"{name}: the file is empty.", code="empty")
+    if b"\x00" in data:
+        raise ValidationError(f"{name}: the file is binary (it contains NUL bytes).", code="binary")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{name}: the file is not UTF-8 (byte 0x{data[exc.start]:02x} at position {exc.start}). "
+            "Convert it to UTF-8 and import it again.",
+            code="encoding",
+        ) from exc
+    controls = sum(
+        1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS | {"\r"}
+    )
+    if controls > _BINARY_CONTROL_RATIO * len(text):
+        raise ValidationError(
+            f"{name}: the file looks binary ({controls} control characters).", code="binary"
+        )
+    if not text.strip():
+        raise ValidationError(f"{name}: the file is empty.", code="empty")
+    return text
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What a metadata file (like the demo's sources.json) says about one article file."""
+
+    publisher: str | None = None
+    author: str = ""
+    translated_from: str = ""
+    title_line: int | None = None
+    title: str = ""
+
+
+@dataclass
+class StoryMeta:
+    title: str = ""
+    language: str = "vi"
+    note: str = ""
+    articles: dict[str, ArticleMeta] = field(default_factory=dict)
+
+
+def metadata_load(*, path: Path) -> StoryMeta:
+    """Read a sources.json-style metadata file; ValidationError if it is malformed."""
+    try:
+        raw: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"{path.name}: cannot read metadata ({exc}).") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("articles", []), list):
+        raise ValidationError(f"{path.name}: expected an object with an 'articles' list.")
+    story = raw.get("story") or {}
+    meta = StoryMeta(
+        title=str(story.get("title") or ""),
+        language=str(story.get("language") or "vi"),
+        note=str(story.get("note") or ""),
+    )
+    for item in raw.get("articles", []):
+        if not isinstance(item, dict) or not item.get("file"):
+            raise ValidationError(f"{path.name}: every article entry needs a 'file'.")
+        title_line = item.get("title_line")
+        if title_line is not None and (not isinstance(title_line, int) or title_line < 1):
+            raise ValidationError(f"{path.name}: {item['file']}: title_line must be a positive integer.")
+        meta.articles[str(item["file"])] = ArticleMeta(
+            publisher=item.get("publisher") or None,
+            author=item.get("author") or "",
+            translated_from=item.get("translated_from") or "",
+            title_line=title_line,
+            title=item.get("title") or "",
+        )
+    return meta
+
+
+def _title_from(*, body: str, meta: ArticleMeta, name: str) -> tuple[str, list[str]]:
+    """Return the title and any warnings: a blank ``title_line`` falls back to the line above."""
+    lines = body.split("\n")
+    if meta.title:
+        return meta.title, []
+    if meta.title_line is not None:
+        if meta.title_line > len(lines):
+            raise ValidationError(f"{name}: title_line {meta.title_line} is past the end ({len(lines)} lines).")
+        index = meta.title_line - 1
+        if lines[index].strip():
+            return lines[index].strip(), []
+        # Metadata written by hand is often off by one; the nearest text above is the heading.
+        for candidate in [*range(index - 1, -1, -1), *range(index + 1, len(lines))]:
+            if lines[candidate].strip():
+                return lines[candidate].strip(), [
+                    f"{name}: title_line {meta.title_line} is blank; used line {candidate + 1} instead."
+                ]
+    return next(line.strip() for line in lines if line.strip()), []
+
+
+def story_get_or_create(*, slug: str, title: str = "", note: str = "", language: str = "vi") -> Story:
+    """Return the story with ``slug``, creating it (and filling blank fields) if needed."""
+    slug = slugify(slug)
+    if not slug:
+        raise ValidationError("A story needs a slug made of letters, digits or hyphens.")
+    with transaction.atomic():
+        story, created = Story.objects.get_or_create(
+            slug=slug, defaults={"title": title or slug, "note": note, "language": language}
+        )
+        if not created and (title and not story.title or note and not story.note):
+            story.title = story.title or title
+            story.note = story.note or note
+            story.full_clean()
+            story.save()
+    return story
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    article: Article
+    action: str  # "created", "updated" or "unchanged"
+    warnings: tuple[str, ...] = ()
+
+
+def article_import_text(
+    *, story: Story, name: str, data: bytes, meta: ArticleMeta | None = None, position: int = 0
+) -> ImportResult:
+    """Create or update the article imported from file ``name`` in ``story``; idempotent."""
+    meta = meta or ArticleMeta()
+    body = normalize_body(decode_text_file(name=name, data=data))
+    title, warnings = _title_from(body=body, meta=meta, name=name)
+    title = title[:500]
+    digest = body_hash(body)
+    with transaction.atomic():
+        source = None
+        if meta.publisher:
+            source, _ = Source.objects.get_or_create(
+                name=meta.publisher, defaults={"language": story.language}
+            )
+        existing = Article.objects.select_for_update().filter(story=story, file_name=name).first()
+        fields = {
+            "source": source,
+            "title": title,
+            "author": meta.author,
+            "translated_from": meta.translated_from,
+            "language": story.language,
+            "body": body,
+            "body_hash": digest,
+            "position": position,
+        }
+        if existing is None:
+            article = Article(story=story, file_name=name, **fields)
+            article.full_clean(exclude=["search_vector"])
+            article.save()
+            return ImportResult(article=article, action="created", warnings=tuple(warnings))
+        if all(getattr(existing, key) == value for key, value in fields.items()):
+            return ImportResult(article=existing, action="unchanged", warnings=tuple(warnings))
+        for key, value in fields.items():
+            setattr(existing, key, value)
+        existing.full_clean(exclude=["search_vector"])
+        existing.save()
+        return ImportResult(article=existing, action="updated", warnings=tuple(warnings))

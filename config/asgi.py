@@ -1,0 +1,9 @@
+"""ASGI entry point (uvicorn workers under gunicorn in production; see docs/deployment.md)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+application = get_asgi_application()
