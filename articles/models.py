@@ -112,3 +112,11 @@ class Article(models.Model):
     @property
     def source_label(self) -> str:
         return self.source.name if self.source_id else str(_("Source not named"))
+
+    @property
+    def short_label(self) -> str:
+        """A short name that tells columns apart: the outlet, or the title's first words."""
+        if self.source_id:
+            return self.source.name
+        words = self.title.split()
+        return " ".join(words[:4]) + ("…" if len(words) > 4 else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,14 @@ _BINARY_CONTROL_RATIO = 0.05
 _ALLOWED_CONTROLS = {"\n", "\t", "\f", "\v"}
 
 
+_STRIPPED_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def normalize_body(text: str) -> str:
-    """Return ``text`` as stored: NFC, ``\\n`` line ends, no BOM, no trailing whitespace at the end."""
+    """Return ``text`` as stored: NFC, ``\\n`` line ends, no BOM or stray control characters."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text).rstrip() + "\n" if text.strip() else ""
+    text = _STRIPPED_CONTROLS.sub("", unicodedata.normalize("NFC", text))
+    return text.rstrip() + "\n" if text.strip() else ""
 
 
 def body_hash(body: str) -> str:
@@ -187,3 +192,17 @@ def article_import_text(
         existing.full_clean(exclude=["search_vector"])
         existing.save()
         return ImportResult(article=existing, action="updated", warnings=tuple(warnings))
+
+
+def article_update(*, article: Article, **fields: Any) -> Article:
+    """Update an article's fields; the body is re-normalised and re-hashed. One transaction."""
+    for key, value in fields.items():
+        setattr(article, key, value)
+    article.body = normalize_body(article.body)
+    if not article.body:
+        raise ValidationError({"body": "The article text cannot be empty."})
+    article.body_hash = body_hash(article.body)
+    article.full_clean(exclude=["search_vector"])
+    with transaction.atomic():
+        article.save()
+    return article

@@ -1,0 +1,165 @@
+"""Reads for stories, articles and search. Selectors own the query shape."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import Count, F, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import SEARCH_CONFIG, Article, Story
+
+#: Sentinels around matches in ts_headline output; escaped and turned into <mark> in the view.
+MARK_START = "\u0002"
+MARK_STOP = "\u0003"
+
+
+def story_list() -> QuerySet[Story]:
+    """Stories with their article counts, newest first."""
+    return Story.objects.annotate(article_count=Count("articles")).order_by("-created_at", "pk")
+
+
+def story_get(*, slug: str) -> Story:
+    """The story with ``slug``, or 404."""
+    return get_object_or_404(Story, slug=slug)
+
+
+def story_articles(*, story: Story) -> list[Article]:
+    """The story's articles in default column order, with their sources, in one query."""
+    return list(
+        Article.objects.filter(story=story)
+        .select_related("source")
+        .defer("search_vector")
+        .order_by("position", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ColumnLayout:
+    """Which columns the reader shows, in which order, and which are hidden."""
+
+    visible: list[Article]
+    hidden: list[Article]
+
+    @property
+    def order(self) -> list[int]:
+        return [a.pk for a in self.visible]
+
+
+def _parse_ids(value: str) -> list[int]:
+    return [int(part) for part in re.findall(r"\d+", value or "")[:200]]
+
+
+def column_layout(*, articles: list[Article], order: str = "", hidden: str = "") -> ColumnLayout:
+    """Apply the URL's ``order`` and ``hide`` lists (comma-separated article ids) to ``articles``.
+
+    Unknown ids are ignored, and articles missing from ``order`` keep their default place after
+    the ordered ones, so a shared link keeps working when a story gains an article.
+    """
+    by_pk = {a.pk: a for a in articles}
+    ordered_ids = list(dict.fromkeys(pk for pk in _parse_ids(order) if pk in by_pk))
+    ordered = [by_pk[pk] for pk in ordered_ids] + [a for a in articles if a.pk not in ordered_ids]
+    hidden_ids = {pk for pk in _parse_ids(hidden) if pk in by_pk}
+    visible = [a for a in ordered if a.pk not in hidden_ids]
+    return ColumnLayout(visible=visible, hidden=[a for a in ordered if a.pk in hidden_ids])
+
+
+class SearchQueryError(ValueError):
+    """The query cannot be searched; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article: Article
+    story_slug: str
+    story_title: str
+    rank: float
+    title_headline: str
+    body_headline: str
+
+
+def clean_query(query: str) -> str:
+    """Normalise a user query, or raise SearchQueryError with a friendly message."""
+    query = " ".join((query or "").split())
+    if not query:
+        raise SearchQueryError("Type a few words to search for.")
+    if len(query) > settings.SEARCH_MAX_QUERY_LENGTH:
+        raise SearchQueryError(
+            f"That query is {len(query)} characters long; "
+            f"please keep it under {settings.SEARCH_MAX_QUERY_LENGTH}."
+        )
+    if not re.search(r"\w", query):
+        raise SearchQueryError("Search for words or numbers, not only punctuation.")
+    return query
+
+
+def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
+    """Articles matching ``query``, diacritics ignored, best first, with highlighted snippets.
+
+    Uses the GIN index on ``search_vector``; the headline runs on the original (accented) text,
+    so snippets keep their diacritics while matching without them.
+    """
+    query = clean_query(query)
+    ts_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+    # The words next to each other, in order, rank above the same words scattered.
+    phrase = SearchQuery(query, config=SEARCH_CONFIG, search_type="phrase")
+    headline_options = {
+        "start_sel": MARK_START,
+        "stop_sel": MARK_STOP,
+        "max_fragments": 2,
+        "max_words": 28,
+        "min_words": 12,
+        "fragment_delimiter": " … ",
+    }
+    # ts_headline is costly; Postgres evaluates it after ORDER BY/LIMIT, so only for this page.
+    rows = (
+        Article.objects.filter(search_vector=ts_query)
+        .select_related("source")
+        .defer("search_vector", "body")
+        .annotate(
+            rank=SearchRank(F("search_vector"), ts_query, cover_density=True)
+            + SearchRank(F("search_vector"), phrase, cover_density=True),
+            story_slug=F("story__slug"),
+            story_title=F("story__title"),
+            title_hl=SearchHeadline(
+                "title",
+                ts_query,
+                config=SEARCH_CONFIG,
+                start_sel=MARK_START,
+                stop_sel=MARK_STOP,
+                highlight_all=True,
+            ),
+            body_hl=SearchHeadline("body", ts_query, config=SEARCH_CONFIG, **headline_options),
+        )
+        .order_by("-rank", "pk")[:limit]
+    )
+    return [
+        SearchHit(
+            article=a,
+            story_slug=a.story_slug,
+            story_title=a.story_title,
+            rank=a.rank,
+            title_headline=a.title_hl,
+            body_headline=a.body_hl,
+        )
+        for a in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    start: int
+    text: str
+
+
+def article_paragraphs(*, body: str) -> list[Paragraph]:
+    """Split ``body`` into non-empty lines with the offset of each line's first character."""
+    paragraphs, offset = [], 0
+    for line in body.split("\n"):
+        if line.strip():
+            paragraphs.append(Paragraph(start=offset, text=line))
+        offset += len(line) + 1
+    return paragraphs

@@ -1,0 +1,84 @@
+// Reader enhancements: phone tabs, focus kept across htmx swaps, keyboard moves between columns.
+// The reader works without this file: every control is a real link whose URL holds the view.
+
+const reader = () => document.getElementById("reader");
+
+function setParam(name, value) {
+  const url = new URL(window.location.href);
+  if (value === null) url.searchParams.delete(name);
+  else url.searchParams.set(name, value);
+  history.replaceState(history.state, "", url);
+}
+
+function activateTab(tab, { focus = false } = {}) {
+  const root = reader();
+  if (!root || !tab) return;
+  for (const other of root.querySelectorAll(".column-tab")) {
+    other.setAttribute("aria-selected", String(other === tab));
+    other.tabIndex = other === tab ? 0 : -1;
+  }
+  for (const column of root.querySelectorAll(".column")) {
+    column.classList.toggle("is-active", column.dataset.article === tab.dataset.tab);
+  }
+  setParam("tab", tab.dataset.tab);
+  if (focus) tab.focus();
+}
+
+document.addEventListener("click", (event) => {
+  const tab = event.target.closest(".column-tab");
+  if (!tab || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  activateTab(tab);
+});
+
+// Arrow keys move along the tab list, as the ARIA tabs pattern expects.
+document.addEventListener("keydown", (event) => {
+  const tab = event.target.closest?.(".column-tab");
+  if (!tab) return;
+  const tabs = [...tab.parentElement.querySelectorAll(".column-tab")];
+  const index = tabs.indexOf(tab);
+  const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 }[event.key];
+  if (next === undefined) return;
+  event.preventDefault();
+  activateTab(tabs[(next + tabs.length) % tabs.length], { focus: true });
+});
+
+// "[" and "]" move keyboard focus to the previous or next column's text.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "[" && event.key !== "]") return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  const bodies = [...document.querySelectorAll(".column:not([hidden]) .column-body")].filter(
+    (el) => el.offsetParent !== null,
+  );
+  if (!bodies.length) return;
+  const current = bodies.findIndex((el) => el.contains(document.activeElement));
+  const step = event.key === "]" ? 1 : -1;
+  const target = bodies[(current + step + bodies.length) % bodies.length] ?? bodies[0];
+  event.preventDefault();
+  target.focus();
+  target.closest(".column").scrollIntoView({ inline: "nearest", block: "nearest" });
+});
+
+// Keep keyboard focus on the same control after htmx replaces the reader.
+let focusKey = null;
+document.addEventListener("htmx:beforeRequest", () => {
+  focusKey = document.activeElement?.dataset?.focusKey ?? null;
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.target.id !== "reader" && event.detail?.target?.id !== "reader") return;
+  const root = reader();
+  if (!root) return;
+  const target =
+    (focusKey && root.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)) ||
+    root.querySelector(".column-controls a, .hidden-columns a");
+  target?.focus();
+  focusKey = null;
+});
+
+// On a phone the selected tab may sit off-screen in the tab strip: bring it into view.
+function revealActiveTab() {
+  reader()?.querySelector('.column-tab[aria-selected="true"]')?.scrollIntoView({ inline: "center", block: "nearest" });
+}
+revealActiveTab();
+document.addEventListener("htmx:afterSettle", revealActiveTab);
