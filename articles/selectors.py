@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import Count, F, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from .models import SEARCH_CONFIG, Article, Story
 
@@ -85,14 +86,14 @@ def clean_query(query: str) -> str:
     """Normalise a user query, or raise SearchQueryError with a friendly message."""
     query = " ".join((query or "").split())
     if not query:
-        raise SearchQueryError("Type a few words to search for.")
+        raise SearchQueryError(_("Type a few words to search for."))
     if len(query) > settings.SEARCH_MAX_QUERY_LENGTH:
         raise SearchQueryError(
-            f"That query is {len(query)} characters long; "
-            f"please keep it under {settings.SEARCH_MAX_QUERY_LENGTH}."
+            _("That query is %(length)d characters long; please keep it under %(limit)d.")
+            % {"length": len(query), "limit": settings.SEARCH_MAX_QUERY_LENGTH}
         )
     if not re.search(r"\w", query):
-        raise SearchQueryError("Search for words or numbers, not only punctuation.")
+        raise SearchQueryError(_("Search for words or numbers, not only punctuation."))
     return query
 
 
