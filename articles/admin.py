@@ -1,12 +1,20 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
+
+from curation.forms import ArticleAdminForm
 
 from . import services
 from .models import Article, Source, Story
 
 
+#: Links typed without a scheme are https (Django 6's default; silences the 5.x warning).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["name", "language", "homepage", "article_count"]
     list_filter = ["language"]
     search_fields = ["name", "homepage"]
@@ -46,15 +54,18 @@ class StoryAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["title", "story", "source", "author", "translated_from", "language", "position"]
     list_filter = ["story", "source", "language", "translated_from"]
     list_select_related = ["story", "source"]
     search_fields = ["title", "author", "file_name", "story__title", "source__name"]
     autocomplete_fields = ["story", "source"]
     readonly_fields = ["body_hash", "file_name", "created_at", "updated_at"]
+    # Warns before saving a body edit that would orphan claims (see curation.anchoring).
+    form = ArticleAdminForm
     fields = [
         "story", "source", "position", "title", "author", "published_on", "language",
-        "translated_from", "translated_from_url", "file_name", "body", "body_hash",
+        "translated_from", "translated_from_url", "file_name", "body", "orphan_ok", "body_hash",
         "created_at", "updated_at",
     ]
 

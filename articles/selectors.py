@@ -44,10 +44,12 @@ class ColumnLayout:
 
     visible: list[Article]
     hidden: list[Article]
+    #: Every column in its place, hidden ones included, so a column shown again returns there.
+    ordered: list[Article]
 
     @property
     def order(self) -> list[int]:
-        return [a.pk for a in self.visible]
+        return [a.pk for a in self.ordered]
 
 
 def _parse_ids(value: str) -> list[int]:
@@ -65,7 +67,9 @@ def column_layout(*, articles: list[Article], order: str = "", hidden: str = "")
     ordered = [by_pk[pk] for pk in ordered_ids] + [a for a in articles if a.pk not in ordered_ids]
     hidden_ids = {pk for pk in _parse_ids(hidden) if pk in by_pk}
     visible = [a for a in ordered if a.pk not in hidden_ids]
-    return ColumnLayout(visible=visible, hidden=[a for a in ordered if a.pk in hidden_ids])
+    return ColumnLayout(
+        visible=visible, hidden=[a for a in ordered if a.pk in hidden_ids], ordered=ordered
+    )
 
 
 class SearchQueryError(ValueError):
@@ -82,9 +86,13 @@ class SearchHit:
     body_headline: str
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def clean_query(query: str) -> str:
     """Normalise a user query, or raise SearchQueryError with a friendly message."""
-    query = " ".join((query or "").split())
+    # Control characters (NUL above all, which Postgres refuses in text) become spaces.
+    query = " ".join(_CONTROL_CHARS.sub(" ", query or "").split())
     if not query:
         raise SearchQueryError(_("Type a few words to search for."))
     if len(query) > settings.SEARCH_MAX_QUERY_LENGTH:

@@ -25,9 +25,12 @@ _STRIPPED_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def normalize_body(text: str) -> str:
-    """Return ``text`` as stored: NFC, ``\\n`` line ends, no BOM or stray control characters."""
+    """Return ``text`` as stored: NFC, ``\\n`` line ends, no BOM, control characters or trailing blanks."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     text = _STRIPPED_CONTROLS.sub("", unicodedata.normalize("NFC", text))
+    # Trailing blanks on a line are invisible and would make the gaps between paragraphs
+    # ambiguous for the browser, which rebuilds offsets from paragraphs joined by "\n".
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
     return text.rstrip() + "\n" if text.strip() else ""
 
 
@@ -105,7 +108,7 @@ def metadata_load(*, path: Path) -> StoryMeta:
             author=item.get("author") or "",
             translated_from=item.get("translated_from") or "",
             title_line=title_line,
-            title=item.get("title") or "",
+            title=item.get("title") or "",  # types and lengths are checked per file on import
         )
     return meta
 
@@ -159,16 +162,59 @@ def article_import_text(
 ) -> ImportResult:
     """Create or update the article imported from file ``name`` in ``story``; idempotent."""
     meta = meta or ArticleMeta()
+    _check_meta(meta, name=name)
     body = normalize_body(decode_text_file(name=name, data=data))
     title, warnings = _title_from(body=body, meta=meta, name=name)
     title = title[:500]
     digest = body_hash(body)
+    try:
+        return _article_store(
+            story=story, name=name, meta=meta, title=title, body=body, digest=digest,
+            position=position, warnings=tuple(warnings),
+        )
+    except ValidationError as exc:
+        raise ValidationError([f"{name}: {message}" for message in exc.messages]) from exc
+
+
+#: Metadata fields and the model field that stores each (whose max_length applies).
+_META_FIELDS = {
+    "publisher": Source._meta.get_field("name"),
+    "author": Article._meta.get_field("author"),
+    "translated_from": Article._meta.get_field("translated_from"),
+    "title": Article._meta.get_field("title"),
+}
+
+
+def _check_meta(meta: ArticleMeta, *, name: str) -> None:
+    """Refuse metadata values that are not text or do not fit their column, naming the file."""
+    problems = []
+    for attr, model_field in _META_FIELDS.items():
+        value = getattr(meta, attr)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(f"{name}: {attr} must be text, not {type(value).__name__}.")
+        elif len(value) > model_field.max_length:
+            problems.append(
+                f"{name}: {attr} is {len(value)} characters long; the limit is "
+                f"{model_field.max_length}."
+            )
+    if problems:
+        raise ValidationError(problems, code="metadata")
+
+
+def _article_store(
+    *, story: Story, name: str, meta: ArticleMeta, title: str, body: str, digest: str,
+    position: int, warnings: tuple[str, ...],
+) -> ImportResult:
     with transaction.atomic():
         source = None
         if meta.publisher:
-            source, _ = Source.objects.get_or_create(
-                name=meta.publisher, defaults={"language": story.language}
-            )
+            source = Source.objects.filter(name=meta.publisher).first()
+            if source is None:
+                source = Source(name=meta.publisher, language=story.language)
+                source.full_clean()
+                source.save()
         existing = Article.objects.select_for_update().filter(story=story, file_name=name).first()
         fields = {
             "source": source,
@@ -184,14 +230,14 @@ def article_import_text(
             article = Article(story=story, file_name=name, **fields)
             article.full_clean(exclude=["search_vector"])
             article.save()
-            return ImportResult(article=article, action="created", warnings=tuple(warnings))
+            return ImportResult(article=article, action="created", warnings=warnings)
         if all(getattr(existing, key) == value for key, value in fields.items()):
-            return ImportResult(article=existing, action="unchanged", warnings=tuple(warnings))
+            return ImportResult(article=existing, action="unchanged", warnings=warnings)
         for key, value in fields.items():
             setattr(existing, key, value)
         existing.full_clean(exclude=["search_vector"])
         existing.save()
-        return ImportResult(article=existing, action="updated", warnings=tuple(warnings))
+        return ImportResult(article=existing, action="updated", warnings=warnings)
 
 
 def article_update(*, article: Article, **fields: Any) -> Article:
@@ -204,5 +250,21 @@ def article_update(*, article: Article, **fields: Any) -> Article:
     article.body_hash = body_hash(article.body)
     article.full_clean(exclude=["search_vector"])
     with transaction.atomic():
+        if article.pk is not None:
+            # Claims follow their words to the new text (or are orphaned), in this transaction.
+            from curation.anchoring import reanchor_on_save
+
+            reanchor_on_save(article=article)
         article.save()
+        suggestions_refresh(story=article.story)
     return article
+
+
+def suggestions_refresh(*, story: Story) -> None:
+    """Recompute the story's suggested connections in the background once this commits."""
+    from django.conf import settings
+
+    if getattr(settings, "SUGGESTIONS_AUTO_REFRESH", True):
+        from suggestions.services import schedule_refresh
+
+        schedule_refresh(story=story)

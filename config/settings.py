@@ -6,6 +6,7 @@ Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; everything 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,11 @@ INSTALLED_APPS = [
     "template_partials",
     "articles",
     "annotations",
+    "curation",
+    "teams",
+    "activity",
+    "opendata",
+    "suggestions",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +107,10 @@ _db["OPTIONS"] = {
     }
     if env_bool("DB_POOL", True)
     else False,
+    # The SSD value: with the default (4, for spinning disks) the planner cannot tell that a
+    # quoted phrase search is selective and scans the table instead of the GIN index
+    # (docs/benchmarks.md, search). DB_RANDOM_PAGE_COST overrides it.
+    "options": f"-c random_page_cost={float(os.environ.get('DB_RANDOM_PAGE_COST', '1.1'))}",
 }
 _db["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
@@ -137,6 +147,15 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Under ASGI, Django iterates WhiteNoise's (synchronous) file responses in a thread and warns on
+# every static file. That is expected: in production a proxy or CDN in front serves /static/ with
+# far-future caching, and the few misses are cheap. The warning would drown real ones.
+warnings.filterwarnings(
+    "ignore",
+    message="StreamingHttpResponse must consume synchronous iterators",
+    category=Warning,
+    module="django.core.handlers.asgi",
+)
 
 # Security: strict by default in production; overridable for a TLS-terminating proxy.
 SESSION_COOKIE_SECURE = not DEBUG
@@ -145,7 +164,7 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -161,3 +180,13 @@ LOGGING = {
 
 # Search: longest query accepted (characters).
 SEARCH_MAX_QUERY_LENGTH = 500
+
+# Open data (W3C Web Annotation import/protocol): largest JSON body accepted, in bytes (413 past
+# it). Read by opendata itself, so DATA_UPLOAD_MAX_MEMORY_SIZE stays small for form posts.
+OPENDATA_MAX_BODY_BYTES = int(os.environ.get("OPENDATA_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
+# Annotations per AnnotationPage in the /annotations/ container.
+OPENDATA_PAGE_SIZE = 100
+
+# Suggested connections are recomputed in a background thread after an import or an article edit
+# (suggestions/services.py). The test suite turns this off except where it tests it.
+SUGGESTIONS_AUTO_REFRESH = env_bool("SUGGESTIONS_AUTO_REFRESH", True)

@@ -1,12 +1,33 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+class FaviconRedirect(RedirectView):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the SVG.
+
+    The static URL is looked up per request: with the manifest storage it only exists after
+    collectstatic, which must not be needed to import the URLconf (e.g. for ``check --deploy``).
+    """
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
 
 urlpatterns = [
     path("", include("articles.urls")),
     path("", include("annotations.urls")),
+    path("", include("curation.urls")),
+    path("annotations/", include("opendata.urls")),
+    path("", include("activity.urls")),
+    path("", include("teams.urls")),
+    path("", include("suggestions.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", FaviconRedirect.as_view()),
 ]

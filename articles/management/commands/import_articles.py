@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
 from articles import services
@@ -31,26 +32,41 @@ def import_paths(
         meta = services.metadata_load(path=metadata) if metadata else services.StoryMeta()
     except ValidationError as exc:
         raise CommandError("; ".join(exc.messages)) from exc
-    story = services.story_get_or_create(
-        slug=story_slug, title=meta.title, note=meta.note, language=meta.language
-    )
     results: list[services.ImportResult] = []
     errors: list[str] = []
-    bar = tqdm(files, desc=f"Importing into {story.slug}", unit="file", file=stderr, disable=not progress)
-    for position, path in enumerate(bar):
-        bar.set_postfix_str(path.name)
-        try:
-            results.append(
-                services.article_import_text(
-                    story=story,
-                    name=path.name,
-                    data=path.read_bytes(),
-                    meta=meta.articles.get(path.name),
-                    position=position,
+    # One transaction for the run, a savepoint per file: a bad file leaves nothing behind, and a
+    # run where no file could be imported leaves no new, empty story either.
+    with transaction.atomic():
+        story = services.story_get_or_create(
+            slug=story_slug, title=meta.title, note=meta.note, language=meta.language
+        )
+        bar = tqdm(
+            files, desc=f"Importing into {story.slug}", unit="file", file=stderr, disable=not progress
+        )
+        for position, path in enumerate(bar):
+            bar.set_postfix_str(path.name)
+            try:
+                results.append(
+                    services.article_import_text(
+                        story=story,
+                        name=path.name,
+                        data=path.read_bytes(),
+                        meta=meta.articles.get(path.name),
+                        position=position,
+                    )
                 )
-            )
-        except ValidationError as exc:
-            errors.extend(exc.messages)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            except OSError as exc:
+                errors.append(f"{path.name}: cannot read the file ({exc.strerror or exc}).")
+            except DatabaseError as exc:
+                # e.g. "string is too long for tsvector": the savepoint is already rolled back.
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                errors.append(f"{path.name}: the database refused it ({reason}).")
+        if not results:
+            transaction.set_rollback(True)
+        elif any(r.action != "unchanged" for r in results):
+            services.suggestions_refresh(story=story)
     bar.close()
     for result in results:
         for warning in result.warnings:

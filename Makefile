@@ -1,0 +1,115 @@
+# Parallax: two commands for a fresh machine (Debian/Ubuntu, Python 3.11+).
+#   make run    set up, load the demo story and serve on http://127.0.0.1:8000
+#   make test   the whole suite, browser tests included (plus `make check`)
+# PostgreSQL is found or started by config/localdb.py (see README.md).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+STAMP := $(VENV)/.requirements-installed
+HOST := 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y
+
+# Sets DATABASE_URL in a recipe's shell. Assign, then export: `export X="$(cmd)"` would hide a
+# failure of cmd.
+define database_url
+DATABASE_URL="$$($(PY) -m config.localdb)"
+export DATABASE_URL
+endef
+
+.PHONY: help run test check bench clean stop-db deps chromium
+
+help:
+	@echo "make run      set up .venv and Postgres, load the demo, serve on http://$(HOST):$(PORT)"
+	echo "make test     makemigrations --check, pytest (browser tests too) and make check"
+	echo "make check    manage.py check --deploy with production-like settings"
+	echo "make bench    the benchmarks (bench/run_all.py)"
+	echo "make stop-db  stop the private PostgreSQL cluster in .pgdata, if one is running"
+	echo "make clean    remove collected static files and caches (keeps .venv and .pgdata)"
+
+# --- setup ----------------------------------------------------------------------------------
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+	  echo "Parallax needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)." >&2; exit 1; }
+	if ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	    echo "==> Installing python3-venv"
+	    apt-get update
+	    $(APT_INSTALL) python3-venv
+	  else
+	    echo "Python's venv module is missing: sudo apt-get install python3-venv" >&2; exit 1
+	  fi
+	fi
+	echo "==> Creating $(VENV)"
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when requirements.txt is newer than the stamp.
+$(STAMP): requirements.txt | $(PY)
+	@echo "==> Installing requirements into $(VENV)"
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+deps: $(STAMP)
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	    echo "==> Installing Debian's chromium for the browser tests"
+	    apt-get update
+	    $(APT_INSTALL) chromium
+	  else
+	    echo "The browser tests need Debian's Chromium at $(CHROMIUM):" >&2
+	    echo "  sudo apt-get install chromium" >&2
+	    exit 1
+	  fi
+	fi
+
+# --- the two commands -----------------------------------------------------------------------
+
+run: deps
+	@$(database_url)
+	echo "==> Database: $$DATABASE_URL"
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) load_demo
+	echo
+	echo "==> Parallax is at http://$(HOST):$(PORT)/  (Ctrl-C stops it; make stop-db stops Postgres)"
+	echo
+	exec $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+test: deps chromium check
+	@$(database_url)
+	echo "==> Database: $$DATABASE_URL (the suite makes its own test database)"
+	$(MANAGE) makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# --- the rest -------------------------------------------------------------------------------
+
+check: deps
+	@echo "==> manage.py check --deploy (DEBUG=0, random SECRET_KEY, ALLOWED_HOSTS=example.org)"
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')"
+	DEBUG=0 SECRET_KEY="$$SECRET_KEY" ALLOWED_HOSTS=example.org \
+	  $(MANAGE) check --deploy --fail-level WARNING
+
+bench: deps
+	@$(database_url)
+	$(PY) bench/run_all.py
+
+stop-db:
+	@$(PYTHON) -m config.localdb --stop
+
+clean:
+	rm -rf staticfiles .pytest_cache .ruff_cache test-results
+	find . \( -path ./.venv -o -path ./.pgdata -o -path ./.git \) -prune \
+	  -o -type d -name __pycache__ -exec rm -rf {} +

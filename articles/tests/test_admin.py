@@ -1,0 +1,188 @@
+"""Admin for Source, Story and Article: list pages without N+1, search, and a save that
+normalises the body like every other write."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from articles import services
+from articles.models import Article
+
+from .factories import article_factory, source_factory, story_factory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+
+CHANGELISTS = [
+    "admin:articles_article_changelist",
+    "admin:articles_story_changelist",
+    "admin:articles_source_changelist",
+]
+
+
+def _make_rows(n: int) -> None:
+    """``n`` stories, ``n`` sources and ``n`` articles (each story gets one, one source each)."""
+    for i in range(n):
+        story = story_factory(title=f"Chuyện {i}")
+        article_factory(
+            story=story, source=source_factory(), title=f"Bài {i}", author=f"Tác giả {i}"
+        )
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_changelist_query_count_does_not_grow_with_rows(
+    admin_client, django_assert_num_queries, name
+):
+    url = reverse(name)
+    admin_client.get(url)  # warm the session and content types
+    _make_rows(3)
+    with CaptureQueriesContext(connection) as three:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
+    _make_rows(7)
+    with django_assert_num_queries(len(three)):
+        response = admin_client.get(url)
+    assert response.context["cl"].result_count == 10
+
+
+def test_article_changelist_shows_related_names(admin_client):
+    story = story_factory(title="DeepSeek R1")
+    article_factory(
+        story=story, source=source_factory(name="Markettimes"), translated_from="Financial Times"
+    )
+    content = admin_client.get(reverse("admin:articles_article_changelist")).content.decode()
+    assert "DeepSeek R1" in content
+    assert "Markettimes" in content
+    assert "Financial Times" in content
+
+
+def test_story_and_source_changelists_show_article_counts(admin_client):
+    story = story_factory(title="Đếm bài")
+    source = source_factory(name="Nhà Đầu Tư")
+    for _ in range(3):
+        article_factory(story=story, source=source)
+    story_cl = admin_client.get(reverse("admin:articles_story_changelist")).context["cl"]
+    source_cl = admin_client.get(reverse("admin:articles_source_changelist")).context["cl"]
+    assert story_cl.result_list[0].article_count == 3
+    assert source_cl.result_list[0].article_count == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "expected"),
+    [
+        ("admin:articles_article_changelist", "Startup", 1),
+        ("admin:articles_article_changelist", "Markettimes", 1),  # source__name
+        ("admin:articles_article_changelist", "Thái Linh", 1),  # author
+        ("admin:articles_article_changelist", "deepseek", 2),  # story__title
+        ("admin:articles_story_changelist", "deepseek", 1),
+        ("admin:articles_source_changelist", "market", 1),
+        ("admin:articles_article_changelist", "nothing-like-this", 0),
+    ],
+)
+def test_changelist_search(admin_client, name, query, expected):
+    story = story_factory(title="DeepSeek R1", slug="deepseek-r1")
+    article_factory(story=story, title="Startup AI", source=source_factory(name="Markettimes"))
+    article_factory(story=story, title="Cuộc đua AI", source=None, author="Thái Linh")
+    story_factory(title="Khác", slug="other")
+    response = admin_client.get(reverse(name), {"q": query})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == expected
+
+
+def test_article_changelist_filters(admin_client):
+    story = story_factory()
+    article_factory(story=story, translated_from="Financial Times")
+    article_factory(story=story)
+    article_factory()
+    url = reverse("admin:articles_article_changelist")
+    assert admin_client.get(url, {"story__id__exact": story.pk}).context["cl"].result_count == 2
+    assert (
+        admin_client.get(url, {"translated_from": "Financial Times"}).context["cl"].result_count
+        == 1
+    )
+
+
+def _form_data(article: Article, **changes) -> dict:
+    data = {
+        "story": article.story_id,
+        "source": article.source_id or "",
+        "position": article.position,
+        "title": article.title,
+        "author": article.author,
+        "published_on": "",
+        "language": article.language,
+        "translated_from": article.translated_from,
+        "translated_from_url": article.translated_from_url,
+        "body": article.body,
+    }
+    data.update(changes)
+    return data
+
+
+def test_article_change_form_save_normalises_and_rehashes(admin_client):
+    article = article_factory(body="Cũ\n")
+    old_hash = article.body_hash
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    assert admin_client.get(url).status_code == 200
+    nfd = unicodedata.normalize("NFD", "Chi phí đào tạo")
+    response = admin_client.post(url, _form_data(article, body=f"{nfd}\r\nDòng hai  \r\n\r\n"))
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors if response.context else ""
+    )
+    article.refresh_from_db()
+    assert article.body == "Chi phí đào tạo\nDòng hai\n"
+    assert "\r" not in article.body
+    assert article.body_hash == services.body_hash(article.body)
+    assert article.body_hash != old_hash
+
+
+def test_article_add_form_creates_hashed_article(admin_client):
+    story = story_factory()
+    response = admin_client.post(
+        reverse("admin:articles_article_add"),
+        {
+            "story": story.pk,
+            "source": "",
+            "position": 0,
+            "title": "Mới",
+            "author": "",
+            "published_on": "",
+            "language": "vi",
+            "translated_from": "",
+            "translated_from_url": "",
+            "body": "Dòng một\r\nDòng hai",
+        },
+    )
+    assert response.status_code == 302
+    article = Article.objects.get(story=story)
+    assert article.body == "Dòng một\nDòng hai\n"
+    assert article.body_hash == services.body_hash(article.body)
+
+
+def test_article_change_form_rejects_blank_body(admin_client):
+    article = article_factory()
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    response = admin_client.post(url, _form_data(article, body="   "))
+    assert response.status_code == 200  # the form comes back with an error, no 500
+    assert response.context["adminform"].form.errors
+    article.refresh_from_db()
+    assert article.body.strip()
+
+
+def test_story_change_page_with_inline_articles(admin_client):
+    story = story_factory()
+    for _ in range(3):
+        article_factory(story=story)
+    response = admin_client.get(reverse("admin:articles_story_change", args=[story.pk]))
+    assert response.status_code == 200
+
+
+def test_admin_requires_staff(client):
+    response = client.get(reverse("admin:articles_article_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

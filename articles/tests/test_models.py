@@ -1,0 +1,114 @@
+"""Models and the database's own guarantees: NFC bodies, constraints, the search vector."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.db import IntegrityError, connection, transaction
+
+from articles import services
+from articles.models import SEARCH_CONFIG, Article, Source, Story
+
+from .factories import article_factory, source_factory, story_factory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_factories_make_valid_rows():
+    article = article_factory()
+    article.full_clean(exclude=["search_vector"])
+    assert article.body_hash == services.body_hash(article.body)
+    assert article.body.endswith("\n")
+
+
+def test_database_stores_nfc_bodies_from_the_importer():
+    story = story_factory()
+    nfd = unicodedata.normalize("NFD", "Chi phí đào tạo của DeepSeek\r\nlà bao nhiêu?")
+    services.article_import_text(story=story, name="nfd.txt", data=nfd.encode("utf-8"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT body IS NFC NORMALIZED, position(E'\\r' in body) FROM articles_article"
+        )
+        assert cursor.fetchall() == [(True, 0)]
+    assert Article.objects.get().body == "Chi phí đào tạo của DeepSeek\nlà bao nhiêu?\n"
+
+
+def test_check_constraint_rejects_empty_body():
+    story = story_factory()
+    with pytest.raises(IntegrityError, match="article_body_not_empty"), transaction.atomic():
+        Article.objects.create(story=story, title="t", body="", body_hash=services.body_hash(""))
+    assert not Article.objects.exists()
+
+
+def test_check_constraint_rejects_malformed_hash():
+    story = story_factory()
+    with pytest.raises(IntegrityError, match="article_body_hash_sha256"), transaction.atomic():
+        Article.objects.create(story=story, title="t", body="x\n", body_hash="not-a-hash")
+
+
+def test_unique_file_name_per_story():
+    story = story_factory()
+    article_factory(story=story, file_name="a.txt")
+    article_factory(story=story, file_name="")  # blank names are not unique
+    article_factory(story=story, file_name="")
+    with pytest.raises(IntegrityError, match="article_unique_file_per_story"), transaction.atomic():
+        article_factory(story=story, file_name="a.txt")
+    article_factory(story=story_factory(), file_name="a.txt")  # another story is fine
+
+
+def test_source_is_protected_while_it_has_articles():
+    from django.db.models import ProtectedError
+
+    article = article_factory()
+    with pytest.raises(ProtectedError):
+        article.source.delete()
+
+
+def test_deleting_a_story_deletes_its_articles():
+    article = article_factory()
+    article.story.delete()
+    assert not Article.objects.exists()
+    assert Source.objects.filter(pk=article.source_id).exists()
+
+
+def test_search_vector_is_generated_without_diacritics():
+    article = article_factory(title="Chi phí", body="đào tạo mô hình")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text FROM articles_article WHERE id = %s", [article.pk]
+        )
+        vector = cursor.fetchone()[0]
+    for lexeme in ("'chi':1A", "'phi':2A", "'dao':3B", "'tao':4B", "'mo':5B", "'hinh':6B"):
+        assert lexeme in vector
+
+
+def test_search_vector_follows_body_updates():
+    article = article_factory(body="cũ")
+    services.article_update(article=article, body="mới")
+
+    def matches(word: str) -> bool:
+        query = SearchQuery(word, config=SEARCH_CONFIG)
+        return Article.objects.filter(pk=article.pk, search_vector=query).exists()
+
+    assert matches("moi")
+    assert not matches("cu")
+
+
+def test_labels():
+    named = article_factory(source=source_factory(name="Markettimes"))
+    unnamed = article_factory(source=None, title="Một hai ba bốn năm sáu")
+    short = article_factory(source=None, title="Ngắn gọn")
+    assert (named.source_label, named.short_label) == ("Markettimes", "Markettimes")
+    assert unnamed.source_label == "Source not named"
+    assert unnamed.short_label == "Một hai ba bốn…"
+    assert short.short_label == "Ngắn gọn"
+    assert str(named) == named.title
+
+
+def test_story_url_and_str():
+    story = story_factory(slug="deepseek-r1", title="DeepSeek R1")
+    assert story.get_absolute_url() == "/stories/deepseek-r1/"
+    assert str(story) == "DeepSeek R1"
+    assert Story._meta.verbose_name_plural == "stories"

@@ -1,0 +1,118 @@
+"""Project-wide pytest fixtures: the Playwright browser (Debian's Chromium) and its pages.
+
+Browser tests live in ``tests/e2e/`` (and ``<app>/tests/e2e/``), are marked ``e2e`` and use
+pytest-django's ``live_server`` with a transactional database. Playwright cannot download its own
+browsers here, so it drives ``/usr/bin/chromium`` through ``executable_path``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("PARALLAX_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests serve static files from the finders; an uncollected STATIC_ROOT is expected here.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:No directory at:UserWarning:django.core.handlers.base"
+    )
+    # Serve the live server on 127.0.0.1 (not "localhost"), so the browser tests can assert that
+    # every request stays on 127.0.0.1. An explicit --liveserver or
+    # DJANGO_LIVE_TEST_SERVER_ADDRESS still wins.
+    if not (
+        config.getoption("liveserver", default=None)
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+    ):
+        config.option.liveserver = "127.0.0.1"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run."""
+    if not CHROMIUM.exists():
+        message = (
+            f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)."
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Browser tests cannot run in CI: {message}", pytrace=False)
+        pytest.skip(message)
+    # Playwright's sync API keeps an asyncio loop running in this (the main) thread, which trips
+    # Django's async-unsafe guard on every ORM call the test itself makes (load_demo, flushes).
+    # The ORM is still only used synchronously from this thread, so the guard is a false alarm.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _new_page(browser, viewport: dict, **options):
+    context = browser.new_context(viewport=viewport, locale="en-US", **options)
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page (1440x900, en-US) in a fresh browser context."""
+    context, page = _new_page(browser, DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A phone-sized page (390x844, touch, en-US) in a fresh browser context."""
+    context, page = _new_page(browser, PHONE, is_mobile=True, has_touch=True)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def fast_password_hasher(settings):
+    """Hash passwords with MD5 for this test only: load_demo sets three passwords, and the
+    production hasher spends ~0.5 s on each. Never use it for tests about hashing itself."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_background_suggestions(settings):
+    """No background threads recomputing suggestions behind a test's back (they would outlive
+    its database); the suggestions tests turn this on where they test it."""
+    settings.SUGGESTIONS_AUTO_REFRESH = False
+
+
+@pytest.fixture(autouse=True)
+def _reset_active_language():
+    """LocaleMiddleware activates the request's language in the test's thread and never
+    deactivates it, so one ``Accept-Language: vi`` request would turn every later gettext in
+    the run Vietnamese. Start and end every test with the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
