@@ -61,9 +61,13 @@ document.addEventListener("keydown", (event) => {
 });
 
 // Keep keyboard focus on the same control after htmx replaces the reader.
+// A jump link (Connections panel, a link's other claim) puts focus on the claim it jumps to;
+// otherwise the selected claim, then the first column control, takes it.
 let focusKey = null;
-document.addEventListener("htmx:beforeRequest", () => {
+let jumpClaim = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
   focusKey = document.activeElement?.dataset?.focusKey ?? null;
+  jumpClaim = event.detail?.elt?.closest?.("[data-jump-claim]")?.dataset.jumpClaim ?? null;
 });
 document.addEventListener("htmx:afterSettle", (event) => {
   if (event.target.id !== "reader" && event.detail?.target?.id !== "reader") return;
@@ -71,9 +75,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (!root) return;
   const target =
     (focusKey && root.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)) ||
+    (jumpClaim && document.getElementById(`claim-${jumpClaim}`)) ||
+    root.querySelector(".claim.is-selected[tabindex]") ||
     root.querySelector(".column-controls a, .hidden-columns a");
-  target?.focus();
+  target?.focus({ preventScroll: Boolean(jumpClaim) });
   focusKey = null;
+  jumpClaim = null;
 });
 
 // On a phone the selected tab may sit off-screen in the tab strip: bring it into view.

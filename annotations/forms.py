@@ -1,0 +1,67 @@
+"""Input parsing for claim and link actions. Business rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+RELATIONS = [("agrees", _("agrees")), ("contradicts", _("contradicts")), ("qualifies", _("qualifies"))]
+RELATION_ERRORS = {
+    "required": _("Choose a relation: agrees, contradicts or qualifies."),
+    "invalid_choice": _(
+        "Unknown relation “%(value)s”; choose agrees, contradicts or qualifies."
+    ),
+}
+
+
+class _Form(forms.Form):
+    def error_text(self) -> str:
+        """All errors as one sentence for an alert next to the control."""
+        parts = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            parts.extend(f"{label}: {e}" if label else str(e) for e in errors)
+        return " ".join(parts)
+
+
+def _split_tags(value: str) -> list[str]:
+    return [tag.strip() for tag in (value or "").replace(";", ",").split(",") if tag.strip()]
+
+
+class ClaimCreateForm(_Form):
+    start = forms.IntegerField(label=_("Start"), min_value=0)
+    end = forms.IntegerField(label=_("End"), min_value=0)
+    exact = forms.CharField(label=_("Selected text"), strip=False, required=False, max_length=10000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000)
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=1000)
+    offsets = forms.ChoiceField(
+        choices=[("utf16", "utf16"), ("codepoint", "codepoint")], required=False
+    )
+
+    def clean_tags(self) -> list[str]:
+        return _split_tags(self.cleaned_data["tags"])
+
+    def clean_offsets(self) -> str:
+        # Browsers count UTF-16 code units; that is the default on the wire.
+        return self.cleaned_data["offsets"] or "utf16"
+
+
+class ClaimEditForm(_Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000)
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=1000)
+    version = forms.IntegerField(label=_("Version"), min_value=1, required=False)
+
+    def clean_tags(self) -> list[str]:
+        return _split_tags(self.cleaned_data["tags"])
+
+
+class LinkCreateForm(_Form):
+    claim = forms.IntegerField(label=_("Claim"), min_value=1)
+    other = forms.IntegerField(label=_("Other claim"), min_value=1)
+    relation = forms.ChoiceField(choices=RELATIONS, error_messages=RELATION_ERRORS)
+    rationale = forms.CharField(label=_("Rationale"), required=False, max_length=5000)
+
+
+class LinkEditForm(_Form):
+    relation = forms.ChoiceField(choices=RELATIONS, error_messages=RELATION_ERRORS)
+    rationale = forms.CharField(label=_("Rationale"), required=False, max_length=5000)

@@ -1,0 +1,339 @@
+"""Claim and link actions over HTTP, as htmx calls them (``HX-Request``): what works, and every
+bad input of the claims issue answered with a clear 4xx message and the database unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from annotations.models import Claim, ClaimLink
+from articles.models import Article
+
+from . import factories
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+
+HX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "reader"}
+POPUP = {**HX, "HTTP_X_PARALLAX_POPUP": "1"}
+
+
+def _snapshot() -> tuple[list[tuple], list[tuple]]:
+    """Every claim and link row, to prove a refused request changed nothing."""
+    claims = list(Claim.objects.order_by("pk").values_list())
+    links = list(ClaimLink.objects.order_by("pk").values_list())
+    return claims, links
+
+
+@pytest.fixture
+def ana_client(client, author):
+    client.force_login(author)
+    return client
+
+
+@pytest.fixture
+def bao_client(other_user):
+    client = Client()
+    client.force_login(other_user)
+    return client
+
+
+def _create(client, article: Article, text: str, **extra):
+    start = article.body.index(text)
+    data = {"start": start, "end": start + len(text), "exact": text, "offsets": "codepoint"}
+    return client.post(f"/articles/{article.pk}/claims/", {**data, **extra}, **POPUP)
+
+
+# ------------------------------------------------------------------------------ claims
+
+
+def test_anyone_may_read_but_writing_needs_a_login(client, article, claim):
+    assert client.get(f"/stories/{article.story.slug}/").status_code == 200
+    before = _snapshot()
+    response = _create(client, article, "The mayor")
+    assert response.status_code == 403
+    assert "Log in to highlight" in response.content.decode()
+    plain = client.post(f"/articles/{article.pk}/claims/", {"start": 0, "end": 3, "exact": "Off"})
+    assert plain.status_code == 302 and "/accounts/login/" in plain["Location"]
+    assert _snapshot() == before
+
+
+def test_highlight_returns_the_reader_fragment_with_the_new_mark(ana_client, article, author):
+    response = _create(ana_client, article, "The mayor disputed the figure", note="Phủ nhận",
+                       tags="số liệu, Mayor")  # fmt: skip
+    assert response.status_code == 200
+    claim = Claim.objects.get()
+    assert (claim.author, claim.exact, claim.note, claim.tags) == (
+        author, "The mayor disputed the figure", "Phủ nhận", ["số liệu", "mayor"]
+    )  # fmt: skip
+    html = response.content.decode()
+    assert f'data-claim="{claim.pk}"' in html
+    assert "<html" not in html  # a fragment, not the page
+    assert f"claim={claim.pk}" in response["HX-Push-Url"]
+
+
+def test_browser_offsets_in_utf16_units_around_a_character_outside_the_bmp(ana_client, story):
+    body = "Chi phí 𝕏 là 5,6 triệu USD theo báo cáo 😀 của công ty.\n"
+    article = factories.article_create(story=story, body=body)
+    text = "5,6 triệu USD"
+    start = body.index(text)
+    # Each of 𝕏 and 😀 is one code point but two UTF-16 units, as the browser counts.
+    utf16_start = len(body[:start].encode("utf-16-le")) // 2
+    assert utf16_start == start + 1
+    response = ana_client.post(
+        f"/articles/{article.pk}/claims/",
+        {"start": utf16_start, "end": utf16_start + len(text), "exact": text, "offsets": "utf16"},
+        **POPUP,
+    )
+    assert response.status_code == 200, response.content
+    claim = Claim.objects.get()
+    assert (claim.start, claim.end) == (start, start + len(text))
+    assert body[claim.start : claim.end] == text
+    # A span over the astral character itself round-trips too.
+    emoji_at = len(body[: body.index("😀")].encode("utf-16-le")) // 2
+    response = ana_client.post(
+        f"/articles/{article.pk}/claims/",
+        {"start": emoji_at, "end": emoji_at + 2, "exact": "😀", "offsets": "utf16"},
+        **POPUP,
+    )
+    assert response.status_code == 200, response.content
+    assert Claim.objects.get(exact="😀").start == body.index("😀")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"start": 30, "end": 10, "exact": "x"}, "Start must be before end"),
+        ({"start": 10, "end": 10_000, "exact": "x"}, "out of range"),
+        ({"start": -1, "end": 5, "exact": "Offic"}, "Start"),
+        ({"start": "abc", "end": 5, "exact": "Offic"}, "Start"),
+        ({"start": 0, "end": 9, "exact": "Somebody "}, "no longer matches"),
+        ({"start": 9, "end": 10, "exact": " "}, "not just spaces"),
+        ({"start": 0, "end": 9, "exact": "Officials", "offsets": "bytes"}, ""),
+    ],
+    ids=["reversed", "out-of-range", "negative", "not-a-number", "exact-mismatch",
+         "whitespace", "unknown-unit"],  # fmt: skip
+)
+def test_bad_claim_input_is_refused_with_a_message_and_changes_nothing(
+    ana_client, article, claim, data, message
+):
+    before = _snapshot()
+    response = ana_client.post(
+        f"/articles/{article.pk}/claims/", {"offsets": "codepoint", **data}, **POPUP
+    )
+    assert 400 <= response.status_code < 500
+    body = response.content.decode()
+    assert 'role="alert"' in body and message in body
+    assert _snapshot() == before
+
+
+def test_a_span_over_2000_characters_is_refused(ana_client, story):
+    body = ("Một câu rất dài về chi phí đào tạo. " * 80).strip() + "\n"
+    article = factories.article_create(story=story, body=body)
+    before = _snapshot()
+    response = ana_client.post(
+        f"/articles/{article.pk}/claims/",
+        {"start": 0, "end": 2001, "exact": body[:2001], "offsets": "codepoint"},
+        **POPUP,
+    )
+    assert response.status_code == 422
+    assert "at most 2,000 characters" in response.content.decode()
+    assert _snapshot() == before
+
+
+def test_claim_on_an_unknown_article_is_404(ana_client, claim):
+    before = _snapshot()
+    response = ana_client.post(
+        "/articles/999999/claims/", {"start": 0, "end": 3, "exact": "Off"}, **POPUP
+    )
+    assert response.status_code == 404
+    assert _snapshot() == before
+
+
+def test_double_submit_of_a_highlight_stores_one_claim(ana_client, article):
+    first = _create(ana_client, article, "120 people attended")
+    second = _create(ana_client, article, "120 people attended")
+    assert first.status_code == 200 and second.status_code == 200
+    assert Claim.objects.count() == 1
+
+
+def test_missing_csrf_token_is_refused(author, article):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(author)
+    before = _snapshot()
+    text = "Officials said"
+    response = client.post(
+        f"/articles/{article.pk}/claims/",
+        {"start": 0, "end": len(text), "exact": text, "offsets": "codepoint"},
+        **HX,
+    )
+    assert response.status_code == 403
+    assert _snapshot() == before
+
+
+def test_author_edits_note_and_tags(ana_client, claim):
+    response = ana_client.post(
+        f"/claims/{claim.pk}/edit/",
+        {"note": "Con số của ban tổ chức", "tags": "attendance", "version": claim.version},
+        **HX,
+    )
+    assert response.status_code == 200
+    claim.refresh_from_db()
+    assert (claim.note, claim.tags, claim.version) == ("Con số của ban tổ chức", ["attendance"], 2)
+
+
+def test_stale_edit_is_a_409_conflict_showing_the_current_note(ana_client, claim):
+    ana_client.post(f"/claims/{claim.pk}/edit/", {"note": "Mới nhất", "version": 1}, **HX)
+    before = _snapshot()
+    response = ana_client.post(f"/claims/{claim.pk}/edit/", {"note": "Cũ", "version": 1}, **HX)
+    assert response.status_code == 409
+    assert "Mới nhất" in response.content.decode()
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("action", ["edit", "delete"])
+def test_someone_elses_claim_cannot_be_changed(bao_client, claim, action):
+    before = _snapshot()
+    response = bao_client.post(f"/claims/{claim.pk}/{action}/", {"note": "hijack", "version": 1},
+                               **HX)  # fmt: skip
+    assert response.status_code in (403, 404)
+    assert _snapshot() == before
+
+
+def test_unknown_claim_ids_are_404(ana_client, claim):
+    before = _snapshot()
+    assert ana_client.post("/claims/999999/edit/", {"note": "x", "version": 1}, **HX).status_code == 404
+    assert ana_client.post("/claims/999999/delete/", **HX).status_code == 404
+    assert _snapshot() == before
+
+
+def test_deleting_a_linked_claim_asks_first_then_removes_its_links(ana_client, claim, claim_2, author):
+    factories.link_create(claim_a=claim, claim_b=claim_2, author=author, relation="contradicts")
+    ask = ana_client.get(f"/claims/{claim.pk}/delete/", **HX)
+    assert ask.status_code == 200
+    assert "Delete this claim and its 1 link?" in ask.content.decode()
+    assert Claim.objects.filter(pk=claim.pk).exists() and ClaimLink.objects.count() == 1
+    done = ana_client.post(f"/claims/{claim.pk}/delete/", **HX)
+    assert done.status_code == 200
+    assert not Claim.objects.filter(pk=claim.pk).exists()
+    assert ClaimLink.objects.count() == 0
+    assert Claim.objects.filter(pk=claim_2.pk).exists()
+
+
+# ------------------------------------------------------------------------------ links
+
+
+def _link(client, a, b, relation="contradicts", **extra):
+    data = {"claim": a.pk, "other": b.pk, "relation": relation, **extra}
+    return client.post("/links/", data, **HX)
+
+
+def test_link_two_claims_and_change_its_relation(ana_client, claim, claim_2):
+    response = _link(ana_client, claim, claim_2, rationale="120 ≠ dưới 100")
+    assert response.status_code == 200
+    link = ClaimLink.objects.get()
+    assert (link.relation, link.rationale) == ("contradicts", "120 ≠ dưới 100")
+    assert 'class="link-item rel-contradicts"' in response.content.decode()
+    response = ana_client.post(f"/links/{link.pk}/edit/", {"relation": "qualifies"}, **HX)
+    assert response.status_code == 200
+    link.refresh_from_db()
+    assert link.relation == "qualifies"
+
+
+def test_same_pair_and_relation_twice_gives_back_the_existing_link(ana_client, claim, claim_2):
+    assert _link(ana_client, claim, claim_2).status_code == 200
+    assert _link(ana_client, claim_2, claim).status_code == 200  # either direction
+    assert ClaimLink.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("relation", "message"),
+    [("refutes", "Unknown relation “refutes”"), ("", "Choose a relation")],
+)
+def test_unknown_relation_is_refused(ana_client, claim, claim_2, relation, message):
+    before = _snapshot()
+    response = _link(ana_client, claim, claim_2, relation=relation)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert _snapshot() == before
+
+
+def test_self_link_and_same_article_link_are_refused(ana_client, claim, article, author):
+    same_article = factories.claim_create(article=article, author=author, text="The mayor")
+    before = _snapshot()
+    itself = _link(ana_client, claim, claim)
+    assert itself.status_code == 422
+    assert "cannot be linked to itself" in itself.content.decode()
+    same = _link(ana_client, claim, same_article)
+    assert same.status_code == 422
+    assert "two different articles" in same.content.decode()
+    assert _snapshot() == before
+
+
+def test_link_with_unknown_claim_ids(ana_client, claim):
+    before = _snapshot()
+    unknown_first = ana_client.post(
+        "/links/", {"claim": 999999, "other": claim.pk, "relation": "agrees"}, **HX
+    )
+    assert unknown_first.status_code == 404
+    unknown_other = ana_client.post(
+        "/links/", {"claim": claim.pk, "other": 999999, "relation": "agrees"}, **HX
+    )
+    assert unknown_other.status_code == 409
+    assert "nothing was linked" in unknown_other.content.decode()
+    assert _snapshot() == before
+
+
+def test_someone_elses_link_cannot_be_changed_or_removed(bao_client, claim, claim_2, author):
+    link = factories.link_create(claim_a=claim, claim_b=claim_2, author=author, relation="agrees")
+    before = _snapshot()
+    edit = bao_client.post(f"/links/{link.pk}/edit/", {"relation": "contradicts"}, **HX)
+    delete = bao_client.post(f"/links/{link.pk}/delete/", **HX)
+    assert edit.status_code in (403, 404) and delete.status_code in (403, 404)
+    assert _snapshot() == before
+
+
+def test_link_actions_need_a_login(client, claim, claim_2):
+    before = _snapshot()
+    response = client.post("/links/", {"claim": claim.pk, "other": claim_2.pk,
+                                       "relation": "agrees"})  # fmt: skip
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert _snapshot() == before
+
+
+# ------------------------------------------------------------------------------ query counts
+
+
+def _reader_queries(client, django_assert_num_queries, story, expected: int, **params):
+    with django_assert_num_queries(expected):
+        response = client.get(f"/stories/{story.slug}/", params, **HX)
+    assert response.status_code == 200
+    return response
+
+
+@pytest.mark.parametrize("path", ["reader", "connections", "selected"])
+def test_reader_fragments_use_the_same_number_of_queries_for_3_or_30_claims(
+    client, author, django_assert_num_queries, path
+):
+    client.force_login(author)
+    small = factories.story_with_annotations(articles=3, claims_per_article=1, links=2)
+    large = factories.story_with_annotations(articles=3, claims_per_article=10, links=30)
+
+    def get(story, claims):
+        params = {}
+        url = f"/stories/{story.slug}/"
+        if path == "connections":
+            url = f"/stories/{story.slug}/connections/"
+        if path == "selected":
+            params = {"claim": claims[0].pk}
+        return client.get(url, params, **HX)
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        response = get(small[0], small[2])
+    assert response.status_code == 200
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = get(large[0], large[2])
+    assert response.status_code == 200
+    assert response.content.decode().count("<mark ") >= 30
