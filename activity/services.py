@@ -1,0 +1,102 @@
+"""Writes to the event log. ``record_event`` runs inside the caller's transaction, so an event
+exists exactly when the change it describes was committed, and listeners hear of it (through
+``pg_notify``, which Postgres delivers only on commit) only then."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+
+from django.db import connection, models
+from django.utils import timezone
+
+from .models import Event, Presence
+
+#: The Postgres NOTIFY channel; payloads are ``"<story_id>:<event_id>"`` (``"<story_id>:p"`` for
+#: a presence change). Every app server LISTENs on it (``activity/live.py``).
+CHANNEL = "parallax_events"
+
+
+def _json_value(value):
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model) -> dict:
+    """JSON-safe dict of a model instance's concrete fields (foreign keys as ``<name>_id``)."""
+    return {
+        field.attname: _json_value(getattr(obj, field.attname))
+        for field in obj._meta.concrete_fields
+    }
+
+
+def notify(payload: str) -> None:
+    """``pg_notify`` on the events channel; delivered when the current transaction commits."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
+
+
+def record_event(
+    *,
+    actor,
+    verb: str,
+    obj: models.Model,
+    story,
+    before: dict | None = None,
+    after: dict | None = None,
+    visibility: str | None = None,
+    owner=None,
+    team=None,
+    object_type: str | None = None,
+) -> Event:
+    """Append one event inside the caller's transaction and notify listeners (on commit).
+
+    ``visibility``/``owner``/``team`` default to ``obj.visibility``/``obj.author``/``obj.team``
+    when the object has them, else public. ``object_type`` defaults to the model name
+    (``claimlink`` is recorded as ``link``). ``story`` is a Story or its id.
+    """
+    visibility = visibility or getattr(obj, "visibility", None) or Event.Visibility.PUBLIC
+    owner_id = owner.pk if owner is not None else getattr(obj, "author_id", None)
+    team_id = team.pk if team is not None else getattr(obj, "team_id", None)
+    story_id = story if isinstance(story, int) else story.pk
+    model_name = obj._meta.model_name
+    event = Event.objects.create(
+        story_id=story_id,
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        verb=verb,
+        object_type=object_type or {"claimlink": "link"}.get(model_name, model_name),
+        object_id=obj.pk,
+        before=before,
+        after=after,
+        visibility=visibility,
+        owner_id=owner_id,
+        team_id=team_id if visibility == Event.Visibility.TEAM else None,
+    )
+    notify(f"{story_id}:{event.pk}")
+    return event
+
+
+def presence_touch(
+    *, story, user, article_id: int | None = None, keep_article: bool = False, quiet: bool = False
+) -> None:
+    """Mark ``user`` as reading ``story`` now (and column ``article_id`` unless
+    ``keep_article``); notify listeners, unless ``quiet`` and the person was already present
+    (a heartbeat changes nothing anyone sees)."""
+    defaults = {"seen_at": timezone.now()}
+    if not keep_article:
+        defaults["article_id"] = article_id
+    _row, created = Presence.objects.update_or_create(story=story, user=user, defaults=defaults)
+    if created or not quiet:
+        notify(f"{story.pk}:p")
+
+
+def presence_leave(*, story_id: int, user_id: int) -> None:
+    """Forget that ``user`` reads the story (their stream closed); notify listeners."""
+    Presence.objects.filter(story_id=story_id, user_id=user_id).delete()
+    notify(f"{story_id}:p")

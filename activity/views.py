@@ -1,0 +1,184 @@
+"""The live stream of a story (Server-Sent Events), presence, and the story's activity feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user
+from django.contrib.auth.decorators import login_required
+from django.db import connections
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from articles import selectors as article_selectors
+from articles.models import Article, Story
+from teams.selectors import team_ids_for
+
+from . import live, selectors, services
+from .models import Event
+
+#: On resume, events committed up to this long before the last one seen are sent again: ids are
+#: handed out at INSERT but become visible at COMMIT, so a smaller id can commit just after a
+#: larger one. The browser drops the ids it already has.
+RESUME_OVERLAP = datetime.timedelta(seconds=5)
+
+
+def db_call(function):
+    """``function`` run in a worker thread that hands its database connection back to the pool
+    as soon as it returns. A stream lives for minutes: holding a pooled connection for its whole
+    life would cap the number of open streams at the pool size."""
+
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(run)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _backlog(*, user, story: Story, last_id: int, since: datetime.datetime | None) -> list[dict]:
+    """Visible events of ``story`` after ``last_id`` (plus the overlap before it), or, on a
+    first connection, since the page was rendered (``since``), as messages."""
+    last = Event.objects.filter(pk=last_id).values_list("created_at", flat=True).first()
+    events = selectors.events_visible_to(user=user, story=story)
+    if not last_id:
+        if since is None:
+            return []
+        events = events.filter(created_at__gte=since - RESUME_OVERLAP)
+    elif last is not None:
+        events = events.filter(id__gt=last_id) | events.filter(
+            id__lte=last_id, created_at__gte=last - RESUME_OVERLAP
+        )
+    else:
+        events = events.filter(id__gt=last_id)
+    rows = events.values(
+        "id", "verb", "object_type", "object_id", "actor_id", "actor__username", "after", "before"
+    ).order_by("id")[:1000]
+    return [live.event_message({**row, "actor": row["actor__username"]}) for row in rows]
+
+
+def _team_ids(user) -> frozenset[int]:
+    return frozenset(team_ids_for(user=user).values_list("team_id", flat=True))
+
+
+def _story_for_stream(slug: str) -> Story:
+    return article_selectors.story_get(slug=slug)
+
+
+@require_GET
+async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """``text/event-stream`` of the story's events the viewer may see, and who is present.
+
+    Resumes after ``Last-Event-ID`` (sent by the browser on reconnect) or ``?after=`` (the last
+    event id the page was rendered with). A comment every 15 s keeps proxies from closing it.
+    """
+    story = await db_call(_story_for_stream)(slug)
+    user = await db_call(get_user)(request)
+    user_id = user.pk if user.is_authenticated else None
+    last_id = _int(request.headers.get("Last-Event-ID")) or _int(request.GET.get("after")) or 0
+    article_id = _int(request.GET.get("article"))
+    since = _int(request.GET.get("since"))
+    since = datetime.datetime.fromtimestamp(since, datetime.UTC) if since else None
+
+    sub = live.Subscriber(story_id=story.pk, user_id=user_id)
+    sub.team_ids = await db_call(_team_ids)(user)
+    # Subscribe before reading the backlog, so nothing falls between the two; repeats are
+    # filtered out below by id.
+    live.hub.subscribe(sub)
+
+    async def stream():
+        sent: set[int] = set()
+        try:
+            yield "retry: 2000\n\n"
+            if user_id is not None:
+                await db_call(_touch)(story, user, article_id, False)
+            for message in await db_call(_backlog)(
+                user=user, story=story, last_id=last_id, since=since
+            ):
+                sent.add(message["id"])
+                yield live.sse("event", message, event_id=message["id"])
+            yield live.sse("ready", {"after": last_id})
+            while True:
+                try:
+                    async with asyncio.timeout(live.HEARTBEAT):  # no task per wait, unlike wait_for
+                        kind, data = await sub.queue.get()
+                except TimeoutError:
+                    yield ": ping\n\n"
+                    sub.team_ids = await db_call(_team_ids)(user)
+                    if user_id is not None:
+                        await db_call(_touch)(story, user, None, True)
+                    continue
+                # Whatever else is already queued goes out in the same write.
+                batch = [(kind, data)]
+                while not sub.queue.empty():
+                    batch.append(sub.queue.get_nowait())
+                chunk = []
+                for kind, data in batch:
+                    if sub.overflowed or kind == "reconnect":
+                        return  # the browser reconnects and resumes from the event table
+                    if kind == "event":
+                        if data["id"] in sent:
+                            continue
+                        sent.add(data["id"])
+                        if len(sent) > 5000:
+                            sent.clear()
+                        chunk.append(data["sse"])
+                    else:
+                        chunk.append(live.sse(kind, data))
+                if chunk:
+                    yield "".join(chunk)
+        finally:
+            live.hub.unsubscribe(sub)
+            if user_id is not None:
+                with contextlib.suppress(Exception):
+                    await db_call(services.presence_leave)(
+                        story_id=story.pk, user_id=user_id
+                    )
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
+
+
+def _touch(story, user, article_id, keep_article) -> None:
+    services.presence_touch(
+        story=story, user=user, article_id=article_id, keep_article=keep_article,
+        quiet=keep_article,
+    )
+
+
+@require_POST
+@login_required
+def presence_update(request: HttpRequest, slug: str) -> HttpResponse:
+    """The viewer now reads column ``article`` (an article of this story); 204."""
+    story = article_selectors.story_get(slug=slug)
+    article_id = _int(request.POST.get("article"))
+    if article_id is not None and not Article.objects.filter(pk=article_id, story=story).exists():
+        raise Http404(_("No such article in this story."))
+    services.presence_touch(story=story, user=request.user, article_id=article_id)
+    return HttpResponse(status=204)
+
+
+@require_GET
+def story_activity(request: HttpRequest, slug: str) -> HttpResponse:
+    """Who did what and when in the story, newest first, only what the viewer may see."""
+    story = article_selectors.story_get(slug=slug)
+    events = selectors.story_feed(user=request.user, story=story)
+    template = "activity/story_activity.html"
+    if getattr(request, "htmx", False):
+        template += "#feed"
+    return render(request, template, {"story": story, "events": events})
