@@ -1,0 +1,120 @@
+"""Input parsing for curation actions. Business rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from annotations.models import ClaimLink
+
+from .models import REASON_MAX_CHARS, STATEMENT_MAX_CHARS, CanonicalMember, LinkReview, Verdict
+
+
+class _Form(forms.Form):
+    def error_text(self) -> str:
+        parts = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            parts.extend(f"{label}: {e}" if label else str(e) for e in errors)
+        return " ".join(parts)
+
+
+class IdsField(forms.Field):
+    """Several integer ids from checkboxes (``name=5&name=7``) or one comma-separated value."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = value.split(",")
+        try:
+            return sorted({int(v) for v in value if str(v).strip()})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Ids must be whole numbers.")) from None
+
+
+class QueueFilterForm(_Form):
+    story = forms.SlugField(label=_("Story"), required=False)
+    team = forms.IntegerField(label=_("Team"), required=False, min_value=1)
+    relation = forms.ChoiceField(
+        label=_("Relation"), required=False,
+        choices=[("", _("any relation")), *ClaimLink.Relation.choices],
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("any status")), *ClaimLink.Status.choices],
+    )
+
+
+class ReviewForm(_Form):
+    links = IdsField(label=_("Links"), required=True)
+    decision = forms.ChoiceField(label=_("Decision"), choices=LinkReview.Decision.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=REASON_MAX_CHARS)
+
+
+class CanonicalForm(_Form):
+    claims = IdsField(label=_("Claims"), required=True)
+    statement = forms.CharField(label=_("Statement"), required=False, max_length=STATEMENT_MAX_CHARS)
+    canonical = forms.IntegerField(label=_("Canonical claim"), required=False)
+    stance = forms.ChoiceField(
+        label=_("Stance"), choices=CanonicalMember.Stance.choices, required=False
+    )
+
+    def clean_stance(self) -> str:
+        return self.cleaned_data["stance"] or CanonicalMember.Stance.ASSERTS
+
+
+class VerdictForm(_Form):
+    rated_claim = forms.IntegerField(label=_("Claim rated"))
+    rating = forms.ChoiceField(label=_("Rating"), choices=Verdict.Rating.choices)
+    evidence = forms.CharField(label=_("Evidence"), max_length=REASON_MAX_CHARS)
+    url = forms.CharField(label=_("Evidence URL"), required=False, max_length=500)
+
+
+class ReattachForm(_Form):
+    start = forms.IntegerField(label=_("Start"), min_value=0)
+    end = forms.IntegerField(label=_("End"), min_value=0)
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """The admin's article form, with a confirm step: an edit of the body that would orphan
+    claims (their words cannot be found in the new text) is refused until the admin ticks
+    “save anyway”, and the message lists the claims concerned."""
+
+    orphan_ok = forms.BooleanField(
+        label=_("Save anyway, orphaning the claims listed above"),
+        required=False,
+        help_text=_("Orphaned claims are kept with their links for curators to re-attach or "
+                    "dismiss; they are never deleted."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        body = data.get("body")
+        if self.instance.pk is None or body is None or "body" not in self.changed_data:
+            return data
+        from articles.services import normalize_body
+
+        from .anchoring import reanchor_preview
+
+        plan = reanchor_preview(article=self.instance, new_body=normalize_body(body))
+        orphans = plan.orphaned
+        if orphans and not data.get("orphan_ok"):
+            from annotations.models import Claim
+
+            quotes = dict(
+                Claim.objects.filter(pk__in=[a.claim_id for a in orphans[:5]])
+                .values_list("pk", "exact")
+            )
+            listed = "; ".join(f"“{quotes[a.claim_id][:80]}”" for a in orphans[:5] if a.claim_id in quotes)
+            more = len(orphans) - min(len(orphans), 5)
+            message = _(
+                "This edit would orphan %(n)d claim(s): their words are no longer in the text "
+                "(%(quotes)s%(more)s). Put the words back, or tick “save anyway”."
+            ) % {"n": len(orphans), "quotes": listed,
+                 "more": (_(" and %(m)d more") % {"m": more}) if more else ""}
+            self.add_error(None, message)  # at the top of the form, where it is seen
+            self.add_error("orphan_ok", _("Tick this to save anyway."))
+        return data

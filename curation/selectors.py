@@ -1,0 +1,405 @@
+"""Reads for curation: the review queue, the claim matrix, orphans and history. Each runs a fixed
+number of queries whatever the number of rows (the view tests pin them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from annotations import selectors as annotation_selectors
+from annotations.models import Claim, ClaimLink
+from articles.models import Article, Story
+
+from .models import CanonicalClaim, CanonicalMember, LinkReview, Verdict
+from .permissions import CURATOR_ROLES  # noqa: F401  (re-exported for templates' docs)
+
+SILENT = "silent"
+STANCE_ICONS = {"asserts": "●", "contradicts": "✗", "qualifies": "≈", SILENT: "·"}
+
+_ARTICLE_HEAVY = ("article__body", "article__search_vector")
+
+
+# --- review queue -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    story: Story | None = None
+    team_id: int | None = None
+    relation: str = ""
+    status: str = "proposed"
+
+
+def review_queue(*, user, filters: QueueFilters) -> QuerySet[ClaimLink]:
+    """Links visible to ``user`` matching ``filters``, oldest first, with both claims, their
+    articles and sources, the author, the verdict and the latest reviews joined or prefetched."""
+    links = annotation_selectors.links_visible_to(user=user)
+    if filters.story is not None:
+        links = links.filter(claim_a__article__story=filters.story)
+    if filters.relation:
+        links = links.filter(relation=filters.relation)
+    if filters.status:
+        links = links.filter(status=filters.status)
+    if filters.team_id and apps.is_installed("teams"):
+        # Links made by the team's members.
+        Membership = apps.get_model("teams", "Membership")
+        members = Membership.objects.filter(team_id=filters.team_id).values("user_id")
+        links = links.filter(author_id__in=members)
+    return (
+        links.select_related(
+            "author",
+            "claim_a__article__source",
+            "claim_a__article__story",
+            "claim_b__article__source",
+            "verdict",
+        )
+        .defer(
+            "claim_a__article__body",
+            "claim_a__article__search_vector",
+            "claim_b__article__body",
+            "claim_b__article__search_vector",
+            "claim_a__article__story__note",
+        )
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                queryset=LinkReview.objects.select_related("reviewer").order_by("-created_at"),
+            )
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def links_get(*, user, pks: list[int]) -> list[ClaimLink]:
+    """The links ``pks`` that ``user`` may see, with what the review service needs; 404 if any
+    is missing or hidden."""
+    links = list(
+        annotation_selectors.links_visible_to(user=user)
+        .filter(pk__in=pks)
+        .select_related("claim_a__article__story")
+        .defer(*(f"claim_a__{name}" for name in _ARTICLE_HEAVY))
+    )
+    if len(links) != len(set(pks)):
+        raise Http404(_("No such link."))
+    return links
+
+
+def team_choices() -> list[tuple[int, str]]:
+    if not apps.is_installed("teams"):
+        return []
+    Team = apps.get_model("teams", "Team")
+    return list(Team.objects.order_by("name").values_list("pk", "name"))
+
+
+# --- matrix -----------------------------------------------------------------------------------
+
+
+@dataclass
+class MatrixCell:
+    article: Article
+    claims: list[Claim] = field(default_factory=list)
+    stances: list[str] = field(default_factory=list)
+
+    @property
+    def stance(self) -> str:
+        """The cell's stance: silent without a claim; otherwise the strongest stance shown."""
+        if not self.stances:
+            return SILENT
+        for stance in ("contradicts", "qualifies", "asserts"):
+            if stance in self.stances:
+                return stance
+        return SILENT
+
+    @property
+    def icon(self) -> str:
+        return STANCE_ICONS[self.stance]
+
+    @property
+    def items(self) -> list[tuple[Claim, str]]:
+        return list(zip(self.claims, self.stances, strict=True))
+
+
+@dataclass
+class MatrixRow:
+    canonical: CanonicalClaim | None
+    cells: list[MatrixCell]
+    conflict: bool = False
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.canonical is not None:
+            return self.canonical.statement
+        claim = next(c for cell in self.cells for c in cell.claims)
+        return claim.exact
+
+    @property
+    def claim(self) -> Claim | None:
+        """The single claim of an unclustered row."""
+        if self.canonical is not None:
+            return None
+        return next(c for cell in self.cells for c in cell.claims)
+
+    @property
+    def source_count(self) -> int:
+        return sum(1 for cell in self.cells if cell.claims)
+
+
+@dataclass
+class Matrix:
+    story: Story
+    articles: list[Article]
+    rows: list[MatrixRow]
+    canonicals: list[CanonicalClaim]
+
+    @property
+    def canonical_rows(self) -> list[MatrixRow]:
+        return [row for row in self.rows if row.canonical is not None]
+
+    @property
+    def unclustered_rows(self) -> list[MatrixRow]:
+        return [row for row in self.rows if row.canonical is None]
+
+    @property
+    def conflict_count(self) -> int:
+        return sum(1 for row in self.rows if row.conflict)
+
+
+def story_matrix(*, story: Story, user) -> Matrix:
+    """One row per canonical claim (its members' quotes and stances per source), then one row per
+    claim not gathered yet. A row conflicts when its stances include both asserts and contradicts,
+    or when two of its claims are linked as contradicting (unless that link was rejected).
+    Four queries whatever the number of claims."""
+    articles = list(
+        Article.objects.filter(story=story)
+        .select_related("source")
+        .defer("body", "search_vector")
+        .order_by("position", "pk")
+    )
+    canonicals = list(CanonicalClaim.objects.filter(story=story).order_by("pk"))
+    claims = list(
+        annotation_selectors.claims_visible_to(user=user)
+        .filter(article__story=story, status=Claim.Status.ACTIVE)
+        .select_related("canonical_membership")
+        .only(
+            "pk", "article_id", "start", "end", "exact", "author_id", "visibility", "status",
+            "canonical_membership__stance", "canonical_membership__canonical_id",
+            "canonical_membership__claim_id", "canonical_membership__id",
+        )
+        .order_by("article_id", "start", "pk")
+    )
+    contradictions = list(
+        ClaimLink.objects.filter(
+            claim_a__article__story=story, relation=ClaimLink.Relation.CONTRADICTS
+        )
+        .exclude(status=ClaimLink.Status.REJECTED)
+        .select_related("verdict")
+        .only("pk", "claim_a_id", "claim_b_id", "status", "relation", "verdict__rating",
+              "verdict__rated_claim_id", "verdict__evidence", "verdict__url", "verdict__id",
+              "verdict__link_id")
+    )
+    column = {article.pk: i for i, article in enumerate(articles)}
+
+    def empty_cells() -> list[MatrixCell]:
+        return [MatrixCell(article=article) for article in articles]
+
+    rows_by_canonical = {c.pk: MatrixRow(canonical=c, cells=empty_cells()) for c in canonicals}
+    loose: list[MatrixRow] = []
+    row_of_claim: dict[int, MatrixRow] = {}
+    for claim in claims:
+        if claim.article_id not in column:
+            continue
+        membership = _membership(claim)
+        if membership is not None and membership.canonical_id in rows_by_canonical:
+            row = rows_by_canonical[membership.canonical_id]
+            stance = membership.stance
+        else:
+            row = MatrixRow(canonical=None, cells=empty_cells())
+            loose.append(row)
+            stance = CanonicalMember.Stance.ASSERTS
+        cell = row.cells[column[claim.article_id]]
+        cell.claims.append(claim)
+        cell.stances.append(stance)
+        row_of_claim[claim.pk] = row
+    for row in rows_by_canonical.values():
+        stances = {s for cell in row.cells for s in cell.stances}
+        row.conflict = {"asserts", "contradicts"} <= stances
+    for link in contradictions:
+        row_a, row_b = row_of_claim.get(link.claim_a_id), row_of_claim.get(link.claim_b_id)
+        verdict = _verdict(link)
+        for row in {id(r): r for r in (row_a, row_b) if r is not None}.values():
+            if verdict is not None:
+                row.verdicts.append(verdict)
+        if row_a is not None and row_a is row_b:
+            row_a.conflict = True
+    return Matrix(
+        story=story, articles=articles, rows=[*rows_by_canonical.values(), *loose],
+        canonicals=canonicals,
+    )
+
+
+def _membership(claim: Claim) -> CanonicalMember | None:
+    try:
+        return claim.canonical_membership
+    except CanonicalMember.DoesNotExist:
+        return None
+
+
+def _verdict(link: ClaimLink) -> Verdict | None:
+    try:
+        return link.verdict
+    except Verdict.DoesNotExist:
+        return None
+
+
+def canonical_get(*, pk, story: Story | None = None) -> CanonicalClaim:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404(_("No such canonical claim.")) from None
+    found = CanonicalClaim.objects.select_related("story").filter(pk=pk)
+    if story is not None:
+        found = found.filter(story=story)
+    canonical = found.first()
+    if canonical is None:
+        raise Http404(_("No such canonical claim."))
+    return canonical
+
+
+def canonical_members(*, canonical: CanonicalClaim) -> list[CanonicalMember]:
+    return list(
+        canonical.members.select_related("claim__article__source", "claim__author")
+        .defer("claim__article__body", "claim__article__search_vector")
+        .order_by("claim__article__position", "claim__start")
+    )
+
+
+def claims_for_ids(*, user, story: Story, pks: list[int]) -> list[Claim]:
+    """The claims ``pks`` visible to ``user`` (any story: the service says if one is foreign);
+    404 if one is missing."""
+    claims = list(
+        annotation_selectors.claims_visible_to(user=user)
+        .filter(pk__in=pks)
+        .select_related("article__story")
+        .defer(*_ARTICLE_HEAVY)
+    )
+    if len(claims) != len(set(pks)):
+        raise Http404(_("No such claim."))
+    return claims
+
+
+# --- verdicts in the reader -------------------------------------------------------------------
+
+
+def verdicts_for_links(link_ids: list[int]) -> dict[int, Verdict]:
+    """Verdicts of the given links by link id (one query)."""
+    if not link_ids:
+        return {}
+    return {v.link_id: v for v in Verdict.objects.filter(link_id__in=link_ids)}
+
+
+# --- orphans ----------------------------------------------------------------------------------
+
+
+def story_orphans(*, story: Story) -> list[Claim]:
+    """Orphaned claims of ``story`` not yet dismissed, with their articles (one query)."""
+    return list(
+        Claim.objects.filter(
+            article__story=story, status=Claim.Status.ORPHANED, orphan_dismissal__isnull=True
+        )
+        .select_related("article__source", "author")
+        .order_by("article__position", "start", "pk")
+    )
+
+
+def orphan_get(*, pk) -> Claim:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404(_("No such claim.")) from None
+    claim = Claim.objects.select_related("article__story").filter(pk=pk).first()
+    if claim is None:
+        raise Http404(_("No such claim."))
+    return claim
+
+
+def orphan_candidates(*, claim: Claim, limit: int = 3) -> list[tuple[int, int, str, float]]:
+    """Best guesses for where an orphan's words went, for the curator to pick from: spans of the
+    current text most similar to the old quote (RapidFuzz), each ``(start, end, text, score)``."""
+    from rapidfuzz import fuzz
+
+    from .anchoring import refine_span
+
+    body = claim.article.body
+    found: list[tuple[int, int, str, float]] = []
+    seen: set[tuple[int, int]] = set()
+    text = body
+    offset = 0  # the search text keeps the body's offsets (found spans are blanked, not cut)
+    for _round in range(limit):
+        alignment = fuzz.partial_ratio_alignment(claim.exact, text, score_cutoff=50)
+        if alignment is None:
+            break
+        start, end, score = refine_span(
+            body, offset + alignment.dest_start, offset + alignment.dest_end, claim.exact
+        )
+        if (start, end) not in seen and start < end:
+            seen.add((start, end))
+            found.append((start, end, body[start:end], round(score, 1)))
+        # Look again with that spot blanked out.
+        text = body[:start] + "\0" * (end - start) + body[end:]
+    return found
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def history_ready() -> bool:
+    return apps.is_installed("activity")
+
+
+def story_history(*, user, story: Story, limit: int = 200):
+    from activity.selectors import events_visible_to
+
+    return list(
+        events_visible_to(user=user, story=story).select_related("actor").order_by("-id")[:limit]
+    )
+
+
+def object_history(*, user, object_type: str, object_id: int):
+    from activity.selectors import object_history as activity_object_history
+
+    return list(
+        activity_object_history(user=user, object_type=object_type, object_id=object_id)
+        .select_related("actor", "story")
+        .order_by("-id")
+    )
+
+
+def event_get(*, user, pk):
+    """A visible event by id, or 404."""
+    from activity.selectors import events_visible_to
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404(_("No such event.")) from None
+    event = events_visible_to(user=user).filter(pk=pk).select_related("story").first()
+    if event is None:
+        raise Http404(_("No such event."))
+    return event
+
+
+__all__ = ["Q"]
+
+
+def attach_verdicts(links: list[ClaimLink]) -> None:
+    """Set ``link.curation_verdict`` (a Verdict or None) on each link, for the reader. One query,
+    and none when no link is a contradiction (the only links verdicts settle)."""
+    ids = [link.pk for link in links if link.relation == ClaimLink.Relation.CONTRADICTS]
+    found = verdicts_for_links(ids) if ids else {}
+    for link in links:
+        link.curation_verdict = found.get(link.pk)
