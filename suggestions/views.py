@@ -1,0 +1,76 @@
+"""The Suggestions panel: list, accept, dismiss, recompute. htmx swaps ``#suggestions``; plain
+posts redirect back (PRG), so every state survives a reload."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from articles import selectors as article_selectors
+
+from . import selectors, services
+from .models import Suggestion
+
+
+def _render(request: HttpRequest, story, *, status: int = 200, error: str = "") -> HttpResponse:
+    context = {
+        "story": story,
+        "panel": selectors.panel(story=story, user=request.user),
+        "error": error,
+    }
+    template = "suggestions/story_suggestions.html"
+    if getattr(request, "htmx", False) and request.htmx.target == "suggestions":
+        template += "#suggestions"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def story_suggestions(request: HttpRequest, slug: str) -> HttpResponse:
+    story = article_selectors.story_get(slug=slug)
+    return _render(request, story)
+
+
+def _answer(request: HttpRequest, story, *, error: str = "") -> HttpResponse:
+    if request.htmx:
+        return _render(request, story, status=422 if error else 200, error=error)
+    if error:
+        return _render(request, story, status=422, error=error)
+    return HttpResponseRedirect(reverse("suggestions:story", args=[story.slug]))
+
+
+def _suggestion(slug: str, pk: int) -> Suggestion:
+    return get_object_or_404(
+        Suggestion.objects.select_related("story", "article_a", "article_b"), pk=pk, story__slug=slug
+    )
+
+
+@require_POST
+@login_required
+def suggestion_accept(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    suggestion = _suggestion(slug, pk)
+    try:
+        services.check_fresh(suggestion)
+        services.suggestion_accept(user=request.user, suggestion=suggestion)
+    except ValidationError as exc:
+        return _answer(request, suggestion.story, error=" ".join(exc.messages))
+    return _answer(request, suggestion.story)
+
+
+@require_POST
+@login_required
+def suggestion_dismiss(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    suggestion = _suggestion(slug, pk)
+    services.suggestion_dismiss(user=request.user, suggestion=suggestion)
+    return _answer(request, suggestion.story)
+
+
+@require_POST
+@login_required
+def story_refresh(request: HttpRequest, slug: str) -> HttpResponse:
+    story = article_selectors.story_get(slug=slug)
+    services.schedule_refresh(story=story)
+    return _answer(request, story)
