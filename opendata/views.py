@@ -1,0 +1,367 @@
+"""Open data over HTTP: the W3C Web Annotation Protocol container at ``/annotations/``, one
+annotation at ``/annotations/<claim-N|link-N>``, a story's export (JSON-LD, CSV), the import
+endpoint, the article texts the selectors point into, the OpenAPI description, and the page
+where people make personal tokens.
+
+The JSON views are ``csrf_exempt`` so token clients are not refused, and check CSRF themselves
+for session-authenticated writes (``http.require_writer``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from articles.models import Article, Story
+
+from . import jsonld, openapi, selectors, services
+from .http import (
+    HttpProblem,
+    authenticate,
+    json_response,
+    problem_response,
+    read_json,
+    require_writer,
+    site_for,
+)
+from .models import ApiToken
+
+CONTAINER_ALLOW = "GET, HEAD, OPTIONS, POST"
+ITEM_ALLOW = "GET, HEAD, OPTIONS, PUT, DELETE"
+CONTAINER_LINK = (
+    '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type", '
+    '<http://www.w3.org/TR/annotation-protocol/>; rel="http://www.w3.org/ns/ldp#constrainedBy"'
+)
+ITEM_LINK = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+PREFER_IRIS = "http://www.w3.org/ns/oa#PreferContainedIRIs"
+PREFER_DESCRIPTIONS = "http://www.w3.org/ns/oa#PreferContainedDescriptions"
+PREFER_MINIMAL = "http://www.w3.org/ns/ldp#PreferMinimalContainer"
+_INCLUDE = re.compile(r'include\s*=\s*"([^"]*)"')
+
+
+def _json_api(allow: str) -> Callable:
+    """Token or session auth, JSON problems for errors, 405 with ``Allow``.
+
+    Every client gets JSON-LD whatever its Accept header (HTTP lets a server answer with its one
+    representation rather than 406; a browser opening the URL then sees the data)."""
+
+    def decorate(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                if request.method not in allow.split(", "):
+                    raise HttpProblem(405, _("Method not allowed."))
+                by_token = authenticate(request)
+                response = view(request, *args, by_token=by_token, **kwargs)
+            except HttpProblem as problem:
+                response = problem_response(problem)
+            except services.ImportRejected as rejected:
+                response = json_response(
+                    {
+                        "status": 422,
+                        "detail": rejected.report.summary(),
+                        **rejected.report.as_dict(),
+                    },
+                    status=422,
+                    content_type="application/json",
+                )
+            except services.PreconditionFailed:
+                response = problem_response(
+                    HttpProblem(412, _("The annotation changed since you read it; GET it again."))
+                )
+            except Http404 as missing:
+                response = problem_response(HttpProblem(404, str(missing) or _("Not found.")))
+            except PermissionDenied as denied:
+                response = problem_response(HttpProblem(403, str(denied) or _("Not allowed.")))
+            response.setdefault("Allow", allow)
+            patch_vary_headers(response, ("Accept", "Authorization"))
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _finish(
+    request: HttpRequest, response: HttpResponse, *, etag: str | bool | None = True
+) -> HttpResponse:
+    """Set the ETag (by default the hash of the body), answer If-None-Match with 304, and strip
+    the body for HEAD."""
+    if etag is True:
+        etag = selectors.etag_of(response.content)
+    if etag:
+        response["ETag"] = etag
+        if_none_match = request.headers.get("If-None-Match", "")
+        if request.method in ("GET", "HEAD") and etag in [
+            t.strip() for t in if_none_match.split(",")
+        ]:
+            not_modified = HttpResponse(status=304)
+            for header in ("ETag", "Link", "Vary", "Allow", "Content-Location"):
+                if header in response:
+                    not_modified[header] = response[header]
+            return not_modified
+    if request.method == "HEAD":
+        response["Content-Length"] = str(len(response.content))
+        response.content = b""
+    return response
+
+
+def _options(allow: str, link: str) -> HttpResponse:
+    response = HttpResponse(status=200)
+    response["Allow"] = allow
+    response["Link"] = link
+    if "POST" in allow:
+        response["Accept-Post"] = jsonld.MEDIA_TYPE
+    return response
+
+
+# --- the container -----------------------------------------------------------------------------
+
+
+def _prefer(request: HttpRequest) -> set[str]:
+    prefer = request.headers.get("Prefer", "")
+    if "return=representation" not in prefer.replace(" ", ""):
+        return set()
+    return {iri for match in _INCLUDE.findall(prefer) for iri in match.split()}
+
+
+def _container_iri(site, story: Story | None) -> str:
+    return site.container() + (f"?story={story.slug}" if story else "")
+
+
+def _page_iri(site, story: Story | None, page: int, iris: bool) -> str:
+    query = [f"story={story.slug}"] if story else []
+    query += [f"iris={int(iris)}", f"page={page}"]
+    return f"{site.container()}?{'&'.join(query)}"
+
+
+def _page(request, *, site, story, number: int, iris: bool, embedded: bool) -> dict:
+    size = settings.OPENDATA_PAGE_SIZE
+    start = number * size
+    result = selectors.container_page(
+        user=request.user, site=site, start=start, size=size, iris=iris, story=story
+    )
+    if number < 0 or (start >= result.total and number != 0):
+        raise Http404(_("No such page."))
+    page = {} if embedded else {"@context": jsonld.CONTEXT}
+    page.update(
+        {
+            "id": _page_iri(site, story, number, iris),
+            "type": "AnnotationPage",
+            "partOf": {"id": _container_iri(site, story), "total": result.total},
+            "startIndex": start,
+            "items": result.items,
+        }
+    )
+    if start + size < result.total:
+        page["next"] = _page_iri(site, story, number + 1, iris)
+    if number > 0:
+        page["prev"] = _page_iri(site, story, number - 1, iris)
+    return page
+
+
+@_json_api(CONTAINER_ALLOW)
+def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
+    """The W3C annotation container: every annotation the requester may see (``?story=`` narrows
+    it to one story), paged with AnnotationPage; POST creates an annotation."""
+    if request.method == "OPTIONS":
+        return _options(CONTAINER_ALLOW, CONTAINER_LINK)
+    site = site_for(request)
+    story = selectors.stories_by_slug(request.GET.get("story"))
+    if request.method == "POST":
+        require_writer(request, by_token=by_token)
+        data = read_json(request)
+        obj, report = services.annotation_create(user=request.user, data=data, site=site)
+        payload = selectors.annotation_json(site=site, obj=obj)
+        response = json_response(payload, status=201)
+        response["Location"] = payload["id"]
+        response["ETag"] = selectors.etag_for(payload)
+        response["Link"] = ITEM_LINK
+        return response
+
+    if "page" in request.GET:
+        try:
+            number = int(request.GET["page"])
+        except ValueError:
+            raise Http404(_("No such page.")) from None
+        iris = request.GET.get("iris") == "1"
+        payload = _page(request, site=site, story=story, number=number, iris=iris, embedded=False)
+        preference = None
+    else:
+        prefer = _prefer(request)
+        iris = PREFER_IRIS in prefer and PREFER_DESCRIPTIONS not in prefer
+        minimal = PREFER_MINIMAL in prefer
+        total = selectors.container_total(user=request.user, story=story)
+        payload = {
+            "@context": [jsonld.ANNO_CONTEXT, jsonld.LDP_CONTEXT, jsonld.CONTEXT[1]],
+            "id": _container_iri(site, story),
+            "type": ["BasicContainer", "AnnotationCollection"],
+            "label": story.title if story else _("Parallax annotations"),
+            "total": total,
+        }
+        if total:
+            size = settings.OPENDATA_PAGE_SIZE
+            if minimal:
+                payload["first"] = _page_iri(site, story, 0, iris)
+            else:
+                payload["first"] = _page(
+                    request, site=site, story=story, number=0, iris=iris, embedded=True
+                )
+            payload["last"] = _page_iri(site, story, (total - 1) // size, iris)
+        preference = "return=representation" if prefer else None
+    response = json_response(payload)
+    response["Link"] = CONTAINER_LINK
+    response["Accept-Post"] = jsonld.MEDIA_TYPE
+    if preference:
+        response["Preference-Applied"] = preference
+    patch_vary_headers(response, ("Prefer",))
+    return _finish(request, response)
+
+
+# --- one annotation ---------------------------------------------------------------------------
+
+
+@_json_api(ITEM_ALLOW)
+def annotation(request: HttpRequest, annotation_id: str, *, by_token: bool) -> HttpResponse:
+    """One annotation: GET/HEAD (with ETag), PUT with If-Match, DELETE."""
+    if request.method == "OPTIONS":
+        return _options(ITEM_ALLOW, ITEM_LINK)
+    site = site_for(request)
+    kind, pk = selectors.parse_annotation_id(annotation_id)
+    if request.method in ("PUT", "DELETE"):
+        require_writer(request, by_token=by_token)
+        selectors.annotation_object(user=request.user, kind=kind, pk=pk)  # 404 before anything
+        if_match = request.headers.get("If-Match")
+        if request.method == "DELETE":
+            services.annotation_delete(
+                user=request.user, kind=kind, pk=pk, if_match=if_match, site=site
+            )
+            return HttpResponse(status=204)
+        if not if_match:
+            # Without it the write could silently undo someone else's.
+            raise HttpProblem(428, _("Send If-Match with the ETag you last read."))
+        data = read_json(request)
+        services.annotation_replace(
+            user=request.user, kind=kind, pk=pk, data=data, if_match=if_match, site=site
+        )
+    obj = selectors.annotation_object(user=request.user, kind=kind, pk=pk)
+    payload = selectors.annotation_json(site=site, obj=obj)
+    response = json_response(payload)
+    response["Link"] = ITEM_LINK
+    return _finish(request, response)
+
+
+# --- stories: export, CSV, import --------------------------------------------------------------
+
+
+@_json_api("GET, HEAD")
+def story_export(request: HttpRequest, slug: str, *, by_token: bool) -> HttpResponse:
+    """The story's visible annotations as one W3C AnnotationCollection (JSON-LD)."""
+    story = get_object_or_404(Story, slug=slug)
+    payload = selectors.story_collection(story=story, user=request.user, site=site_for(request))
+    response = json_response(payload)
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{story.slug}.jsonld"'
+    return _finish(request, response)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    # A cell starting like a formula would run in a spreadsheet (CSV injection): quote it.
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+@_json_api("GET, HEAD")
+def story_csv(request: HttpRequest, slug: str, *, by_token: bool) -> HttpResponse:
+    """The story's visible links as CSV (UTF-8 with BOM, so spreadsheets read Vietnamese)."""
+    story = get_object_or_404(Story, slug=slug)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in selectors.story_link_rows(story=story, user=request.user):
+        writer.writerow([_cell(value) for value in row])
+    response = HttpResponse(out.getvalue().encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{story.slug}-links.csv"'
+    return _finish(request, response)
+
+
+@_json_api("POST, OPTIONS")
+def import_annotations(request: HttpRequest, *, by_token: bool) -> HttpResponse:
+    """Import an AnnotationCollection (or page, list, annotation): 201 with the item-by-item
+    report, or 422 with it and nothing written."""
+    if request.method == "OPTIONS":
+        response = HttpResponse()
+        response["Accept-Post"] = jsonld.MEDIA_TYPE
+        return response
+    require_writer(request, by_token=by_token)
+    data = read_json(request)
+    report = services.annotations_import(user=request.user, data=data, site=site_for(request))
+    return json_response(report.as_dict(), status=201, content_type="application/json")
+
+
+@require_GET
+def article_text(request: HttpRequest, pk: int) -> HttpResponse:
+    """The article's text exactly as selectors index it (NFC, ``\\n`` line ends): the ``source``
+    of every exported annotation. Articles are public, like the reader."""
+    article = get_object_or_404(Article.objects.only("body", "body_hash", "language"), pk=pk)
+    response = HttpResponse(article.body.encode(), content_type="text/plain; charset=utf-8")
+    response["Content-Language"] = article.language
+    return _finish(request, response, etag=f'"{article.body_hash}"')
+
+
+@require_GET
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    """The OpenAPI 3.1 description of this JSON API."""
+    return json_response(
+        openapi.description(server=site_for(request).base), content_type="application/json"
+    )
+
+
+# --- personal tokens (a page for people) -----------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """List, make and revoke personal API tokens. A new token is shown once, after the redirect."""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "revoke":
+                services.token_revoke(user=request.user, pk=request.POST.get("token", ""))
+                messages.success(request, _("Token revoked."))
+            else:
+                _token, raw = services.token_create(
+                    user=request.user, name=request.POST.get("name", "")
+                )
+                request.session["opendata_new_token"] = raw
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect(reverse("opendata:tokens"))
+    new_token = request.session.pop("opendata_new_token", None)
+    return render(
+        request,
+        "opendata/tokens.html",
+        {
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "new_token": new_token,
+            "container_url": request.build_absolute_uri(reverse("opendata:container")),
+        },
+    )
