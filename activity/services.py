@@ -8,7 +8,7 @@ import datetime
 import decimal
 import uuid
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from .models import Event, Presence
@@ -91,7 +91,13 @@ def presence_touch(
     defaults = {"seen_at": timezone.now()}
     if not keep_article:
         defaults["article_id"] = article_id
-    _row, created = Presence.objects.update_or_create(story=story, user=user, defaults=defaults)
+    try:
+        with transaction.atomic():
+            _row, created = Presence.objects.update_or_create(
+                story=story, user=user, defaults=defaults
+            )
+    except IntegrityError:
+        return  # the story, column or person was deleted meanwhile: nobody to tell
     if created or not quiet:
         notify(f"{story.pk}:p")
 

@@ -9,6 +9,7 @@ import datetime
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user
 from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -86,6 +87,14 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
     event id the page was rendered with). A comment every 15 s keeps proxies from closing it.
     """
     story = await db_call(_story_for_stream)(slug)
+    if not isinstance(request, ASGIRequest):
+        # Under WSGI (runserver, the test live server) Django buffers an async iterator whole,
+        # so an endless stream would never answer and would keep its thread forever. Say so;
+        # the page stays usable and shows that it is not live.
+        return HttpResponse(
+            _("Live updates need the ASGI server (uvicorn)."),
+            status=503, content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"},
+        )
     user = await db_call(get_user)(request)
     user_id = user.pk if user.is_authenticated else None
     last_id = _int(request.headers.get("Last-Event-ID")) or _int(request.GET.get("after")) or 0

@@ -70,3 +70,12 @@ def test_activity_feed_query_count(story, article, author, django_assert_num_que
     assert small.content.decode().count("data-event=") == 3
     assert big.content.decode().count("data-event=") == 30
     assert 'id="feed"' in big.content.decode() and "<html" not in big.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stream_under_wsgi_is_refused_at_once_instead_of_hanging(story, author):
+    # Django buffers an async iterator whole under WSGI: an endless stream would never answer.
+    response = _client(author).get(f"/stories/{story.slug}/live/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "ASGI" in response.content.decode()

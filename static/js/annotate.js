@@ -123,7 +123,9 @@ function showPopup(span, message = "") {
   const rect = span?.rect ?? popup.getBoundingClientRect();
   const top = Math.max(8, rect.top - popup.offsetHeight - 8);
   const left = Math.min(window.innerWidth - popup.offsetWidth - 8, Math.max(8, rect.left));
-  popup.style.top = `${top < 8 ? rect.bottom + 8 : top}px`;
+  // Below the selection when there is no room above; always inside the viewport.
+  const wanted = top < 8 ? rect.bottom + 8 : top;
+  popup.style.top = `${Math.max(8, Math.min(window.innerHeight - popup.offsetHeight - 8, wanted))}px`;
   popup.style.left = `${left}px`;
 }
 

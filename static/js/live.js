@@ -131,6 +131,7 @@ function onColumnActivity(event) {
   columnTimer = setTimeout(() => reportColumn(column.dataset.article), 300);
 }
 
+let retryDelay = 2000;
 function connect() {
   if (!bar || !("EventSource" in window)) {
     setStatus("offline");
@@ -143,7 +144,10 @@ function connect() {
   lastArticle = article || null;
   const source = new EventSource(`${bar.dataset.liveUrl}?${params}`);
   setStatus("connecting");
-  source.addEventListener("ready", () => setStatus("live"));
+  source.addEventListener("ready", () => {
+    retryDelay = 2000;
+    setStatus("live");
+  });
   source.addEventListener("event", (message) => {
     const data = JSON.parse(message.data);
     if (seen.has(data.id)) return;
@@ -156,7 +160,11 @@ function connect() {
   source.addEventListener("error", () => {
     // EventSource retries on its own (after `retry:` ms) and resumes with Last-Event-ID.
     setStatus("offline");
-    if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    // A refused stream (e.g. 503 from a server without ASGI) closes it: try again, backing off.
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(connect, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 60000);
+    }
   });
   window.parallaxLive = source; // for tests: close() simulates a dropped connection
 }

@@ -51,6 +51,7 @@ def select_text(page: Page, article_pk: int, text: str, occurrence: int = 0) -> 
                 let at = node.data.indexOf(text);
                 while (at !== -1) {
                     if (seen++ === occurrence) {
+                        node.parentElement.scrollIntoView({block: "center"});
                         const range = document.createRange();
                         range.setStart(node, at);
                         range.setEnd(node, at + text.length);
