@@ -57,6 +57,12 @@ class VerdictForm(forms.ModelForm):
     """Adding a verdict in the admin: the link and claim by autocomplete, checked by the same
     service function as the site (contradictions only, one of the pair, curators only)."""
 
+    url = forms.URLField(
+        label=Verdict._meta.get_field("url").verbose_name.capitalize(), required=False,
+        max_length=500, assume_scheme="https",
+        help_text=Verdict._meta.get_field("url").help_text,
+    )
+
     class Meta:
         model = Verdict
         fields = ["link", "rated_claim", "rating", "evidence", "url"]
