@@ -79,13 +79,12 @@ VISIBILITY_SESSION_KEY = "parallax_new_claim_visibility"
 
 def visibility_choices(*, memberships) -> list[tuple[str, str]]:
     """What ``user`` may give new claims: public, private, and each team they may write in."""
-    from django.utils.translation import gettext as t
 
-    choices = [("public", t("Everyone")), ("private", t("Only me"))]
+    choices = [("public", _("Everyone")), ("private", _("Only me"))]
     for membership in memberships:
         if membership.role in WRITE_ROLES:
             choices.append(
-                (f"team:{membership.team_id}", t("Team: %(name)s") % {"name": membership.team.name})
+                (f"team:{membership.team_id}", _("Team: %(name)s") % {"name": membership.team.name})
             )
     return choices
 
@@ -104,7 +103,6 @@ def team_reader_context(request, *, layers: str | None, url) -> dict:
 
     No ``layers`` parameter means every layer; turning all off is ``layers=none``.
     """
-    from django.utils.translation import gettext as t
 
     from annotations.selectors import parse_layers
 
@@ -114,9 +112,9 @@ def team_reader_context(request, *, layers: str | None, url) -> dict:
     memberships = list(
         Membership.objects.filter(user_id=user.pk).select_related("team").order_by("team__name")
     )
-    names = [("mine", t("Mine"))]
+    names = [("mine", _("Mine"))]
     names += [(f"team:{m.team_id}", m.team.name) for m in memberships]
-    names.append(("public", t("Public")))
+    names.append(("public", _("Public")))
     keys = [key for key, _label in names]
     chosen = parse_layers(user=user, value=layers)
     on = set(keys) if chosen is None else set(chosen) & set(keys)
