@@ -9,7 +9,7 @@
 Each benchmark runs in its own process and database (parallax_bench_reader, shared by reader and
 server, parallax_bench_search and parallax_bench_claims; the dev database is never touched) and
 writes bench/results/<name>.json; this script then writes bench/results/summary.md and prints it. It also runs the other issues'
-scripts listed in OTHERS (bench/curation.py, bench/live.py) and appends what they print.
+scripts listed in OTHERS (bench/curation.py, live.py, suggest.py, opendata.py) and appends what they print.
 Longer runs of one script: see its docstring (e.g. bench/reader.py --help).
 """
 
@@ -32,7 +32,11 @@ BENCHMARKS = ["reader", "search", "server", "claims"]
 OTHERS = {
     "curation": (["--rounds", "1", "--duration", "2", "--warmup", "0.5", "--anchor-runs", "2"], []),
     "live": (["--duration", "10", "--baseline-duration", "5", "--idle-streams", "50"], []),
+    "suggest": (["--repeats", "1", "--sizes", "10", "20"], []),
+    "opendata": (["--claims", "200", "--links", "200", "--repeats", "1"], []),
 }
+#: Of those, the ones that use no database (so take no --fresh-db).
+NO_DATABASE = {"suggest"}
 
 
 def report(results: dict[str, dict], failed: list[str], others: dict[str, str] | None = None) -> str:
@@ -137,7 +141,7 @@ def main() -> int:
                 continue
             quick, full = OTHERS[name]
             command = [sys.executable, str(script), *(quick if args.quick else full)]
-            command += ["--fresh-db"] if args.fresh_db else []
+            command += ["--fresh-db"] if args.fresh_db and name not in NO_DATABASE else []
             done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
             sys.stdout.write(done.stdout)
             others[name] = done.stdout
