@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from articles import services
 from articles.models import Article, Source, Story
+from teams.models import Membership, Team
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -297,6 +298,20 @@ def test_load_demo_is_idempotent(demo_password):
     assert Story.objects.count() == 1
     assert get_user_model().objects.count() == 3
     assert Source.objects.count() == 3
+    assert Team.objects.count() == 1
+    assert Membership.objects.count() == 3
+
+
+def test_load_demo_makes_a_team_of_the_demo_users(demo_password):
+    out = _load_demo()
+    team = Team.objects.get(name="Demo desk")
+    roles = dict(team.memberships.values_list("user__username", "role"))
+    assert roles == {"curator": "admin", "lan": "annotator", "minh": "annotator"}
+    assert "Demo team 'Demo desk'" in out
+    # A role changed since is kept on a re-run.
+    Membership.objects.filter(team=team, user__username="lan").update(role="curator")
+    _load_demo()
+    assert team.memberships.get(user__username="lan").role == "curator"
 
 
 def test_load_demo_changes_the_password_on_rerun(monkeypatch, demo_password):

@@ -21,6 +21,9 @@ DEMO_USERS = [
     ("curator", True, "curator and admin (can open /admin/)"),
 ]
 LOCAL_DEMO_PASSWORD = "parallax-demo"
+#: The demo team: curator is its admin, the others annotate, so team sessions work at once.
+DEMO_TEAM = "Demo desk"
+DEMO_TEAM_ROLES = {"lan": "annotator", "minh": "annotator"}
 
 
 def demo_password() -> str:
@@ -57,7 +60,27 @@ class Command(BaseCommand):
                 user.is_staff = user.is_superuser = staff
                 user.set_password(password)
                 user.save()
+        team = demo_team()
         self.stdout.write(self.style.SUCCESS(f"Demo story '{DEMO_SLUG}': {len(results)} articles."))
+        self.stdout.write(f"Demo team '{team.name}': curator (admin), lan and minh (annotators).")
         self.stdout.write("Demo logins (username / password):")
         for username, _, role in DEMO_USERS:
             self.stdout.write(f"  {username} / {password}  ({role})")
+
+
+def demo_team():
+    """The demo team, created once through the teams services; re-running changes nothing."""
+    from teams import services as team_services
+    from teams.models import Team
+
+    User = get_user_model()
+    admin = User.objects.get(username="curator")
+    with transaction.atomic():
+        team = Team.objects.filter(name=DEMO_TEAM).first() or team_services.team_create(
+            creator=admin, name=DEMO_TEAM, description="The demo newsroom: try team layers here."
+        )
+        members = set(team.memberships.values_list("user__username", flat=True))
+        for username, role in DEMO_TEAM_ROLES.items():
+            if username not in members:  # keep roles changed since
+                team_services.membership_add(actor=admin, team=team, username=username, role=role)
+    return team
