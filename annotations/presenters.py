@@ -98,6 +98,11 @@ def _claim_label(
     }
 
 
+def claim_mark_label(claim: Claim) -> str:
+    """The accessible name of a new claim's mark (it has no links yet), as the reader gives it."""
+    return _claim_label(claim, {})
+
+
 def _relation_labels() -> dict[str, str]:
     """Relation labels in the active language (looked up once per call site, not per mark)."""
     return {relation: relation_label(relation) for relation in RELATION_ICONS}

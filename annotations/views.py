@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +21,7 @@ from articles.models import Article
 from articles.views import HtmxHttpRequest, render_reader
 from teams.selectors import new_claim_visibility
 
-from . import selectors, services
+from . import presenters, selectors, services
 from .forms import ClaimCreateForm, ClaimEditForm, LinkCreateForm, LinkEditForm
 
 
@@ -104,6 +104,17 @@ def claim_create(request: HtmxHttpRequest, article_pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         return _error(request, article.story, _messages(exc))
+    if request.htmx and request.headers.get("X-Parallax-Mark"):
+        # The reader's Highlight button: it marks the words it sent itself, so the answer is the
+        # claim's id and accessible name, not the whole re-rendered reader.
+        return JsonResponse(
+            {
+                "claim": claim.pk,
+                "label": presenters.claim_mark_label(claim),
+                "message": _("Claim highlighted."),
+            },
+            status=201,
+        )
     return _done(request, article.story, claim=claim.pk, link_to=None, panel=None)
 
 

@@ -10,7 +10,8 @@ All in the benchmark database parallax_bench_claims, served by uvicorn (1 worker
      SQL queries each page runs (anonymous and logged in), counted in-process.
   2. Write throughput. --write-concurrency clients (16), each logged in as its own user with its
      session and CSRF cookies, POST new claims (``/articles/<pk>/claims/`` with ``HX-Request``,
-     which answers with the re-rendered reader fragment) against ``POST /bench/bare-insert/``
+     and ``X-Parallax-Mark`` as the reader's Highlight button sends them, answered with the new
+     claim's id and accessible name; the page marks the words itself) against ``POST /bench/bare-insert/``
      (config/bench_urls.py: the same stack, one INSERT, no rendering). Every request highlights a
      new span; the story's claims are deleted before each phase so all phases start alike.
   3. In Chromium (Playwright, /usr/bin/chromium): page load of the annotated story (1,000 marks)
@@ -282,7 +283,7 @@ class Writers:
         end = start + SPAN_LENGTH
         return pk, start, end, body[start:end]
 
-    def _post(self, index: int, path: str, fields: dict) -> bytes:
+    def _post(self, index: int, path: str, fields: dict, extra: str = "") -> bytes:
         who = self.sessions[index]
         body = urllib.parse.urlencode(fields).encode()
         head = (
@@ -292,14 +293,16 @@ class Writers:
             f"Content-Length: {len(body)}\r\n"
             f"Cookie: sessionid={who['session']}; csrftoken={who['csrf']}\r\n"
             f"X-CSRFToken: {who['csrf']}\r\nHX-Request: true\r\nHX-Target: reader\r\n"
-            f"HX-Current-URL: http://{harness.HOST}:{self.port}/stories/{WRITES}/\r\n\r\n"
+            f"HX-Current-URL: http://{harness.HOST}:{self.port}/stories/{WRITES}/\r\n{extra}\r\n"
         )
         return head.encode("utf-8") + body
 
     def claim(self, index: int) -> bytes:
         pk, start, end, exact = self.span(index)
         fields = {"start": start, "end": end, "exact": exact, "offsets": "codepoint"}
-        return self._post(index, f"/articles/{pk}/claims/", fields)
+        # As the reader's Highlight button sends it: answered with the claim's id and name (201).
+        mark = "X-Parallax-Popup: 1\r\nX-Parallax-Mark: 1\r\n"
+        return self._post(index, f"/articles/{pk}/claims/", fields, mark)
 
     def bare(self, index: int) -> bytes:
         pk, start, end, exact = self.span(index)
@@ -579,7 +582,7 @@ def report(r: dict) -> str:
         "|---|--:|--:|--:|--:|",
     ]
     for label, key in (
-        ("`POST /articles/<pk>/claims/` (htmx, re-rendered reader)", "claim_create"),
+        ("`POST /articles/<pk>/claims/` (Highlight button: id and name back)", "claim_create"),
         ("`POST /bench/bare-insert/` (one INSERT)", "bare_insert"),
     ):
         m = wr[key]["summary"]

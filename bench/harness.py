@@ -401,7 +401,7 @@ def load(
                 done = time.perf_counter()
                 if sent < measure_from:
                     continue
-                if status != 200:
+                if not 200 <= status < 300:  # e.g. 201 Created from a highlight
                     errors[index] += 1
                     failures.append(f"HTTP {status}")
                     continue

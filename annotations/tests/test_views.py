@@ -71,6 +71,39 @@ def test_highlight_returns_the_reader_fragment_with_the_new_mark(ana_client, art
     assert f"claim={claim.pk}" in response["HX-Push-Url"]
 
 
+MARK = {**POPUP, "HTTP_X_PARALLAX_MARK": "1"}
+QUERIES_FOR_A_MARKED_HIGHLIGHT = 8
+
+
+def test_highlight_button_gets_the_claim_id_and_name_not_the_reader(
+    ana_client, article, author, django_assert_num_queries
+):
+    # The reader marks the words it sent itself: the answer is small, whatever the story holds.
+    for text in ["Officials", "The mayor", "the figure"]:
+        _create(ana_client, article, text)
+    text = "The mayor disputed the figure"
+    start = article.body.index(text)
+    data = {"start": start, "end": start + len(text), "exact": text, "offsets": "codepoint"}
+    # Session, user, article with its story; savepoint, INSERT, activity event, pg_notify,
+    # release: no reader queries, however many claims the story has.
+    with django_assert_num_queries(QUERIES_FOR_A_MARKED_HIGHLIGHT):
+        response = ana_client.post(f"/articles/{article.pk}/claims/", data, **MARK)
+    assert response.status_code == 201
+    assert response["Content-Type"] == "application/json"
+    claim = Claim.objects.get(exact=text)
+    body = response.json()
+    assert body == {
+        "claim": claim.pk,
+        "label": f"Claim by {author.username}: “{text}” (no links)",
+        "message": "Claim highlighted.",
+    }
+    # Errors still come back as the popup's message, and change nothing.
+    before = _snapshot()
+    bad = ana_client.post(f"/articles/{article.pk}/claims/", {**data, "exact": "nope"}, **MARK)
+    assert bad.status_code == 422 and "no longer matches" in bad.content.decode()
+    assert _snapshot() == before
+
+
 def test_browser_offsets_in_utf16_units_around_a_character_outside_the_bmp(ana_client, story):
     body = "Chi phí 𝕏 là 5,6 triệu USD theo báo cáo 😀 của công ty.\n"
     article = factories.article_create(story=story, body=body)

@@ -186,7 +186,50 @@ function restoreScroll(scrolls) {
   }
 }
 
-async function post(url, data, { popupErrors = false } = {}) {
+/**
+ * Wrap the column text between UTF-16 offsets `start` and `end` in marks for a new claim, as
+ * the server would render it (one <mark data-claim> per text piece; the first carries the id,
+ * tab stop and accessible name). Returns the first mark. Only text inside paragraphs is wrapped.
+ */
+function markSpan(columnBody, start, end, claimId, label) {
+  const model = columnModel(columnBody);
+  const pieces = [];
+  for (const p of model.paragraphs) {
+    const pStart = model.starts16.get(p);
+    if (pStart >= end || pStart + p.textContent.length <= start) continue;
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
+    let at = pStart;
+    for (const node of nodes) {
+      const nodeStart = at;
+      at += node.data.length;
+      if (at <= start || nodeStart >= end) continue;
+      const to = Math.min(end, at) - nodeStart;
+      const from = Math.max(start, nodeStart) - nodeStart;
+      if (to < node.data.length) node.splitText(to);
+      pieces.push(from > 0 ? node.splitText(from) : node);
+    }
+  }
+  const marks = pieces.map((piece) => {
+    const mark = document.createElement("mark");
+    mark.dataset.claim = String(claimId);
+    mark.className = "claim";
+    piece.replaceWith(mark);
+    mark.append(piece);
+    return mark;
+  });
+  const first = marks[0];
+  if (first) {
+    first.id = `claim-${claimId}`;
+    first.tabIndex = 0;
+    first.setAttribute("role", "button");
+    first.setAttribute("aria-label", label);
+  }
+  return first;
+}
+
+async function post(url, data, { popupErrors = false, mark = false } = {}) {
   const response = await fetch(url, {
     method: "POST",
     body: new URLSearchParams(data),
@@ -196,6 +239,7 @@ async function post(url, data, { popupErrors = false } = {}) {
       "HX-Target": "reader",
       "HX-Current-URL": window.location.href,
       ...(popupErrors ? { "X-Parallax-Popup": "1" } : {}),
+      ...(mark ? { "X-Parallax-Mark": "1" } : {}),
     },
     credentials: "same-origin",
   });
@@ -213,14 +257,23 @@ async function highlight(span) {
     const { response, text } = await post(
       `/articles/${span.article}/claims/`,
       { start: span.start, end: span.end, exact: span.exact, offsets: "utf16" },
-      { popupErrors: true },
+      { popupErrors: true, mark: true },
     );
     if (response.ok) {
       window.getSelection()?.removeAllRanges();
       hidePopup();
-      swapReader(text, response.headers.get("HX-Push-Url"));
-      announce(document.documentElement.lang === "vi" ? "Đã đánh dấu nhận định." : "Claim highlighted.");
-      document.querySelector("#reader .claim.is-selected[tabindex]")?.focus({ preventScroll: true });
+      // The column as it is now (a live refresh may have replaced the one the span came from).
+      const columnBody = document.getElementById(`article-${span.article}`);
+      if (response.headers.get("Content-Type")?.startsWith("application/json")) {
+        const claim = JSON.parse(text);
+        const mark = columnBody && markSpan(columnBody, span.start, span.end, claim.claim, claim.label);
+        if (mark) mark.focus({ preventScroll: true });
+        else getReader(readerUrl({})); // the column is gone: redraw the reader from the server
+        announce(claim.message);
+      } else {
+        swapReader(text, response.headers.get("HX-Push-Url"));
+        document.querySelector("#reader .claim.is-selected[tabindex]")?.focus({ preventScroll: true });
+      }
     } else {
       const message = new DOMParser().parseFromString(text, "text/html").body.textContent.trim();
       showPopup(span, message || `Error ${response.status}`);

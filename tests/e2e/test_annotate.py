@@ -218,3 +218,42 @@ def test_phone_layout_highlight_in_one_column_at_a_time(phone_page, live_server,
     # Nothing sticks out sideways on a phone.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1
+
+
+def test_the_marks_drawn_in_the_page_match_the_server_rendering(page, live_server, demo):
+    """Highlight answers with the claim's id and name only; the page marks the words itself.
+    Those marks (also nested in an older claim) must be what the server draws after a reload."""
+    first = demo[0]
+    _reader(page, live_server)
+    outer = _highlight_with_mouse(page, first.pk, PHRASE_1)
+    assert "claim" not in query_params(page.url)  # no round trip through the reader
+    inner_text = "phòng thí nghiệm"
+    select_text(page, first.pk, inner_text)
+    page.locator(".highlight-popup button").click()
+    # Inside the older mark: one more <mark> element (the server splits it into more segments).
+    expect(page.locator(f"#article-{first.pk} mark[data-claim]")).to_have_count(2)
+    inner = Claim.objects.get(article_id=first.pk, exact=inner_text)
+
+    def drawn() -> dict:
+        return page.evaluate(
+            """(ids) => Object.fromEntries(ids.map((id) => {
+                const marks = [...document.querySelectorAll(`mark[data-claim="${id}"]`)];
+                const head = document.getElementById(`claim-${id}`);
+                return [id, {
+                    text: marks.map((m) => m.textContent).join(""),
+                    nested: marks.some((m) => m.parentElement.closest("mark[data-claim]")),
+                    label: head?.getAttribute("aria-label"), role: head?.getAttribute("role"),
+                    tab: head?.tabIndex,
+                }];
+            }))""",
+            [str(outer.pk), str(inner.pk)],
+        )
+
+    in_page = drawn()
+    assert in_page[str(outer.pk)]["text"] == PHRASE_1 == outer.exact
+    assert in_page[str(inner.pk)]["text"] == inner_text == inner.exact
+    assert in_page[str(inner.pk)]["nested"]  # inside the older claim's mark
+    expect(page.locator(f"#claim-{inner.pk}")).to_be_focused()
+    page.reload()
+    expect(page.locator(f"#claim-{inner.pk}")).to_be_attached()
+    assert drawn() == in_page
