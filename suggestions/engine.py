@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .quantities import (
-    TOPIC_LABELS,
     Quantity,
     close_value,
     find_quantities,
     same_value,
     strip_diacritics,
 )
+from .reasons import reason_text
 
 RARE_DF = 0.08  # share of sentences a token may appear in and still pair sentences up
 MAX_POSTING = 60  # ... and at most this many sentences, whatever the story's size
@@ -76,6 +76,8 @@ class Suggestion:
     reason: str
     a: Span
     b: Span
+    #: The reason as data, rendered in the reader's language by ``reasons.reason_text``.
+    reason_args: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def key(self) -> str:
@@ -117,7 +119,7 @@ def _fmt(q: Quantity) -> str:
 
 
 def _compare(a: Sentence, b: Sentence) -> tuple[str, str, float] | None:
-    """The best numeric comparison between two sentences: (relation, reason, strength)."""
+    """The best numeric comparison between two sentences: (relation, reason data, strength)."""
     best = None
     for qa in a.quantities:
         if qa.unit in ("date", "year"):
@@ -127,16 +129,16 @@ def _compare(a: Sentence, b: Sentence) -> tuple[str, str, float] | None:
                 continue
             # Name the more specific of the two topics ("the training cost" over "a cost").
             topic = qa.topic if qa.topic != "cost" else qb.topic
-            what = TOPIC_LABELS.get(topic, topic)
+            values = {"topic": topic, "a": _fmt(qa), "b": _fmt(qb)}
             if same_value(qa.value, qb.value):
-                found = ("agrees", f"both give {what}: {_fmt(qa)} and {_fmt(qb)}", 1.0)
+                found = ("agrees", {"kind": "same", **values}, 1.0)
             elif close_value(qa.value, qb.value):
-                found = ("qualifies", f"both give {what}, rounded differently: {_fmt(qa)} vs {_fmt(qb)}", 0.9)
+                found = ("qualifies", {"kind": "rounded", **values}, 0.9)
             else:
                 ratio = max(qa.value, qb.value) / max(min(qa.value, qb.value), 1e-9)
                 if ratio > 5000:
                     continue  # dollars per token against a market value: not the same thing
-                found = ("contradicts", f"both give {what}: {_fmt(qa)} vs {_fmt(qb)}", 0.8 + min(0.2, math.log10(ratio) / 20))
+                found = ("contradicts", {"kind": "differs", **values}, 0.8 + min(0.2, math.log10(ratio) / 20))
             if best is None or found[2] > best[2]:
                 best = found
     return best
@@ -205,7 +207,7 @@ def suggest(
                 relation, reason, strength = numeric
                 score = 0.5 * strength + 0.5 * min(1.0, similarity * 1.5)
             elif similarity >= AGREE_SIMILARITY:
-                relation, reason = "agrees", f"nearly the same words ({similarity:.0%} similar)"
+                relation, reason = "agrees", {"kind": "words", "percent": f"{similarity * 100:.0f}"}
                 score = similarity * 0.8
             else:
                 continue
@@ -217,7 +219,8 @@ def suggest(
             found[(i, j)] = Suggestion(
                 relation=relation,
                 score=round(score, 4),
-                reason=reason,
+                reason=reason_text(reason, translate=False),
+                reason_args=reason,
                 a=Span(first.article, first.start, first.end, bodies[first.article][first.start : first.end]),
                 b=Span(second.article, second.start, second.end, bodies[second.article][second.start : second.end]),
             )

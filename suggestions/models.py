@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from annotations.models import ClaimLink
 
+from .reasons import reason_text
+
 RELATIONS = ClaimLink.Relation.choices
 
 
@@ -51,7 +53,10 @@ class Suggestion(models.Model):
     key = models.CharField(max_length=200, help_text="Spans and relation; stable across runs.")
     relation = models.CharField(max_length=16, choices=RELATIONS)
     score = models.FloatField()
-    reason = models.TextField()
+    reason = models.TextField(help_text="In English, as `suggest --json` prints it.")
+    reason_args = models.JSONField(
+        default=dict, blank=True, help_text="The reason as data, shown in the reader's language."
+    )
     article_a = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="+")
     start_a = models.PositiveIntegerField()
     end_a = models.PositiveIntegerField()
@@ -72,6 +77,11 @@ class Suggestion(models.Model):
             models.CheckConstraint(condition=Q(start_a__lt=models.F("end_a")), name="suggestion_span_a"),
             models.CheckConstraint(condition=Q(start_b__lt=models.F("end_b")), name="suggestion_span_b"),
         ]
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language (the English text for rows without data)."""
+        return reason_text(self.reason_args) or self.reason
 
 
 class Decision(models.Model):

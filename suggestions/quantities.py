@@ -60,16 +60,7 @@ TOPICS: list[tuple[str, tuple[str, ...]]] = [
 #: building the model cost, which is exactly where the outlets disagree.
 TOPIC_FAMILY = {"training cost": "cost", "investment": "cost", "cost": "cost"}
 
-TOPIC_LABELS = {
-    "training cost": "the training cost",
-    "market value": "a market value",
-    "price per token": "the price per token",
-    "investment": "the spending or investment",
-    "hardware": "the number of chips",
-    "model size": "the model size",
-    "cost": "a cost",
-    "date": "a date",
-}
+# What each topic is called in a reason: suggestions/reasons.py (TOPIC_LABELS), translated.
 
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _SCALE = r"(?:\s+(?:nghìn|ngàn|triệu|tỷ|tỉ))*"

@@ -65,7 +65,7 @@ def run_execute(run: SuggestionRun) -> SuggestionRun:
                 [
                     Suggestion(
                         story=run.story, run=run, key=s.key, relation=s.relation, score=s.score,
-                        reason=s.reason,
+                        reason=s.reason, reason_args=s.reason_args,
                         article_a_id=s.a.article, start_a=s.a.start, end_a=s.a.end, quote_a=s.a.quote,
                         article_b_id=s.b.article, start_b=s.b.start, end_b=s.b.end, quote_b=s.b.quote,
                     )  # fmt: skip
@@ -141,7 +141,7 @@ def suggestion_accept(*, user, suggestion: Suggestion, visibility: str = Claim.V
         )  # fmt: skip
         link, _created = annotation_services.link_create(
             author=user, claim_a=a, claim_b=b, relation=suggestion.relation,
-            rationale=_("Suggested: %(reason)s") % {"reason": suggestion.reason},
+            rationale=_("Suggested: %(reason)s") % {"reason": suggestion.reason_display},
         )  # fmt: skip
         Decision.objects.update_or_create(
             story_id=suggestion.story_id, key=suggestion.key, user=user,

@@ -143,3 +143,19 @@ def test_an_article_edit_recomputes_in_the_background_with_progress(settings, mo
     assert latest.body_hashes[str(article.pk)] == Article.objects.get(pk=article.pk).body_hash
     # Older runs' suggestions are replaced by the new run's.
     assert set(Suggestion.objects.values_list("run_id", flat=True)) == {latest.pk}
+
+
+def test_reasons_read_in_the_readers_language(demo):
+    from suggestions.reasons import reason_text
+
+    best = Suggestion.objects.filter(story=demo, reason_args__kind="differs").first()
+    assert best.reason == reason_text(best.reason_args, translate=False)  # English, as stored
+    assert best.reason.startswith("both give ") and " vs " in best.reason
+    vi = _login("lan").get(URL, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    en = _login("lan").get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert best.reason in en and best.reason not in vi
+    assert f"{best.reason_args['a']} so với {best.reason_args['b']}" in vi
+    assert "cả hai nêu" in vi
+    # Data the page cannot render (an older row) falls back to the stored English text.
+    best.reason_args = {"kind": "unknown"}
+    assert best.reason_display == best.reason
