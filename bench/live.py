@@ -8,7 +8,8 @@ In the benchmark database parallax_bench_live, served by uvicorn (1 worker, DEBU
      stack, login and CSRF, then one INSERT) for --baseline-duration seconds.
   2. Writes alone: the same clients annotate a copy of the demo story (``bench-live``) through
      the real actions: each request highlights a new claim (``POST /articles/<pk>/claims/`` with
-     ``HX-Request``, answered with the re-rendered reader), and every claim after a writer's
+     ``HX-Request`` and ``X-Parallax-Mark`` as the Highlight button sends them, answered with the
+     claim's id), and every claim after a writer's
      first also links it to that writer's previous claim in another column (``POST /links/``).
      Visibility rotates: 8 in 10 claims public, 1 private, 1 for a team (writers 0-9 and
      listeners 0-24 are in it; other writers' "team" claims are public).
@@ -49,6 +50,7 @@ TEAM = "Bench live team"
 SPAN_STEP = 7
 SPAN_LENGTH = 30
 RELATIONS = ["agrees", "contradicts", "qualifies"]
+MARK_HEADERS = "X-Parallax-Popup: 1\r\nX-Parallax-Mark: 1\r\n"
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class Writers:
         self.writes = 0
         self.lock = threading.Lock()
 
-    def _post(self, who: dict, path: str, fields: dict) -> bytes:
+    def _post(self, who: dict, path: str, fields: dict, extra: str = "") -> bytes:
         body = urllib.parse.urlencode(fields).encode()
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {harness.HOST}:{self.port}\r\n"
@@ -122,7 +124,7 @@ class Writers:
             f"Content-Length: {len(body)}\r\n"
             f"Cookie: sessionid={who['session']}; csrftoken={who['csrf']}\r\n"
             f"X-CSRFToken: {who['csrf']}\r\nHX-Request: true\r\nHX-Target: reader\r\n"
-            f"HX-Current-URL: http://{harness.HOST}:{self.port}/stories/{STORY}/\r\n\r\n"
+            f"HX-Current-URL: http://{harness.HOST}:{self.port}/stories/{STORY}/\r\n{extra}\r\n"
         )
         return head.encode() + body
 
@@ -145,7 +147,7 @@ class Writers:
     def _send(self, conn: harness.Connection, request: bytes, ok=(200,)):
         sent = time.perf_counter()
         try:
-            status, headers, _body = conn.get(request)
+            status, headers, body = conn.get(request)
         except OSError as exc:
             conn.close()
             with self.lock:
@@ -157,7 +159,7 @@ class Writers:
                 self.writes += 1
             else:
                 self.errors.append(f"HTTP {status}")
-        return headers if status in ok else None
+        return body if status in ok else None
 
     def _worker(self, index: int, stop: float) -> None:
         who = self.sessions[index]
@@ -184,11 +186,12 @@ class Writers:
                     fields.update(visibility="team", team=self.team_id)
                 else:
                     fields["visibility"] = "public"
-                headers = self._send(conn, self._post(who, f"/articles/{pk}/claims/", fields))
-                if headers is None:
+                # As the reader's Highlight button sends it: answered 201 with the claim's id.
+                request = self._post(who, f"/articles/{pk}/claims/", fields, MARK_HEADERS)
+                body = self._send(conn, request, ok=(201,))
+                if body is None:
                     continue
-                pushed = urllib.parse.urlsplit(headers.get("hx-push-url", ""))
-                claim = urllib.parse.parse_qs(pushed.query).get("claim", [""])[0]
+                claim = str(json.loads(body).get("claim", ""))
                 if not claim.isdigit():
                     continue
                 if previous is not None and previous[1] != art:
