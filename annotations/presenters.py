@@ -4,12 +4,15 @@ the Connections panel. Built from two queries (claims, links) whatever the numbe
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
+from django.core.cache import caches
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import rendering, selectors
@@ -166,6 +169,48 @@ def _paragraph_html(paragraph: rendering.RenderedParagraph, *, tags: _MarkTags) 
     return mark_safe("".join(parts))  # noqa: S308 - every text piece was escaped above
 
 
+def _column_key(article, claims: list[Claim], *, tags: _MarkTags) -> str:
+    """A digest of everything a column's marked-up text is drawn from: the body itself, the
+    language of the names, and per claim its span, quote, author, link counts and state. Equal
+    digests mean equal HTML, so no change can leave a stale column behind."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{article.pk}|{get_language()}|{tags.only}|".encode())
+    digest.update(article.body.encode())
+    for claim in claims:
+        counts = tags.counts.get(claim.pk) or {}
+        state = (
+            claim.pk, claim.start, claim.end, claim.exact, claim.author_id,
+            claim.author.get_username(), sorted(counts.items()),
+            claim.pk == tags.selected_id, claim.pk in tags.related_ids,
+        )  # fmt: skip
+        digest.update(repr(state).encode())
+    return f"reader-column:{digest.hexdigest()}"
+
+
+def _column_paragraphs(article, claims: list[Claim], *, tags: _MarkTags) -> list[RenderedParagraph]:
+    """The column's paragraphs with their marks, from the cache when the same column was drawn
+    before (most views of a story repeat: marking up thousands of segments is the cost)."""
+    if not claims:
+        return [
+            RenderedParagraph(start=p.start, html=_paragraph_html(p, tags=tags))
+            for p in rendering.render_paragraphs(body=article.body, claims=())
+        ]
+    cache = caches[READER_CACHE]
+    key = _column_key(article, claims, tags=tags)
+    cached = cache.get(key)
+    if cached is None:
+        cached = [
+            (p.start, str(_paragraph_html(p, tags=tags)))
+            for p in rendering.render_paragraphs(body=article.body, claims=claims)
+        ]
+        cache.set(key, cached, timeout=READER_CACHE_SECONDS)
+    return [RenderedParagraph(start=start, html=mark_safe(html)) for start, html in cached]  # noqa: S308
+
+
+#: The cache of marked-up columns (settings.CACHES) and how long an unused entry is kept.
+READER_CACHE = "default"
+READER_CACHE_SECONDS = 600
+
 #: Stands in for a claim id in a reader URL built once and filled in per claim.
 _CLAIM_SLOT = "__claim__"
 
@@ -185,7 +230,6 @@ def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotatio
     claims = [c for c in found.claims if c.status == Claim.Status.ACTIVE]
     by_id = {c.pk: c for c in claims}
     links = [lk for lk in found.links if lk.claim_a_id in by_id and lk.claim_b_id in by_id]
-    attach_verdicts(links)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     neighbours: dict[int, list[tuple[ClaimLink, int]]] = defaultdict(list)
     for link in links:
@@ -237,10 +281,7 @@ def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotatio
     for claim in claims:
         by_article[claim.article_id].append(claim)
     paragraphs = {
-        article.pk: [
-            RenderedParagraph(start=p.start, html=_paragraph_html(p, tags=tags))
-            for p in rendering.render_paragraphs(body=article.body, claims=by_article[article.pk])
-        ]
+        article.pk: _column_paragraphs(article, by_article[article.pk], tags=tags)
         for article in articles
     }
 
@@ -261,6 +302,11 @@ def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotatio
                 ConnectionGroup(relation=relation, icon=icon, label=labels[relation], entries=entries)
             )
 
+    # Verdicts show beside the links the panels list: look up only those (none, no query).
+    attach_verdicts(
+        [view.link for view in selected_links]
+        + [entry.link for group in groups for entry in group.entries]
+    )
     return ReaderAnnotations(
         paragraphs=paragraphs,
         claims=by_id,

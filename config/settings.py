@@ -115,6 +115,18 @@ _db["OPTIONS"] = {
 _db["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
 
+# Per-process memory cache. The reader keeps marked-up columns here, keyed by a digest of
+# everything they are drawn from (annotations/presenters.py), so entries never go stale; at most
+# a few hundred KiB each, the oldest dropped past MAX_ENTRIES.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "parallax",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    }
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

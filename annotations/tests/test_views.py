@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from annotations import services
 from annotations.models import Claim, ClaimLink
 from articles.models import Article
 
@@ -357,7 +358,11 @@ def test_reader_fragments_use_the_same_number_of_queries_for_3_or_30_claims(
         if path == "connections":
             url = f"/stories/{story.slug}/connections/"
         if path == "selected":
-            params = {"claim": claims[0].pk}
+            # A claim with a contradiction among its links, so its panel looks verdicts up too.
+            contradiction = ClaimLink.objects.filter(
+                claim_a__in=claims, relation="contradicts"
+            ).first()
+            params = {"claim": contradiction.claim_a_id}
         return client.get(url, params, **HX)
 
     from django.db import connection
@@ -370,3 +375,56 @@ def test_reader_fragments_use_the_same_number_of_queries_for_3_or_30_claims(
         response = get(large[0], large[2])
     assert response.status_code == 200
     assert response.content.decode().count("<mark ") >= 30
+
+
+# ------------------------------------------------------------------------------ the column cache
+
+
+def _column(client, story, article, **params) -> str:
+    """The marked-up text of one column as the reader serves it."""
+    html = client.get(f"/stories/{story.slug}/", params, **HX).content.decode()
+    start = html.index(f'id="article-{article.pk}"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_cached_columns_follow_every_change_that_shows(client, story, article, author, other_user):
+    from articles.services import article_update
+
+    claim = factories.claim_create(article=article, author=author, text="120 people")
+    first = _column(client, story, article)
+    assert _column(client, story, article) == first  # drawn again, or from the cache: the same
+    assert 'aria-label="Claim by ana: “120 people” (no links)"' in first
+
+    # A private claim of Bao's shows to Bao only, however the cache was filled.
+    factories.claim_create(article=article, author=other_user, text="the figure", visibility="private")
+    bao = Client()
+    bao.force_login(other_user)
+    assert 'data-claim="' in _column(bao, story, article)
+    assert "the figure</mark>" in _column(bao, story, article)
+    assert "the figure</mark>" not in _column(client, story, article)
+    assert _column(client, story, article) == first
+
+    # Its author renamed, a link made, the selection, the filter: each redraws the marks.
+    type(author).objects.filter(pk=author.pk).update(username="ana2")
+    renamed = _column(client, story, article)
+    assert "Claim by ana2:" in renamed and "Claim by ana:" not in renamed
+    other = factories.claim_create(
+        article=factories.article_create(story=story, position=1), author=author, text="Monday"
+    )
+    services.link_create(author=author, claim_a=claim, claim_b=other, relation="contradicts")
+    linked = _column(client, story, article)
+    assert 'data-badges="✗1"' in linked and "has-contradicts" in linked
+    assert "is-selected" in _column(client, story, article, claim=claim.pk)
+    assert "is-dimmed" in _column(client, story, article, only="agrees")
+
+    # The text edited after the claim (no claim moves): the new words show.
+    body = Article.objects.get(pk=article.pk).body
+    edited = body.replace("next month", "in May")
+    article_update(article=Article.objects.get(pk=article.pk), body=edited)
+    assert "in May" in _column(client, story, article)
+
+    # The text edited above the claim: the mark moves with its words.
+    article_update(article=Article.objects.get(pk=article.pk), body="Update: " + article.body)
+    moved = _column(client, story, article)
+    assert moved != linked and ">120 people</mark>" in moved
+    assert moved.index("Update:") < moved.index("120 people</mark>")
