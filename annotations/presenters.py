@@ -189,20 +189,22 @@ def _column_key(article, claims: list[Claim], *, tags: _MarkTags) -> str:
 
 def _column_paragraphs(article, claims: list[Claim], *, tags: _MarkTags) -> list[RenderedParagraph]:
     """The column's paragraphs with their marks, from the cache when the same column was drawn
-    before (most views of a story repeat: marking up thousands of segments is the cost)."""
-    if not claims:
+    before (most views of a story repeat: marking up thousands of segments is the cost). A
+    column without claims is plain text, cheaper to draw than to digest."""
+
+    def draw() -> list[RenderedParagraph]:
         return [
             RenderedParagraph(start=p.start, html=_paragraph_html(p, tags=tags))
-            for p in rendering.render_paragraphs(body=article.body, claims=())
+            for p in rendering.render_paragraphs(body=article.body, claims=claims)
         ]
+
+    if not claims:
+        return draw()
     cache = caches[READER_CACHE]
     key = _column_key(article, claims, tags=tags)
     cached = cache.get(key)
     if cached is None:
-        cached = [
-            (p.start, str(_paragraph_html(p, tags=tags)))
-            for p in rendering.render_paragraphs(body=article.body, claims=claims)
-        ]
+        cached = [(p.start, str(p.html)) for p in draw()]
         cache.set(key, cached, timeout=READER_CACHE_SECONDS)
     return [RenderedParagraph(start=start, html=mark_safe(html)) for start, html in cached]  # noqa: S308
 

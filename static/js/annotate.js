@@ -266,9 +266,11 @@ async function highlight(span) {
       const columnBody = document.getElementById(`article-${span.article}`);
       if (response.headers.get("Content-Type")?.startsWith("application/json")) {
         const claim = JSON.parse(text);
-        const mark = columnBody && markSpan(columnBody, span.start, span.end, claim.claim, claim.label);
+        // With layer toggles set, whether the new claim shows is the server's call: redraw.
+        const filtered = new URL(readerUrl({}), window.location.origin).searchParams.has("layers");
+        const mark = !filtered && columnBody && markSpan(columnBody, span.start, span.end, claim.claim, claim.label);
         if (mark) mark.focus({ preventScroll: true });
-        else getReader(readerUrl({})); // the column is gone: redraw the reader from the server
+        else getReader(readerUrl({})); // layers chosen, or the column is gone: ask the server
         announce(claim.message);
       } else {
         swapReader(text, response.headers.get("HX-Push-Url"));

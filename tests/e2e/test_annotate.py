@@ -257,3 +257,23 @@ def test_the_marks_drawn_in_the_page_match_the_server_rendering(page, live_serve
     page.reload()
     expect(page.locator(f"#claim-{inner.pk}")).to_be_attached()
     assert drawn() == in_page
+
+
+def test_with_layers_chosen_a_highlight_shows_as_the_server_draws_it(page, live_server, demo):
+    """Layer toggles decide what shows. With only the demo team's layer on, a new public claim
+    is stored but not drawn: the page asks the server rather than marking the words itself."""
+    from teams.models import Team
+
+    team = Team.objects.get(name="Demo desk")
+    first = demo[0]
+    url = f"/stories/{DEMO_SLUG}/?layers=team:{team.pk}"
+    log_in(page, live_server.url, "lan", next_url=url)
+    expect(page.locator("[data-article]")).to_have_count(5)
+    select_text(page, first.pk, PHRASE_1)
+    page.locator(".highlight-popup button").click()
+    expect(page.locator("#reader-status")).to_have_text("Claim highlighted.")
+    claim = Claim.objects.get(article_id=first.pk, exact=PHRASE_1)
+    assert claim.visibility == "public"
+    expect(page.locator(f"#article-{first.pk}")).to_contain_text(PHRASE_1)
+    expect(page.locator(f'mark[data-claim="{claim.pk}"]')).to_have_count(0)
+    assert query_params(page.url).get("layers") == f"team:{team.pk}"
