@@ -116,3 +116,13 @@ def _reset_active_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Each test starts with empty caches, so a page's query count does not depend on which
+    tests ran before it (the reader reads no annotation rows when it has drawn them before)."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()

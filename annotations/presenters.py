@@ -5,7 +5,6 @@ the Connections panel. Built from two queries (claims, links) whatever the numbe
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -63,7 +62,6 @@ class ConnectionGroup:
 @dataclass
 class ReaderAnnotations:
     paragraphs: dict[int, list[RenderedParagraph]]
-    claims: dict[int, Claim]
     selected: Claim | None = None
     selected_links: list[LinkView] = field(default_factory=list)
     link_target: Claim | None = None
@@ -118,8 +116,8 @@ class _MarkTags:
     the id, tab stop and accessible name, and only its last the relation badges.
     """
 
-    def __init__(self, *, claims, counts, selected_id, related_ids, only):
-        self.claims, self.counts = claims, counts
+    def __init__(self, *, claim, counts, article_of, selected_id, related_ids, only):
+        self.claim, self.counts, self.article_of = claim, counts, article_of
         self.selected_id, self.related_ids, self.only = selected_id, related_ids, only
         self._base: dict[int, str] = {}
         self.labels = _relation_labels()
@@ -144,7 +142,7 @@ class _MarkTags:
         claim_counts = self.counts.get(claim_id)
         if first:
             label = escape(
-                _claim_label(self.claims[claim_id], claim_counts or {}, self.labels, self.template)
+                _claim_label(self.claim(claim_id), claim_counts or {}, self.labels, self.template)
             )
             attrs += f' id="claim-{claim_id}" tabindex="0" role="button" aria-label="{label}"'
         if last and claim_counts:
@@ -155,7 +153,9 @@ class _MarkTags:
         return f"<mark {attrs}>"
 
 
-def _paragraph_html(paragraph: rendering.RenderedParagraph, *, tags: _MarkTags) -> SafeString:
+def _paragraph_html(
+    paragraph: rendering.RenderedParagraph, *, tags: _MarkTags | None
+) -> SafeString:
     parts: list[str] = []
     for segment in paragraph.segments:
         text = escape(segment.text)
@@ -169,47 +169,60 @@ def _paragraph_html(paragraph: rendering.RenderedParagraph, *, tags: _MarkTags) 
     return mark_safe("".join(parts))  # noqa: S308 - every text piece was escaped above
 
 
-def _column_key(article, claims: list[Claim], *, tags: _MarkTags) -> str:
-    """A digest of everything a column's marked-up text is drawn from: the body itself, the
-    language of the names, and per claim its span, quote, author, link counts and state. Equal
-    digests mean equal HTML, so no change can leave a stale column behind."""
+def _column_key(index_key: str, article, *, only: str, flags: tuple = ()) -> str:
+    """A digest of everything a column's marked-up text is drawn from: the annotation rows (their
+    version is in ``index_key``), the body itself, the language of the names, the filter, and
+    which of the column's claims are selected or related (``flags``). Equal digests mean equal
+    HTML, so no change can leave a stale column behind."""
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(f"{article.pk}|{get_language()}|{tags.only}|".encode())
+    digest.update(f"{index_key}|{article.pk}|{get_language()}|{only}|{flags}|".encode())
     digest.update(article.body.encode())
-    for claim in claims:
-        counts = tags.counts.get(claim.pk) or {}
-        state = (
-            claim.pk, claim.start, claim.end, claim.exact, claim.author_id,
-            claim.author.get_username(), sorted(counts.items()),
-            claim.pk == tags.selected_id, claim.pk in tags.related_ids,
-        )  # fmt: skip
-        digest.update(repr(state).encode())
     return f"reader-column:{digest.hexdigest()}"
 
 
-def _column_paragraphs(article, claims: list[Claim], *, tags: _MarkTags) -> list[RenderedParagraph]:
+def _column_flags(tags: _MarkTags, article_id: int) -> tuple:
+    return tuple(
+        sorted(
+            (pk, pk == tags.selected_id)
+            for pk in {tags.selected_id, *tags.related_ids}
+            if tags.article_of.get(pk) == article_id
+        )
+    )
+
+
+def _paragraphs(cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
+    # The cache holds only what ``_paragraph_html`` escaped and marked up.
+    return [RenderedParagraph(start=start, html=mark_safe(html)) for start, html in cached]  # noqa: S308
+
+
+def _column_paragraphs(
+    article, claims: Callable[[], list[Claim]], *, tags: _MarkTags, index_key: str
+) -> list[RenderedParagraph]:
     """The column's paragraphs with their marks, from the cache when the same column was drawn
     before (most views of a story repeat: marking up thousands of segments is the cost). A
-    column without claims is plain text, cheaper to draw than to digest."""
+    column without claims is plain text, cheaper to draw than to look up."""
+
+    shown = claims()
 
     def draw() -> list[RenderedParagraph]:
         return [
             RenderedParagraph(start=p.start, html=_paragraph_html(p, tags=tags))
-            for p in rendering.render_paragraphs(body=article.body, claims=claims)
+            for p in rendering.render_paragraphs(body=article.body, claims=shown)
         ]
 
-    if not claims:
+    if not shown:
         return draw()
     cache = caches[READER_CACHE]
-    key = _column_key(article, claims, tags=tags)
+    key = _column_key(index_key, article, only=tags.only, flags=_column_flags(tags, article.pk))
     cached = cache.get(key)
     if cached is None:
         cached = [(p.start, str(p.html)) for p in draw()]
         cache.set(key, cached, timeout=READER_CACHE_SECONDS)
-    return [RenderedParagraph(start=start, html=mark_safe(html)) for start, html in cached]  # noqa: S308
+    return _paragraphs(cached)
 
 
-#: The cache of marked-up columns (settings.CACHES) and how long an unused entry is kept.
+#: The cache of reader indexes and marked-up columns (settings.CACHES), and how long an unused
+#: entry is kept.
 READER_CACHE = "default"
 READER_CACHE_SECONDS = 600
 
@@ -217,51 +230,184 @@ READER_CACHE_SECONDS = 600
 _CLAIM_SLOT = "__claim__"
 
 
+@dataclass(frozen=True)
+class _Summary:
+    """All a reader view with nothing selected needs besides its cached columns."""
+
+    claim_count: int
+    link_count: int
+    articles_with_claims: frozenset[int]
+
+
+@dataclass(frozen=True)
+class _ReaderIndex:
+    """What the reader draws from a story's annotation rows, whatever the view: the rows; per
+    shown column its active claims in offset order (orphaned claims have no place in the text);
+    the links between active claims (indexes into ``rows.links``); per claim its link counts and
+    its neighbours ``(link index, other claim id)``. Plain data, cached under the rows' version
+    (``key``) beside its ``summary``.
+    """
+
+    key: str
+    rows: selectors.AnnotationRows
+    by_article: dict[int, tuple[int, ...]]
+    article_of: dict[int, int]
+    links: tuple[int, ...]
+    counts: dict[int, dict[str, int]]
+    neighbours: dict[int, tuple[tuple[int, int], ...]]
+
+    @property
+    def summary(self) -> _Summary:
+        return _Summary(
+            claim_count=len(self.article_of),
+            link_count=len(self.links),
+            articles_with_claims=frozenset(pk for pk, pks in self.by_article.items() if pks),
+        )
+
+    @classmethod
+    def build(cls, key: str, rows: selectors.AnnotationRows, article_ids) -> _ReaderIndex:
+        fields = selectors.CLAIM_FIELDS
+        status, article = fields.index("status"), fields.index("article_id")
+        by_article: dict[int, list[int]] = {pk: [] for pk in article_ids}
+        for pk, row in rows.claims.items():
+            if row[status] == Claim.Status.ACTIVE and row[article] in by_article:
+                by_article[row[article]].append(pk)
+        article_of = {pk: article_pk for article_pk, pks in by_article.items() for pk in pks}
+        a, b, relation = (
+            selectors.LINK_FIELDS.index(name) for name in ("claim_a_id", "claim_b_id", "relation")
+        )
+        links, counts, neighbours = [], {}, {}
+        for i, row in enumerate(rows.links):
+            if row[a] not in article_of or row[b] not in article_of:
+                continue
+            links.append(i)
+            for this, other in ((row[a], row[b]), (row[b], row[a])):
+                claim_counts = counts.setdefault(this, {})
+                claim_counts[row[relation]] = claim_counts.get(row[relation], 0) + 1
+                neighbours.setdefault(this, []).append((i, other))
+        return cls(
+            key=key,
+            rows=rows,
+            by_article={pk: tuple(pks) for pk, pks in by_article.items()},
+            article_of=article_of,
+            links=tuple(links),
+            counts=counts,
+            neighbours={pk: tuple(items) for pk, items in neighbours.items()},
+        )
+
+
+class _IndexLoader:
+    """The reader index for what ``user`` may see of ``story`` in ``layers``, read as little as
+    the view needs: the version (one query) and the cached summary when nothing is selected and
+    every column is cached; the cached index otherwise; the rows (two more queries) only when
+    they changed since anyone with the same view of them was shown the story."""
+
+    def __init__(self, *, story, user, layers, article_ids):
+        self.story, self.user, self.layers, self.article_ids = story, user, layers, article_ids
+        self.cache = caches[READER_CACHE]
+        version = selectors.annotation_version(story=story, user=user, layers=layers)
+        self.key = self._key(version)
+        self.summary: _Summary | None = self.cache.get(f"{self.key}:summary")
+        self._index: _ReaderIndex | None = None
+        if self.summary is None:
+            self.index()
+
+    def _key(self, version: str) -> str:
+        return f"reader-index:{self.story.pk}:{','.join(map(str, self.article_ids))}:{version}"
+
+    def index(self) -> _ReaderIndex:
+        if self._index is None:
+            index = self.cache.get(self.key)
+            if index is None:
+                rows = selectors.annotation_rows(
+                    story=self.story, user=self.user, layers=self.layers
+                )
+                # Keyed by the version of the rows read (newer than the version asked, if they
+                # changed in between: the page then shows them, and all it shows agrees).
+                index = _ReaderIndex.build(self._key(rows.version), rows, self.article_ids)
+                self.cache.set_many(
+                    {index.key: index, f"{index.key}:summary": index.summary},
+                    timeout=READER_CACHE_SECONDS,
+                )
+            self._index, self.key, self.summary = index, index.key, index.summary
+        return self._index
+
+
+def _cached_columns(loader: _IndexLoader, articles, only: str) -> dict | None:
+    """Every column of a view with nothing selected, from the cache; None if one is missing."""
+    keys = {}
+    for article in articles:
+        if article.pk in loader.summary.articles_with_claims:
+            keys[article.pk] = _column_key(loader.key, article, only=only)
+    found = loader.cache.get_many(keys.values()) if keys else {}
+    if len(found) < len(keys):
+        return None
+    paragraphs = {}
+    for article in articles:
+        if article.pk in keys:
+            paragraphs[article.pk] = _paragraphs(found[keys[article.pk]])
+        else:  # no claims: plain text
+            paragraphs[article.pk] = [
+                RenderedParagraph(start=p.start, html=_paragraph_html(p, tags=None))
+                for p in rendering.render_paragraphs(body=article.body, claims=())
+            ]
+    return paragraphs
+
+
 def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotations:
     """Marks, badges and panels for the reader, in a fixed number of queries.
 
-    Claims and links come from ``selectors.story_annotations`` (articles and users loaded once
-    and shared, links pointing at the very claim objects), which is what keeps a story with
-    thousands of claims cheap; per-claim strings (mark tags, URLs) are built once per claim.
+    The story's annotations come as rows with a version (``selectors.annotation_rows``), and what
+    the reader draws from them is cached under that version: a view of unchanged annotations
+    reads no rows, and builds model instances only for what its panels show.
     """
     # Visibility and the reader's layer toggles (``?layers=mine,public,team:3``; all by default).
     layers = selectors.parse_layers(user=user, value=params.get("layers"))
-    found = selectors.story_annotations(story=story, user=user, layers=layers, articles=articles)
-    # Curation: orphaned claims (their words were edited away) have no place in the text, and
-    # contradictions carry their verdicts.
-    claims = [c for c in found.claims if c.status == Claim.Status.ACTIVE]
-    by_id = {c.pk: c for c in claims}
-    links = [lk for lk in found.links if lk.claim_a_id in by_id and lk.claim_b_id in by_id]
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    neighbours: dict[int, list[tuple[ClaimLink, int]]] = defaultdict(list)
-    for link in links:
-        counts[link.claim_a_id][link.relation] += 1
-        counts[link.claim_b_id][link.relation] += 1
-        neighbours[link.claim_a_id].append((link, link.claim_b_id))
-        neighbours[link.claim_b_id].append((link, link.claim_a_id))
+    loader = _IndexLoader(
+        story=story, user=user, layers=layers, article_ids=[article.pk for article in articles]
+    )
+    only = params.get("only", "")
+    only = only if only in RELATION_ICONS else ""
+    panel = params.get("panel", "")
+    selecting = params.get("claim") or params.get("link_to")
+    if not selecting and panel != "connections":
+        paragraphs = _cached_columns(loader, articles, only)
+        if paragraphs is not None:
+            return ReaderAnnotations(
+                paragraphs=paragraphs,
+                only=only,
+                panel=panel,
+                link_count=loader.summary.link_count,
+                claim_count=loader.summary.claim_count,
+                cancel_link_url=url(link_to=""),
+            )
+
+    index = loader.index()
+    objects = selectors.AnnotationObjects(index.rows, {article.pk: article for article in articles})
     labels = _relation_labels()
 
     def claim_url(**changes) -> Callable[[int], str]:
         template = url(claim=_CLAIM_SLOT, **changes)
         return lambda claim_id: template.replace(_CLAIM_SLOT, str(claim_id))
 
-    only = params.get("only", "")
-    only = only if only in RELATION_ICONS else ""
-    panel = params.get("panel", "")
-    selected = by_id.get(_int(params, "claim"))
-    link_target = by_id.get(_int(params, "link_to")) if selected else None
+    def active(pk: int | None) -> Claim | None:
+        return objects.claim(pk) if pk in index.article_of else None
+
+    selected = active(_int(params, "claim"))
+    link_target = active(_int(params, "link_to")) if selected else None
     selected_links = []
     related_ids: set[int] = set()
     if selected:
         other_url = claim_url(link_to="", panel="")
-        for link, other_id in neighbours[selected.pk]:
+        for link_index, other_id in index.neighbours.get(selected.pk, ()):
+            link = objects.link(link_index)
             if only and link.relation != only:
                 continue
             related_ids.add(other_id)
             selected_links.append(
                 LinkView(
                     link=link,
-                    other=by_id[other_id],
+                    other=objects.claim(other_id),
                     relation=link.relation,
                     icon=RELATION_ICONS[link.relation],
                     label=labels[link.relation],
@@ -273,23 +419,27 @@ def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotatio
         selected_links.sort(key=lambda v: (order.index(v.relation), v.other.article_id))
 
     tags = _MarkTags(
-        claims=by_id,
-        counts=counts,
+        claim=objects.claim,
+        counts=index.counts,
+        article_of=index.article_of,
         selected_id=selected.pk if selected else None,
         related_ids=related_ids,
         only=only,
     )
-    by_article: dict[int, list[Claim]] = defaultdict(list)
-    for claim in claims:
-        by_article[claim.article_id].append(claim)
     paragraphs = {
-        article.pk: _column_paragraphs(article, by_article[article.pk], tags=tags)
+        article.pk: _column_paragraphs(
+            article,
+            lambda pks=index.by_article[article.pk]: [objects.claim(pk) for pk in pks],
+            tags=tags,
+            index_key=index.key,
+        )
         for article in articles
     }
 
     groups = []
     if panel == "connections":  # the list is only drawn when its panel is open
         url_in_panel = claim_url(link_to="", panel="connections")
+        links = [objects.link(i) for i in index.links]
         for relation, icon in RELATION_ICONS.items():
             if only and relation != only:
                 continue
@@ -311,15 +461,14 @@ def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotatio
     )
     return ReaderAnnotations(
         paragraphs=paragraphs,
-        claims=by_id,
         selected=selected,
         selected_links=selected_links,
         link_target=link_target,
         only=only,
         panel=panel,
         connection_groups=groups,
-        link_count=len(links),
-        claim_count=len(claims),
+        link_count=index.summary.link_count,
+        claim_count=index.summary.claim_count,
         related_ids=related_ids,
         can_edit_selected=bool(selected and selected.author_id == getattr(user, "pk", None)),
         cancel_link_url=url(link_to=""),

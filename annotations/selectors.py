@@ -20,8 +20,24 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
-from django.db.models import Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.db import connections
+from django.db.models import (
+    BigIntegerField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    Window,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 from django.db.models.functions import Coalesce
 from django.db.models.base import ModelState
 from django.http import Http404
@@ -207,9 +223,207 @@ def links_for_story(
     )
 
 
+# --- the reader's bulk read: rows, their version, and instances built from them -----------------
+#
+# A story with a thousand claims and links is read as plain rows (``values_list`` tuples): cheap
+# to fetch, to cache, and to build model instances from only where a page needs them. With the
+# rows comes their version: the count and the sum of a 64-bit hash per row of the row's ``xmin``
+# and ``ctid`` (the transaction that wrote that version of the row, and where it lies), its id
+# and its author's name, computed by PostgreSQL in the same statement that reads the rows. Any
+# insert, update or delete of a claim or link, by any code path (services, admin, bulk updates,
+# raw SQL), changes some row's pair, and PostgreSQL never gives two versions of a row the same
+# pair while either can be seen; a rename changes the name. ``annotation_version`` computes the
+# same figure in one query without reading the rows (~1 ms per thousand rows, no sort): equal
+# versions mean equal rows (but for a 64-bit hash collision), which lets the reader reuse what it
+# drew from them before (``presenters.reader_annotations``).
+
+_ROW_HASH = "_row_hash"
+_VERSION_TOTAL = "_version_total"
+
+
+def _names(model, skip: tuple[str, ...]) -> list[str]:
+    """Attribute names of ``model``'s columns but ``skip``, primary key first."""
+    pk = model._meta.pk.attname
+    names = [f.attname for f in model._meta.concrete_fields if f.name not in skip]
+    return [pk] + [name for name in names if name != pk]
+
+
+#: The columns of claim and link rows (then the author's name).
+CLAIM_FIELDS = _names(Claim, _CLAIM_HEAVY)
+LINK_FIELDS = _names(ClaimLink, _LINK_DEFER)
+_CLAIM_AT = {name: i for i, name in enumerate(CLAIM_FIELDS)}
+_LINK_AT = {name: i for i, name in enumerate(LINK_FIELDS)}
+
+
+def _author_name() -> str:
+    return f"author__{get_user_model().USERNAME_FIELD}"
+
+
+def _row_hash(queryset: QuerySet) -> Func:
+    """hashtextextended(xmin || ctid || ':' || author name, id): one row version, one bigint."""
+    table = connections[queryset.db].ops.quote_name(queryset.model._meta.db_table)
+    where = RawSQL(f"{table}.xmin::text || {table}.ctid::text", (), output_field=TextField())
+    text = Concat(where, Value(":"), F(_author_name()), output_field=TextField())
+    return Func(text, F("pk"), function="hashtextextended", output_field=BigIntegerField())
+
+
+def _row_querysets(*, story: Story, user: User | None, layers: Layers) -> tuple[QuerySet, QuerySet]:
+    """The claims ``user`` may see in ``layers``, and the links ditto (their claims are checked
+    against those claims in Python), each row with its hash."""
+    shown = (_visible_q(user), _layer_q(user, layers))
+    querysets = (
+        Claim.objects.filter(*shown, article__story=story),
+        ClaimLink.objects.filter(*shown, claim_a__article__story=story),
+    )
+    return tuple(qs.annotate(**{_ROW_HASH: _row_hash(qs)}) for qs in querysets)
+
+
+def _version_part(count: int, total) -> str:
+    return f"{count}:{int(total or 0)}"
+
+
+_VERSION_SQL = "(SELECT count(*)::text || ':' || coalesce(sum(t.h), 0)::text FROM ({}) AS t(h))"
+
+
+@dataclass(frozen=True)
+class AnnotationRows:
+    """A story's annotations as one user may see them, as plain rows.
+
+    ``claims`` maps pk to row (``CLAIM_FIELDS``, then the author's name), in offset order:
+    article, start, end, pk. ``links`` (``LINK_FIELDS``, then the author's name) are the visible
+    links whose claims are both in ``claims``, in panel order: relation, then the first claim's
+    column and offset, the second claim's column, pk. ``version`` identifies the row versions
+    read: two ``AnnotationRows`` with the same version hold the same rows.
+    """
+
+    version: str
+    claims: dict[int, tuple]
+    links: tuple[tuple, ...]
+
+
+def annotation_rows(
+    *, story: Story, user: User | None = None, layers: Layers = None
+) -> AnnotationRows:
+    """The story's claims and links ``user`` may see in ``layers``, as rows. Two queries
+    whatever the counts."""
+    author, total = _author_name(), Window(Sum(_ROW_HASH))
+    claims_qs, links_qs = (
+        queryset.annotate(**{_VERSION_TOTAL: total})
+        for queryset in _row_querysets(story=story, user=user, layers=layers)
+    )
+    claim_rows = list(
+        claims_qs.order_by("article_id", "start", "end", "pk").values_list(
+            *CLAIM_FIELDS, author, _VERSION_TOTAL
+        )
+    )
+    link_rows = list(links_qs.order_by().values_list(*LINK_FIELDS, author, _VERSION_TOTAL))
+    version = "-".join(
+        _version_part(len(rows), rows[0][-1] if rows else 0) for rows in (claim_rows, link_rows)
+    )
+
+    claims = {row[0]: row[:-1] for row in claim_rows}
+    a, b, relation = _LINK_AT["claim_a_id"], _LINK_AT["claim_b_id"], _LINK_AT["relation"]
+    article, start = _CLAIM_AT["article_id"], _CLAIM_AT["start"]
+    # A link shows only if it and both its claims are visible (and in a shown layer).
+    links = [row[:-1] for row in link_rows if row[a] in claims and row[b] in claims]
+    links.sort(
+        key=lambda row: (
+            row[relation],
+            claims[row[a]][article],
+            claims[row[a]][start],
+            claims[row[b]][article],
+            row[0],
+        )
+    )
+    return AnnotationRows(version=version, claims=claims, links=tuple(links))
+
+
+def annotation_version(*, story: Story, user: User | None = None, layers: Layers = None) -> str:
+    """``annotation_rows(...).version`` for the rows as they are now, in one query that reads no
+    rows."""
+    parts, params = [], []
+    for queryset in _row_querysets(story=story, user=user, layers=layers):
+        try:
+            sql, part_params = queryset.order_by().values_list(_ROW_HASH).query.sql_with_params()
+        except EmptyResultSet:  # e.g. no layer shown: nothing to read, as annotation_rows finds
+            parts.append(f"'{_version_part(0, 0)}'")
+            continue
+        parts.append(_VERSION_SQL.format(sql))
+        params.extend(part_params)
+    with connections[Claim.objects.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return "-".join(cursor.fetchone())
+
+
+def _instance(model, names: list[str], row: tuple, db: str):
+    """A model instance from a ``values_list`` row: ``Model.from_db`` costs several times more
+    per row than filling ``__dict__``, which is what it ends up doing. Columns not in ``names``
+    behave as deferred fields (read from the database if ever touched)."""
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(names, row))
+    state = instance._state = ModelState()
+    state.adding, state.db = False, db
+    return instance
+
+
+class AnnotationObjects:
+    """Model instances for ``AnnotationRows``, built when first asked for and kept: a claim with
+    its article (from ``articles``) and author, a link with both claims and its author (users
+    carry their primary key and name; other fields load if touched). No queries. A claim on an
+    article not in ``articles`` (added since they were read) has no place on the page:
+    ``claim()`` gives None for it, and ``link()`` for its links.
+    """
+
+    def __init__(self, rows: AnnotationRows, articles: dict[int, Article]):
+        self.rows, self.articles = rows, articles
+        self._db = Claim.objects.db
+        user_model = get_user_model()
+        self._user_fields = [user_model._meta.pk.attname, user_model.USERNAME_FIELD]
+        self._users: dict[int, AbstractBaseUser] = {}
+        self._claims: dict[int, Claim | None] = {}
+        self._links: dict[int, ClaimLink | None] = {}
+
+    def _author(self, instance, descriptor, name: str) -> None:
+        pk = instance.author_id
+        user = self._users.get(pk)
+        if user is None:
+            user = _instance(get_user_model(), self._user_fields, (pk, name), self._db)
+            self._users[pk] = user
+        descriptor.field.set_cached_value(instance, user)
+
+    def claim(self, pk: int | None) -> Claim | None:
+        if pk in self._claims:
+            return self._claims[pk]
+        row = self.rows.claims.get(pk)
+        article = self.articles.get(row[_CLAIM_AT["article_id"]]) if row else None
+        claim = None
+        if article is not None:
+            claim = _instance(Claim, CLAIM_FIELDS, row, self._db)
+            Claim.article.field.set_cached_value(claim, article)
+            self._author(claim, Claim.author, row[-1])
+        self._claims[pk] = claim
+        return claim
+
+    def link(self, index: int) -> ClaimLink | None:
+        """The link ``rows.links[index]``, or None if either claim has no place on the page."""
+        if index in self._links:
+            return self._links[index]
+        row = self.rows.links[index]
+        link = _instance(ClaimLink, LINK_FIELDS, row, self._db)
+        claim_a, claim_b = self.claim(link.claim_a_id), self.claim(link.claim_b_id)
+        if claim_a is None or claim_b is None:
+            link = None
+        else:
+            ClaimLink.claim_a.field.set_cached_value(link, claim_a)
+            ClaimLink.claim_b.field.set_cached_value(link, claim_b)
+            self._author(link, ClaimLink.author, row[-1])
+        self._links[index] = link
+        return link
+
+
 @dataclass
 class StoryAnnotations:
-    """Everything the reader needs about a story's annotations, from a fixed number of queries.
+    """Every visible claim and link of a story as instances, from a fixed number of queries.
 
     ``links`` have ``claim_a``/``claim_b`` set to the very objects in ``claims``, so walking from
     a link to either claim, its article, source or author costs nothing. Each claim carries
@@ -219,6 +433,21 @@ class StoryAnnotations:
     claims: list[Claim]
     links: list[ClaimLink]
     by_id: dict[int, Claim] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: AnnotationRows, articles: dict[int, Article]) -> StoryAnnotations:
+        objects = AnnotationObjects(rows, articles)
+        claims = [claim for pk in rows.claims if (claim := objects.claim(pk)) is not None]
+        links = [objects.link(index) for index in range(len(rows.links))]
+        links = [link for link in links if link is not None]
+        counts = {claim.pk: dict.fromkeys(RELATIONS, 0) for claim in claims}
+        for link in links:
+            counts[link.claim_a_id][link.relation] += 1
+            counts[link.claim_b_id][link.relation] += 1
+        for claim in claims:
+            for relation, n in counts[claim.pk].items():
+                setattr(claim, f"{relation}_count", n)
+        return cls(claims=claims, links=links, by_id={claim.pk: claim for claim in claims})
 
     def claims_by_article(self) -> dict[int, list[Claim]]:
         """Claims per article id, each list in offset order (for ``render_paragraphs``)."""
@@ -238,102 +467,25 @@ class StoryAnnotations:
         return group_links(claim_id=claim_id, links=self.links)
 
 
-def _instances(queryset, *, skip: tuple[str, ...] = ()):
-    """The queryset's rows as model instances, built from ``values_list`` rows.
-
-    Used where a page reads thousands of rows: ``Model.from_db`` costs several times more per
-    row than filling the instance's ``__dict__``, which is what it ends up doing. The ``skip``
-    columns behave as deferred fields (read from the database if ever touched).
-    """
-    model = queryset.model
-    names = [f.attname for f in model._meta.concrete_fields if f.name not in skip]
-    db = queryset.db
-    new = model.__new__
-    for row in queryset.values_list(*names):
-        instance = new(model)
-        instance.__dict__.update(zip(names, row))
-        state = instance._state = ModelState()
-        state.adding, state.db = False, db
-        yield instance
+def story_articles_by_id(*, story: Story) -> dict[int, Article]:
+    """The story's articles with their sources (heavy columns deferred), by id. One query."""
+    articles = Article.objects.filter(story=story).select_related("source").defer(*_ARTICLE_HEAVY)
+    return {article.pk: article for article in articles}
 
 
 def story_annotations(
     *, story: Story, user: User | None = None, layers: Layers = None, articles=None
 ) -> StoryAnnotations:
-    """The story's visible claims and links for the reader, in four queries whatever the counts
-    (claims, links, the story's articles with sources, the users who wrote them).
+    """The story's visible claims and links as instances, in three queries whatever the counts
+    (the story's articles with sources, unless passed in; claims; links).
 
-    Articles and users are loaded once and shared by every claim and link, rather than joined
-    onto each row: on 1,000 claims and 1,000 links that is 2,000 model instances instead of
-    6,000, which is most of the cost of this function.
+    Articles and authors are built once and shared by every claim and link rather than joined
+    onto each row: on 1,000 claims and 1,000 links that is 2,000 model instances, not 6,000.
     """
-    # The reader has the story's articles already (pass them in); otherwise load them.
     if articles is None:
-        articles = Article.objects.filter(story=story).select_related("source").defer(*_ARTICLE_HEAVY)
-    articles = {article.pk: article for article in articles}
-    claim_rows = Claim.objects.filter(article__story=story)
-    link_rows = ClaimLink.objects.filter(claim_a__article__story=story)
-    # Subqueries rather than the ids seen below, so this query runs (and counts) even when empty.
-    users = {
-        u.pk: u
-        for u in get_user_model()
-        .objects.filter(
-            Q(pk__in=claim_rows.values("author_id")) | Q(pk__in=link_rows.values("author_id"))
-        )
-        .defer(*_user_defer(""))
-    }
-    claims = list(
-        _instances(
-            claim_rows.filter(_visible_q(user), _layer_q(user, layers)).order_by(
-                "article_id", "start", "end", "pk"
-            ),
-            skip=_CLAIM_HEAVY,
-        )
-    )
-    set_article, set_claim_author = (
-        Claim.article.field.set_cached_value,
-        Claim.author.field.set_cached_value,
-    )
-    by_id: dict[int, Claim] = {}
-    counts: dict[int, dict[str, int]] = {}
-    visible = []
-    for claim in claims:
-        article = articles.get(claim.article_id)
-        if article is None:
-            continue  # on an article added after the article query: the reader cannot show it
-        set_article(claim, article)
-        if author := users.get(claim.author_id):  # missing only if created meanwhile: lazy load
-            set_claim_author(claim, author)
-        by_id[claim.pk] = claim
-        counts[claim.pk] = dict.fromkeys(RELATIONS, 0)
-        visible.append(claim)
-    claims = visible
-
-    set_a, set_b = (
-        ClaimLink.claim_a.field.set_cached_value,
-        ClaimLink.claim_b.field.set_cached_value,
-    )
-    set_link_author = ClaimLink.author.field.set_cached_value
-    links = []
-    # Both claims must be among ``by_id`` (visible, in a shown layer) too: see below.
-    visible_links = link_rows.filter(_visible_q(user), _layer_q(user, layers)).order_by(
-        "relation", "claim_a__article_id", "claim_a__start", "claim_b__article_id", "pk"
-    )
-    for link in _instances(visible_links, skip=_LINK_DEFER):
-        claim_a, claim_b = by_id.get(link.claim_a_id), by_id.get(link.claim_b_id)
-        if claim_a is None or claim_b is None:
-            continue  # not visible to ``user`` (or written between the queries)
-        set_a(link, claim_a)
-        set_b(link, claim_b)
-        if author := users.get(link.author_id):
-            set_link_author(link, author)
-        counts[claim_a.pk][link.relation] += 1
-        counts[claim_b.pk][link.relation] += 1
-        links.append(link)
-    for claim in claims:
-        for relation, n in counts[claim.pk].items():
-            setattr(claim, f"{relation}_count", n)
-    return StoryAnnotations(claims=claims, links=links, by_id=by_id)
+        articles = story_articles_by_id(story=story).values()
+    rows = annotation_rows(story=story, user=user, layers=layers)
+    return StoryAnnotations.from_rows(rows, {article.pk: article for article in articles})
 
 
 def claim_get(*, pk: int | str, user: User | None = None) -> Claim:

@@ -7,7 +7,8 @@ All in the benchmark database parallax_bench_claims, served by uvicorn (1 worker
   1. Reader cost of annotations. The demo story (5 articles, no claims) against a copy of it
      (``bench-annotated``, the same five bodies) carrying 1,000 public claims and 1,000 links,
      both through HTTP with --concurrency connections in interleaved rounds; plus the number of
-     SQL queries each page runs (anonymous and logged in), counted in-process.
+     SQL queries each page runs (anonymous and logged in; first and repeat view), counted
+     in-process, and the time of a first view (nothing cached, as after any change), in-process.
   2. Write throughput. --write-concurrency clients (16), each logged in as its own user with its
      session and CSRF cookies, POST new claims (``/articles/<pk>/claims/`` with ``HX-Request``,
      and ``X-Parallax-Mark`` as the reader's Highlight button sends them, answered with the new
@@ -173,7 +174,10 @@ def stories_ensure(*, claims: int, links: int) -> dict:
 
 
 def query_counts() -> dict:
-    """SQL queries of each reader page, anonymous and logged in (in-process, same settings)."""
+    """SQL queries of each reader page, anonymous and logged in, on a first view (nothing
+    cached: as after any change to the story's annotations) and on a repeat view (in-process,
+    same settings)."""
+    from django.core.cache import caches
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -185,13 +189,40 @@ def query_counts() -> dict:
         if who == "logged in":
             client.force_login(user)
         for slug in (PLAIN, ANNOTATED):
-            client.get(f"/stories/{slug}/")  # warm caches (translations, templates)
-            with CaptureQueriesContext(connection) as captured:
-                response = client.get(f"/stories/{slug}/")
-            if response.status_code != 200:
-                raise SystemExit(f"/stories/{slug}/ answered {response.status_code}")
-            counts[f"{slug} ({who})"] = len(captured.captured_queries)
+            client.get(f"/stories/{slug}/")  # warm what is not the reader's (translations, templates)
+            caches["default"].clear()
+            for view in ("first", "repeat"):
+                with CaptureQueriesContext(connection) as captured:
+                    response = client.get(f"/stories/{slug}/")
+                if response.status_code != 200:
+                    raise SystemExit(f"/stories/{slug}/ answered {response.status_code}")
+                counts[f"{slug} ({who}, {view})"] = len(captured.captured_queries)
     return counts
+
+
+def first_views(runs: int) -> dict:
+    """In-process time of a first view of each reader page (the cache emptied before each: what
+    the first reader after any change to the story's annotations waits), interleaved; medians."""
+    from django.core.cache import caches
+    from django.test import Client
+
+    client = Client(HTTP_HOST=harness.HOST)
+    times: dict[str, list[float]] = {PLAIN: [], ANNOTATED: []}
+    for slug in times:
+        client.get(f"/stories/{slug}/")
+    for _ in range(runs):
+        for slug in times:
+            caches["default"].clear()
+            start = time.perf_counter()
+            client.get(f"/stories/{slug}/")
+            times[slug].append((time.perf_counter() - start) * 1000)
+    medians = {slug: statistics.median(values) for slug, values in times.items()}
+    return {
+        "runs": runs,
+        "plain_ms": medians[PLAIN],
+        "annotated_ms": medians[ANNOTATED],
+        "ratio": medians[ANNOTATED] / medians[PLAIN],
+    }
 
 
 def sessions(names: list[str], *, page: str = f"/stories/{WRITES}/") -> list[dict]:
@@ -452,6 +483,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--links", type=int, default=1000)
     parser.add_argument("--browser-runs", type=int, default=7, help="page loads / clicks per story")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--first-view-runs", type=int, default=15, help="in-process first views")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with harness.django_site(database=DATABASE, fresh_db=args.fresh_db) as env:
@@ -466,6 +498,11 @@ def main(argv: list[str] | None = None) -> dict:
         Claim.objects.filter(author=browser_user).delete()
         counts = query_counts()
         harness.log(f"queries per reader page: {counts}")
+        first = first_views(args.first_view_runs)
+        harness.log(
+            f"first views: plain {first['plain_ms']:.1f} ms, annotated {first['annotated_ms']:.1f} ms"
+            f" ({first['ratio']:.2f}x)"
+        )
         writer_sessions = sessions([WRITER.format(n) for n in range(args.write_concurrency)])
         (browser_session,) = sessions([BROWSER_USER])
         load = {"duration": args.duration, "warmup": args.warmup}
@@ -483,6 +520,17 @@ def main(argv: list[str] | None = None) -> dict:
                 rounds=args.rounds, label="reader", concurrency=args.concurrency, **load,
             )  # fmt: skip
             reader["ratio"] = ratios(reader["annotated"]["summary"], reader["plain"]["summary"])
+            # One connection too: the time of a single view, with no queueing behind others.
+            single = interleaved(
+                server,
+                {
+                    "annotated": {"path": f"/stories/{ANNOTATED}/"},
+                    "plain": {"path": f"/stories/{PLAIN}/"},
+                },
+                rounds=args.rounds, label="reader, 1 connection", concurrency=1, **load,
+            )  # fmt: skip
+            single["ratio"] = ratios(single["annotated"]["summary"], single["plain"]["summary"])
+            reader["one_connection"] = single
 
             writers = Writers(server.port, writer_sessions, data["writes"])
             claim_counts: dict[str, list[int]] = {"claim_create": [], "bare_insert": []}
@@ -540,6 +588,7 @@ def main(argv: list[str] | None = None) -> dict:
         "settings": vars(args),
         "server": " ".join(["python" if p == harness.PYTHON else p for p in server_command]),
         "queries": counts,
+        "first_views": first,
         "reader": reader,
         "writes": writes,
         "browser": in_browser,
@@ -563,17 +612,39 @@ def report(r: dict) -> str:
         "| Reader page | Size | Queries (anon / logged in) | req/s | p50 / p95 / p99 ms |",
         "|---|--:|--:|--:|--:|",
     ]
+    def queries(slug: str, who: str) -> str:
+        return f"{q[f'{slug} ({who}, first)']} → {q[f'{slug} ({who}, repeat)']}"
+
     for label, slug, m in (
         (f"{s['claims']:,} claims + {s['links']:,} links", ANNOTATED, a),
         ("same story, no claims", PLAIN, p),
     ):
         lines.append(
-            f"| {label} | {m['response_bytes'] / 1024:.0f} KiB | {q[f'{slug} (anonymous)']} / {q[f'{slug} (logged in)']}"
+            f"| {label} | {m['response_bytes'] / 1024:.0f} KiB | {queries(slug, 'anonymous')} / {queries(slug, 'logged in')}"
             f" | {m['rps']:.1f} | {m['p50_ms']:.1f} / {m['p95_ms']:.1f} / {m['p99_ms']:.1f} |"
         )
     x = rd["ratio"]
+    f = r["first_views"]
+    lines.append(
+        f"| **annotated / plain** | | | **{x['rps']:.2f}×** | **{x['p50']:.2f}× / {x['p95']:.2f}× / {x['p99']:.2f}×** |"
+    )
+    one = rd.get("one_connection")
+    if one:
+        for label, key in (("1 connection: annotated", "annotated"), ("1 connection: plain", "plain")):
+            m = one[key]["summary"]
+            lines.append(
+                f"| {label} | | | {m['rps']:.1f} | {m['p50_ms']:.1f} / {m['p95_ms']:.1f} / {m['p99_ms']:.1f} |"
+            )
+        x = one["ratio"]
+        lines.append(
+            f"| **1 connection: annotated / plain** | | | **{x['rps']:.2f}×** | **{x['p50']:.2f}× / {x['p95']:.2f}× / {x['p99']:.2f}×** |"
+        )
     lines += [
-        f"| **annotated / plain** | | | **{x['rps']:.2f}×** | **{x['p50']:.2f}× / {x['p95']:.2f}× / {x['p99']:.2f}×** |",
+        "",
+        "Queries: first view → repeat view (the reader reuses what it drew while the annotation rows are"
+        " unchanged). First view (cache emptied before each request, in-process, median of"
+        f" {f['runs']}): plain {f['plain_ms']:.1f} ms, annotated {f['annotated_ms']:.1f} ms,"
+        f" **{f['ratio']:.2f}×**.",
         "",
         f"Claim writes, {s['write_concurrency']} logged-in clients, {s['rounds']} interleaved rounds of"
         f" {s['duration']:g} s (medians):",

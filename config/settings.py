@@ -115,9 +115,11 @@ _db["OPTIONS"] = {
 _db["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
 
-# Per-process memory cache. The reader keeps marked-up columns here, keyed by a digest of
-# everything they are drawn from (annotations/presenters.py), so entries never go stale; at most
-# a few hundred KiB each, the oldest dropped past MAX_ENTRIES.
+# Per-process memory cache. The reader keeps here what it draws from a story's annotations (an
+# index of the rows, and each column's marked-up text), keyed by the version of the rows they were
+# drawn from (annotations/selectors.py: a hash of every row's xmin and ctid, computed by
+# PostgreSQL), so entries never go stale; at most a few hundred KiB each, the oldest dropped past
+# MAX_ENTRIES.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -69,8 +69,8 @@ def test_story_annotations_uses_the_same_queries_for_any_size(
     story, _articles, claims, made = factories.story_with_annotations(
         articles=3, claims_per_article=claims_per_article, links=links
     )
-    # Four queries (articles, users, claims, links), even for a story with no annotations.
-    with django_assert_num_queries(4):
+    # Three queries (articles, claims, links), even for a story with no annotations.
+    with django_assert_num_queries(3):
         notes = selectors.story_annotations(story=story)
         [touch_claim(c) for c in notes.claims]
         [touch_link(link) for link in notes.links]
@@ -222,3 +222,77 @@ def test_claim_connections_groups_by_relation(story, author):
     regrouped = selectors.group_links(claim_id=hub.pk, links=links)
     assert {rel: [i.claim.pk for i in items] for rel, items in regrouped.items()} == grouped
     assert ClaimLink.objects.count() == 4
+
+
+# --- row versions: what lets the reader reuse what it drew ---------------------------------------
+
+
+def test_annotation_version_tells_every_change_to_the_rows_apart(
+    django_assert_num_queries, story, article, article_2, author, other_user
+):
+    """The version read without the rows equals the version of the rows read, and every write
+    that changes what a reader could be shown gives a version never seen before, whichever code
+    path made it: services, a bulk update, raw SQL, all within one transaction (as here)."""
+    from django.db import connection
+
+    from teams.models import Membership
+    from teams.tests.factories import team_create
+
+    team = team_create(members={author: "annotator"})
+    seen: set[str] = set()
+
+    def check(user=None, layers=None) -> str:
+        with django_assert_num_queries(1):
+            version = selectors.annotation_version(story=story, user=user, layers=layers)
+        with django_assert_num_queries(2):
+            rows = selectors.annotation_rows(story=story, user=user, layers=layers)
+        assert rows.version == version
+        return version
+
+    def changed(user=None) -> None:
+        version = check(user)
+        assert version not in seen
+        seen.add(version)
+
+    changed()  # no claims yet
+    claim = factories.claim_create(article=article, author=author, text="120 people")
+    changed()
+    assert check() == check()  # reading changes nothing
+    other = factories.claim_create(article=article_2, author=author, text="Monday")
+    changed()
+    link, _created = services.link_create(author=author, claim_a=claim, claim_b=other, relation="agrees")
+    changed()
+    services.link_update(user=author, link=link, relation="contradicts")
+    changed()
+    ClaimLink.objects.filter(pk=link.pk).update(rationale="bulk")  # no service, no updated_at
+    changed()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE annotations_claim SET note = 'raw' WHERE id = %s", [claim.pk])
+    changed()
+    before_rename = check()
+    type(author).objects.filter(pk=author.pk).update(username="ana2")  # the author's name shows
+    changed()
+    # The name back as it was: the rows are as they were, and so is the version.
+    type(author).objects.filter(pk=author.pk).update(username="ana")
+    assert check() == before_rename
+
+    # Visibility: Bao sees the team claim only while he is in the team.
+    factories.claim_create(article=article, author=author, text="the figure", visibility="team", team=team)
+    bao_before = check(other_user)
+    membership = Membership.objects.create(team=team, user=other_user, role="viewer")
+    bao_member = check(other_user)
+    assert bao_member != bao_before
+    assert len(selectors.annotation_rows(story=story, user=other_user).claims) == 3
+    membership.delete()
+    assert check(other_user) == bao_before  # the same rows as before he joined: the same version
+    assert len(selectors.annotation_rows(story=story, user=other_user).claims) == 2
+
+    # Layers choose rows too; no layer at all reads nothing and still has a version.
+    assert check(author, frozenset({"mine"})) != check(author, frozenset({"public"}))
+    with django_assert_num_queries(0):  # claims and links are known to be none
+        nothing = selectors.annotation_rows(story=story, user=author, layers=frozenset())
+    assert nothing.claims == {} and nothing.links == ()
+    assert selectors.annotation_version(story=story, user=author, layers=frozenset()) == nothing.version
+
+    services.claim_delete(user=author, claim=other)
+    changed(author)

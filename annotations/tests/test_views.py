@@ -428,3 +428,53 @@ def test_cached_columns_follow_every_change_that_shows(client, story, article, a
     moved = _column(client, story, article)
     assert moved != linked and ">120 people</mark>" in moved
     assert moved.index("Update:") < moved.index("120 people</mark>")
+
+
+def _read_rows(client, story, **params) -> tuple[str, bool]:
+    """The reader's HTML, and whether it read annotation rows (rather than reusing its index)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(f"/stories/{story.slug}/", params, **HX).content.decode()
+    return html, any('"annotations_claim"."exact"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_reader_reuses_its_rows_only_while_they_are_unchanged(story, article, author, other_user):
+    from teams.models import Membership
+    from teams.tests.factories import team_create
+
+    team = team_create(members={author: "annotator"})
+    claim = factories.claim_create(article=article, author=author, text="120 people",
+                                   visibility="team", team=team)  # fmt: skip
+    bao = Client()
+    bao.force_login(other_user)
+    html, read = _read_rows(bao, story)
+    assert read and "120 people</mark>" not in html
+    html, read = _read_rows(bao, story)
+    assert not read and "120 people</mark>" not in html  # unchanged: nothing read
+
+    membership = Membership.objects.create(team=team, user=other_user, role="viewer")
+    html, read = _read_rows(bao, story)
+    assert read and "120 people</mark>" in html  # he sees it as soon as he joins
+    membership.delete()
+    html, read = _read_rows(bao, story)
+    assert not read and "120 people</mark>" not in html  # the rows he saw before: reused
+    Membership.objects.create(team=team, user=other_user, role="viewer")
+    assert "120 people</mark>" in _read_rows(bao, story)[0]
+
+    # A bulk update behind the services' back, and raw SQL: both show at once.
+    Claim.objects.filter(pk=claim.pk).update(visibility="private", team=None)
+    html, read = _read_rows(bao, story)
+    assert "120 people</mark>" not in html  # (the rows he saw before he joined: reused)
+    html, read = _read_rows(Client(), story)
+    assert "120 people</mark>" not in html
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE annotations_claim SET visibility = 'public', team_id = NULL")
+    assert "120 people</mark>" in _read_rows(Client(), story)[0]
+
+    # Selecting a claim reuses the rows too, and the panel shows the claim.
+    html, read = _read_rows(bao, story, claim=claim.pk)
+    assert not read and "is-selected" in html and f'data-panel-claim="{claim.pk}"' in html
