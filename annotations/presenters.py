@@ -169,13 +169,14 @@ def _paragraph_html(
     return mark_safe("".join(parts))  # noqa: S308 - every text piece was escaped above
 
 
-def _column_key(index_key: str, article, *, only: str, flags: tuple = ()) -> str:
-    """A digest of everything a column's marked-up text is drawn from: the annotation rows (their
-    version is in ``index_key``), the body itself, the language of the names, the filter, and
-    which of the column's claims are selected or related (``flags``). Equal digests mean equal
-    HTML, so no change can leave a stale column behind."""
+def _column_key(claims_digest: str, article, *, only: str, flags: tuple = ()) -> str:
+    """A digest of everything a column's marked-up text is drawn from: its claims as the marks
+    show them (``claims_digest``: ``_ReaderIndex.column_digests``), the body itself, the language
+    of the names, the filter, and which of the column's claims are selected or related
+    (``flags``). Equal digests mean equal HTML, so no change can leave a stale column behind, and
+    a change to one column's claims redraws that column only."""
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(f"{index_key}|{article.pk}|{get_language()}|{only}|{flags}|".encode())
+    digest.update(f"{article.pk}|{claims_digest}|{get_language()}|{only}|{flags}|".encode())
     digest.update(article.body.encode())
     return f"reader-column:{digest.hexdigest()}"
 
@@ -196,24 +197,24 @@ def _paragraphs(cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
 
 
 def _column_paragraphs(
-    article, claims: Callable[[], list[Claim]], *, tags: _MarkTags, index_key: str
+    article, claim_ids: tuple[int, ...], *, tags: _MarkTags, claims_digest: str
 ) -> list[RenderedParagraph]:
     """The column's paragraphs with their marks, from the cache when the same column was drawn
     before (most views of a story repeat: marking up thousands of segments is the cost). A
-    column without claims is plain text, cheaper to draw than to look up."""
-
-    shown = claims()
+    column without claims is plain text, cheaper to draw than to look up. Claim instances are
+    built only to draw."""
 
     def draw() -> list[RenderedParagraph]:
+        claims = [tags.claim(pk) for pk in claim_ids]
         return [
             RenderedParagraph(start=p.start, html=_paragraph_html(p, tags=tags))
-            for p in rendering.render_paragraphs(body=article.body, claims=shown)
+            for p in rendering.render_paragraphs(body=article.body, claims=claims)
         ]
 
-    if not shown:
+    if not claim_ids:
         return draw()
     cache = caches[READER_CACHE]
-    key = _column_key(index_key, article, only=tags.only, flags=_column_flags(tags, article.pk))
+    key = _column_key(claims_digest, article, only=tags.only, flags=_column_flags(tags, article.pk))
     cached = cache.get(key)
     if cached is None:
         cached = [(p.start, str(p.html)) for p in draw()]
@@ -236,7 +237,7 @@ class _Summary:
 
     claim_count: int
     link_count: int
-    articles_with_claims: frozenset[int]
+    column_digests: dict[int, str]  # the columns with claims
 
 
 @dataclass(frozen=True)
@@ -244,8 +245,9 @@ class _ReaderIndex:
     """What the reader draws from a story's annotation rows, whatever the view: the rows; per
     shown column its active claims in offset order (orphaned claims have no place in the text);
     the links between active claims (indexes into ``rows.links``); per claim its link counts and
-    its neighbours ``(link index, other claim id)``. Plain data, cached under the rows' version
-    (``key``) beside its ``summary``.
+    its neighbours ``(link index, other claim id)``; per column with claims a digest of them as
+    its marks show them (span, quote, author, link counts). Plain data, cached under the rows'
+    version (``key``) beside its ``summary``.
     """
 
     key: str
@@ -255,13 +257,14 @@ class _ReaderIndex:
     links: tuple[int, ...]
     counts: dict[int, dict[str, int]]
     neighbours: dict[int, tuple[tuple[int, int], ...]]
+    column_digests: dict[int, str]
 
     @property
     def summary(self) -> _Summary:
         return _Summary(
             claim_count=len(self.article_of),
             link_count=len(self.links),
-            articles_with_claims=frozenset(pk for pk, pks in self.by_article.items() if pks),
+            column_digests=self.column_digests,
         )
 
     @classmethod
@@ -285,6 +288,18 @@ class _ReaderIndex:
                 claim_counts = counts.setdefault(this, {})
                 claim_counts[row[relation]] = claim_counts.get(row[relation], 0) + 1
                 neighbours.setdefault(this, []).append((i, other))
+        start, end, exact = (fields.index(name) for name in ("start", "end", "exact"))
+        column_digests = {}
+        for article_pk, pks in by_article.items():
+            if pks:
+                shown = [
+                    (pk, rows.claims[pk][start], rows.claims[pk][end], rows.claims[pk][exact],
+                     rows.claims[pk][-1], sorted(counts[pk].items()) if pk in counts else ())
+                    for pk in pks
+                ]  # fmt: skip
+                column_digests[article_pk] = hashlib.blake2b(
+                    repr(shown).encode(), digest_size=20
+                ).hexdigest()
         return cls(
             key=key,
             rows=rows,
@@ -293,6 +308,7 @@ class _ReaderIndex:
             links=tuple(links),
             counts=counts,
             neighbours={pk: tuple(items) for pk, items in neighbours.items()},
+            column_digests=column_digests,
         )
 
 
@@ -337,8 +353,9 @@ def _cached_columns(loader: _IndexLoader, articles, only: str) -> dict | None:
     """Every column of a view with nothing selected, from the cache; None if one is missing."""
     keys = {}
     for article in articles:
-        if article.pk in loader.summary.articles_with_claims:
-            keys[article.pk] = _column_key(loader.key, article, only=only)
+        claims_digest = loader.summary.column_digests.get(article.pk)
+        if claims_digest is not None:
+            keys[article.pk] = _column_key(claims_digest, article, only=only)
     found = loader.cache.get_many(keys.values()) if keys else {}
     if len(found) < len(keys):
         return None
@@ -429,9 +446,9 @@ def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotatio
     paragraphs = {
         article.pk: _column_paragraphs(
             article,
-            lambda pks=index.by_article[article.pk]: [objects.claim(pk) for pk in pks],
+            index.by_article[article.pk],
             tags=tags,
-            index_key=index.key,
+            claims_digest=index.column_digests.get(article.pk, ""),
         )
         for article in articles
     }

@@ -37,7 +37,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
+from django.db.models.functions import Cast, Concat
 from django.db.models.functions import Coalesce
 from django.db.models.base import ModelState
 from django.http import Http404
@@ -248,8 +248,9 @@ def _names(model, skip: tuple[str, ...]) -> list[str]:
     return [pk] + [name for name in names if name != pk]
 
 
-#: The columns of claim and link rows (then the author's name).
-CLAIM_FIELDS = _names(Claim, _CLAIM_HEAVY)
+#: The columns of claim and link rows (then the author's name). The context around a claim's
+#: quote (prefix, suffix, the body's hash) is for re-anchoring and export, not for the reader.
+CLAIM_FIELDS = _names(Claim, (*_CLAIM_HEAVY, "prefix", "suffix", "body_hash"))
 LINK_FIELDS = _names(ClaimLink, _LINK_DEFER)
 _CLAIM_AT = {name: i for i, name in enumerate(CLAIM_FIELDS)}
 _LINK_AT = {name: i for i, name in enumerate(LINK_FIELDS)}
@@ -278,8 +279,8 @@ def _row_querysets(*, story: Story, user: User | None, layers: Layers) -> tuple[
     return tuple(qs.annotate(**{_ROW_HASH: _row_hash(qs)}) for qs in querysets)
 
 
-def _version_part(count: int, total) -> str:
-    return f"{count}:{int(total or 0)}"
+def _version_part(count: int, total: str) -> str:
+    return f"{count}:{total}"
 
 
 _VERSION_SQL = "(SELECT count(*)::text || ':' || coalesce(sum(t.h), 0)::text FROM ({}) AS t(h))"
@@ -306,7 +307,8 @@ def annotation_rows(
 ) -> AnnotationRows:
     """The story's claims and links ``user`` may see in ``layers``, as rows. Two queries
     whatever the counts."""
-    author, total = _author_name(), Window(Sum(_ROW_HASH))
+    # The total as text: one value, but on every row, where a numeric would be converted each time.
+    author, total = _author_name(), Cast(Window(Sum(_ROW_HASH)), output_field=TextField())
     claims_qs, links_qs = (
         queryset.annotate(**{_VERSION_TOTAL: total})
         for queryset in _row_querysets(story=story, user=user, layers=layers)
@@ -318,7 +320,7 @@ def annotation_rows(
     )
     link_rows = list(links_qs.order_by().values_list(*LINK_FIELDS, author, _VERSION_TOTAL))
     version = "-".join(
-        _version_part(len(rows), rows[0][-1] if rows else 0) for rows in (claim_rows, link_rows)
+        _version_part(len(rows), rows[0][-1] if rows else "0") for rows in (claim_rows, link_rows)
     )
 
     claims = {row[0]: row[:-1] for row in claim_rows}
@@ -346,7 +348,7 @@ def annotation_version(*, story: Story, user: User | None = None, layers: Layers
         try:
             sql, part_params = queryset.order_by().values_list(_ROW_HASH).query.sql_with_params()
         except EmptyResultSet:  # e.g. no layer shown: nothing to read, as annotation_rows finds
-            parts.append(f"'{_version_part(0, 0)}'")
+            parts.append(f"'{_version_part(0, '0')}'")
             continue
         parts.append(_VERSION_SQL.format(sql))
         params.extend(part_params)

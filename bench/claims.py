@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -200,6 +201,16 @@ def query_counts() -> dict:
     return counts
 
 
+def _medians(times: dict[str, list[float]], runs: int) -> dict:
+    medians = {slug: statistics.median(values) for slug, values in times.items()}
+    return {
+        "runs": runs,
+        "plain_ms": medians[PLAIN],
+        "annotated_ms": medians[ANNOTATED],
+        "ratio": medians[ANNOTATED] / medians[PLAIN],
+    }
+
+
 def first_views(runs: int) -> dict:
     """In-process time of a first view of each reader page (the cache emptied before each: what
     the first reader after any change to the story's annotations waits), interleaved; medians."""
@@ -216,13 +227,39 @@ def first_views(runs: int) -> dict:
             start = time.perf_counter()
             client.get(f"/stories/{slug}/")
             times[slug].append((time.perf_counter() - start) * 1000)
-    medians = {slug: statistics.median(values) for slug, values in times.items()}
-    return {
-        "runs": runs,
-        "plain_ms": medians[PLAIN],
-        "annotated_ms": medians[ANNOTATED],
-        "ratio": medians[ANNOTATED] / medians[PLAIN],
-    }
+    return _medians(times, runs)
+
+
+def after_one_change(runs: int) -> dict:
+    """In-process time of the annotated reader right after one new claim in one of its columns
+    (what every reader waits for after a colleague's highlight: one column to draw again),
+    interleaved with the plain page as it is served; medians. The claims are removed after."""
+    from django.test import Client
+
+    from annotations import services
+    from annotations.models import Claim
+    from articles.models import Article
+
+    (author,) = users([BROWSER_USER])
+    article = Article.objects.filter(story__slug=ANNOTATED).order_by("position", "pk").first()
+    client = Client(HTTP_HOST=harness.HOST)
+    times: dict[str, list[float]] = {PLAIN: [], ANNOTATED: []}
+    for slug in times:
+        client.get(f"/stories/{slug}/")
+    words = [(m.start(), m.end()) for m in re.finditer(r"\w+", article.body)]
+    try:
+        for run in range(runs):
+            start, end = words[(run * 37) % len(words)]
+            services.claim_create(
+                author=author, article=article, start=start, end=end, exact=article.body[start:end]
+            )
+            for slug in (ANNOTATED, PLAIN) if run % 2 == 0 else (PLAIN, ANNOTATED):
+                began = time.perf_counter()
+                client.get(f"/stories/{slug}/")
+                times[slug].append((time.perf_counter() - began) * 1000)
+    finally:
+        Claim.objects.filter(author=author, article=article).delete()
+    return _medians(times, runs)
 
 
 def sessions(names: list[str], *, page: str = f"/stories/{WRITES}/") -> list[dict]:
@@ -503,6 +540,11 @@ def main(argv: list[str] | None = None) -> dict:
             f"first views: plain {first['plain_ms']:.1f} ms, annotated {first['annotated_ms']:.1f} ms"
             f" ({first['ratio']:.2f}x)"
         )
+        changed = after_one_change(args.first_view_runs)
+        harness.log(
+            f"after one new claim: plain {changed['plain_ms']:.1f} ms, annotated"
+            f" {changed['annotated_ms']:.1f} ms ({changed['ratio']:.2f}x)"
+        )
         writer_sessions = sessions([WRITER.format(n) for n in range(args.write_concurrency)])
         (browser_session,) = sessions([BROWSER_USER])
         load = {"duration": args.duration, "warmup": args.warmup}
@@ -589,6 +631,7 @@ def main(argv: list[str] | None = None) -> dict:
         "server": " ".join(["python" if p == harness.PYTHON else p for p in server_command]),
         "queries": counts,
         "first_views": first,
+        "after_one_change": changed,
         "reader": reader,
         "writes": writes,
         "browser": in_browser,
@@ -625,6 +668,7 @@ def report(r: dict) -> str:
         )
     x = rd["ratio"]
     f = r["first_views"]
+    c = r["after_one_change"]
     lines.append(
         f"| **annotated / plain** | | | **{x['rps']:.2f}×** | **{x['p50']:.2f}× / {x['p95']:.2f}× / {x['p99']:.2f}×** |"
     )
@@ -644,7 +688,9 @@ def report(r: dict) -> str:
         "Queries: first view → repeat view (the reader reuses what it drew while the annotation rows are"
         " unchanged). First view (cache emptied before each request, in-process, median of"
         f" {f['runs']}): plain {f['plain_ms']:.1f} ms, annotated {f['annotated_ms']:.1f} ms,"
-        f" **{f['ratio']:.2f}×**.",
+        f" **{f['ratio']:.2f}×**. Right after one new claim in one column (in-process, median of"
+        f" {c['runs']}): annotated {c['annotated_ms']:.1f} ms, the plain page {c['plain_ms']:.1f} ms,"
+        f" **{c['ratio']:.2f}×**.",
         "",
         f"Claim writes, {s['write_concurrency']} logged-in clients, {s['rounds']} interleaved rounds of"
         f" {s['duration']:g} s (medians):",

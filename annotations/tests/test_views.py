@@ -478,3 +478,37 @@ def test_the_reader_reuses_its_rows_only_while_they_are_unchanged(story, article
     # Selecting a claim reuses the rows too, and the panel shows the claim.
     html, read = _read_rows(bao, story, claim=claim.pk)
     assert not read and "is-selected" in html and f'data-panel-claim="{claim.pk}"' in html
+
+
+def test_a_change_to_one_columns_claims_redraws_that_column_only(
+    client, story, article, article_2, author, monkeypatch
+):
+    from annotations import presenters
+
+    drawn = []
+    draw = presenters.rendering.render_paragraphs
+
+    def counting(*, body, claims):
+        drawn.append(body)
+        return draw(body=body, claims=claims)
+
+    monkeypatch.setattr(presenters.rendering, "render_paragraphs", counting)
+    claim = factories.claim_create(article=article, author=author, text="120 people")
+    factories.claim_create(article=article_2, author=author, text="Monday")
+    client.get(f"/stories/{story.slug}/", **HX)
+    assert sorted(drawn) == sorted([article.body, article_2.body])  # a first view draws both
+    drawn.clear()
+    client.get(f"/stories/{story.slug}/", **HX)
+    assert drawn == []  # nothing changed: both from the cache
+
+    factories.claim_create(article=article, author=author, text="Officials")
+    html = client.get(f"/stories/{story.slug}/", **HX).content.decode()
+    assert drawn == [article.body] and ">Officials</mark>" in html
+    drawn.clear()
+
+    # A link changes the counts the marks show in both columns: both are drawn again.
+    other = Claim.objects.get(article=article_2)
+    services.link_create(author=author, claim_a=claim, claim_b=other, relation="agrees")
+    html = client.get(f"/stories/{story.slug}/", **HX).content.decode()
+    assert sorted(drawn) == sorted([article.body, article_2.body])
+    assert html.count('data-badges="✓1"') == 2
