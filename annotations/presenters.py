@@ -1,5 +1,6 @@
 """What the reader shows of annotations: marks inside paragraphs, badges, the claim panel and
-the Connections panel. Built from two queries (claims, links) whatever the number of rows.
+the Connections panel. Built from the story's annotation rows (``selectors.annotation_rows``),
+and reused while their version is unchanged: one query then, whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def _paragraphs(cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
 
 
 def _column_paragraphs(
-    article, claim_ids: tuple[int, ...], *, tags: _MarkTags, claims_digest: str
+    article, claim_ids: tuple[int, ...], *, tags: _MarkTags | None, claims_digest: str
 ) -> list[RenderedParagraph]:
     """The column's paragraphs with their marks, from the cache when the same column was drawn
     before (most views of a story repeat: marking up thousands of segments is the cost). A
@@ -269,16 +270,14 @@ class _ReaderIndex:
 
     @classmethod
     def build(cls, key: str, rows: selectors.AnnotationRows, article_ids) -> _ReaderIndex:
-        fields = selectors.CLAIM_FIELDS
-        status, article = fields.index("status"), fields.index("article_id")
+        at, link_at = selectors.CLAIM_AT, selectors.LINK_AT
+        status, article = at["status"], at["article_id"]
         by_article: dict[int, list[int]] = {pk: [] for pk in article_ids}
         for pk, row in rows.claims.items():
             if row[status] == Claim.Status.ACTIVE and row[article] in by_article:
                 by_article[row[article]].append(pk)
         article_of = {pk: article_pk for article_pk, pks in by_article.items() for pk in pks}
-        a, b, relation = (
-            selectors.LINK_FIELDS.index(name) for name in ("claim_a_id", "claim_b_id", "relation")
-        )
+        a, b, relation = link_at["claim_a_id"], link_at["claim_b_id"], link_at["relation"]
         links, counts, neighbours = [], {}, {}
         for i, row in enumerate(rows.links):
             if row[a] not in article_of or row[b] not in article_of:
@@ -288,7 +287,7 @@ class _ReaderIndex:
                 claim_counts = counts.setdefault(this, {})
                 claim_counts[row[relation]] = claim_counts.get(row[relation], 0) + 1
                 neighbours.setdefault(this, []).append((i, other))
-        start, end, exact = (fields.index(name) for name in ("start", "end", "exact"))
+        start, end, exact = at["start"], at["end"], at["exact"]
         column_digests = {}
         for article_pk, pks in by_article.items():
             if pks:
@@ -359,16 +358,12 @@ def _cached_columns(loader: _IndexLoader, articles, only: str) -> dict | None:
     found = loader.cache.get_many(keys.values()) if keys else {}
     if len(found) < len(keys):
         return None
-    paragraphs = {}
-    for article in articles:
-        if article.pk in keys:
-            paragraphs[article.pk] = _paragraphs(found[keys[article.pk]])
-        else:  # no claims: plain text
-            paragraphs[article.pk] = [
-                RenderedParagraph(start=p.start, html=_paragraph_html(p, tags=None))
-                for p in rendering.render_paragraphs(body=article.body, claims=())
-            ]
-    return paragraphs
+    return {
+        article.pk: _paragraphs(found[keys[article.pk]])
+        if article.pk in keys
+        else _column_paragraphs(article, (), tags=None, claims_digest="")  # no claims: plain text
+        for article in articles
+    }
 
 
 def reader_annotations(*, user, story, articles, params, url) -> ReaderAnnotations:

@@ -37,8 +37,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Concat
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -233,7 +232,7 @@ def links_for_story(
 # insert, update or delete of a claim or link, by any code path (services, admin, bulk updates,
 # raw SQL), changes some row's pair, and PostgreSQL never gives two versions of a row the same
 # pair while either can be seen; a rename changes the name. ``annotation_version`` computes the
-# same figure in one query without reading the rows (~1 ms per thousand rows, no sort): equal
+# same figure in one query without reading the rows (a few ms per thousand rows, no sort): equal
 # versions mean equal rows (but for a 64-bit hash collision), which lets the reader reuse what it
 # drew from them before (``presenters.reader_annotations``).
 
@@ -252,8 +251,9 @@ def _names(model, skip: tuple[str, ...]) -> list[str]:
 #: quote (prefix, suffix, the body's hash) is for re-anchoring and export, not for the reader.
 CLAIM_FIELDS = _names(Claim, (*_CLAIM_HEAVY, "prefix", "suffix", "body_hash"))
 LINK_FIELDS = _names(ClaimLink, _LINK_DEFER)
-_CLAIM_AT = {name: i for i, name in enumerate(CLAIM_FIELDS)}
-_LINK_AT = {name: i for i, name in enumerate(LINK_FIELDS)}
+#: Where each field is in those rows.
+CLAIM_AT = {name: i for i, name in enumerate(CLAIM_FIELDS)}
+LINK_AT = {name: i for i, name in enumerate(LINK_FIELDS)}
 
 
 def _author_name() -> str:
@@ -324,8 +324,8 @@ def annotation_rows(
     )
 
     claims = {row[0]: row[:-1] for row in claim_rows}
-    a, b, relation = _LINK_AT["claim_a_id"], _LINK_AT["claim_b_id"], _LINK_AT["relation"]
-    article, start = _CLAIM_AT["article_id"], _CLAIM_AT["start"]
+    a, b, relation = LINK_AT["claim_a_id"], LINK_AT["claim_b_id"], LINK_AT["relation"]
+    article, start = CLAIM_AT["article_id"], CLAIM_AT["start"]
     # A link shows only if it and both its claims are visible (and in a shown layer).
     links = [row[:-1] for row in link_rows if row[a] in claims and row[b] in claims]
     links.sort(
@@ -397,7 +397,7 @@ class AnnotationObjects:
         if pk in self._claims:
             return self._claims[pk]
         row = self.rows.claims.get(pk)
-        article = self.articles.get(row[_CLAIM_AT["article_id"]]) if row else None
+        article = self.articles.get(row[CLAIM_AT["article_id"]]) if row else None
         claim = None
         if article is not None:
             claim = _instance(Claim, CLAIM_FIELDS, row, self._db)
@@ -469,12 +469,6 @@ class StoryAnnotations:
         return group_links(claim_id=claim_id, links=self.links)
 
 
-def story_articles_by_id(*, story: Story) -> dict[int, Article]:
-    """The story's articles with their sources (heavy columns deferred), by id. One query."""
-    articles = Article.objects.filter(story=story).select_related("source").defer(*_ARTICLE_HEAVY)
-    return {article.pk: article for article in articles}
-
-
 def story_annotations(
     *, story: Story, user: User | None = None, layers: Layers = None, articles=None
 ) -> StoryAnnotations:
@@ -485,7 +479,7 @@ def story_annotations(
     onto each row: on 1,000 claims and 1,000 links that is 2,000 model instances, not 6,000.
     """
     if articles is None:
-        articles = story_articles_by_id(story=story).values()
+        articles = Article.objects.filter(story=story).select_related("source").defer(*_ARTICLE_HEAVY)
     rows = annotation_rows(story=story, user=user, layers=layers)
     return StoryAnnotations.from_rows(rows, {article.pk: article for article in articles})
 
