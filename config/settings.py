@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "activity",
     "opendata",
     "suggestions",
+    "reader",
+    "newsroom",
 ]
 
 MIDDLEWARE = [
