@@ -1,0 +1,46 @@
+"""What text people type may contain, and cells that are safe in a spreadsheet.
+
+``text_problem`` says why a piece of user text (a note, a rationale, a statement, a name) cannot
+be stored: NUL and other C0 control characters (tab and newline excepted), lone surrogates, and
+the Unicode bidirectional overrides and isolates, which can make a note display as something
+other than what it says (the "Trojan Source" trick). ``csv_cell`` neutralises a value that a
+spreadsheet would run as a formula.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: C0 controls but tab (\x09) and newline (\x0a); DEL too. Carriage returns are normalised away
+#: by ``normalize_newlines`` before the check.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def text_problem(text: str) -> str | None:
+    """``None`` if ``text`` may be stored, else a code: ``"control"``, ``"bidi"`` or
+    ``"surrogate"``."""
+    if _SURROGATE.search(text):
+        return "surrogate"
+    if _CONTROL.search(text):
+        return "control"
+    if _BIDI.search(text):
+        return "bidi"
+    return None
+
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as CSV cell text that no spreadsheet runs as a formula: a leading ``'`` when it
+    starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
