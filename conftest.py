@@ -40,6 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.liveserver = "127.0.0.1"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an asyncio loop running in the main
+    thread from the first browser test to the end of the session, and Django's async views
+    (the live stream) cannot be driven from a thread with a running loop; running every other
+    test first keeps the outcome independent of which app's tests are collected first."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run."""

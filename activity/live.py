@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -34,20 +35,15 @@ HEARTBEAT = 15
 
 @dataclass(eq=False)
 class Subscriber:
-    """One open stream: its story, the viewer's ids and a bounded queue of messages to send."""
+    """One open stream: its story, the viewer, what the viewer may see (``may_see(row)``, set by
+    the stream from the permissions rule book) and a bounded queue of messages to send."""
 
     story_id: int
     user_id: int | None
     team_ids: frozenset[int] = frozenset()
+    may_see: Callable[[dict], bool] = lambda row: False  # nothing until the stream says
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=2000))
     overflowed: bool = False
-
-    def may_see(self, row: dict) -> bool:
-        if row["visibility"] == Event.Visibility.PUBLIC:
-            return True
-        if self.user_id is not None and row["owner_id"] == self.user_id:
-            return True
-        return row["visibility"] == Event.Visibility.TEAM and row["team_id"] in self.team_ids
 
     def put(self, message: tuple[str, dict]) -> None:
         try:

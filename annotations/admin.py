@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 
 from curation import selectors as curation_selectors
 from curation import services as curation_services
-from curation.permissions import is_curator
-
+from . import permissions
 from .models import Claim, ClaimLink
 
 
@@ -29,7 +28,7 @@ def _quote(claim: Claim, limit: int = 80) -> str:
 
 def _history_html(request: HttpRequest, object_type: str, obj) -> str:
     """The object's recorded events (who, when, what), newest first, read-only."""
-    if obj is None or obj.pk is None or not curation_selectors.history_ready():
+    if obj is None or obj.pk is None:
         return "—"
     events = curation_selectors.object_history(
         user=request.user, object_type=object_type, object_id=obj.pk
@@ -53,14 +52,30 @@ def _history_html(request: HttpRequest, object_type: str, obj) -> str:
 
 
 class CuratorAdminMixin:
-    """Admin pages open to curators (staff, or a team's curator/admin role) and read-only
-    except for the actions, which call the services."""
+    """Admin pages open to curators and read-only except for the actions, which call the
+    services. Lists hold only what the person may see, in the stories they curate (the rule
+    book's ``visible_q`` and ``curated_q``: ``story_path`` leads from the model to its story)."""
+
+    #: How the model reaches its story; each admin sets it.
+    story_path = ""
+    #: How the model reaches the claims or links whose visibility applies ("" for the object
+    #: itself, None when the model has none).
+    visibility_paths: tuple[str, ...] = ()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_curator(request.user)
+        return permissions.curates_any(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_curator(request.user)
+        return permissions.curates_any(request.user)
+
+    def get_queryset(self, request: HttpRequest):
+        self._request = request
+        queryset = super().get_queryset(request).filter(
+            permissions.curated_q(request.user, self.story_path)
+        )
+        for path in self.visibility_paths:
+            queryset = queryset.filter(permissions.visible_q(request.user, path))
+        return queryset
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # made in the reader, where offsets and pairs are checked
@@ -90,7 +105,12 @@ class LinkInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ClaimLink]:
-        return super().get_queryset(request).select_related("claim_b", "author")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(permissions.link_visible_q(request.user))
+            .select_related("claim_b", "author")
+        )
 
 
 @admin.register(Claim)
@@ -111,6 +131,8 @@ class ClaimAdmin(CuratorAdminMixin, admin.ModelAdmin):
     readonly_fields = [f for fs in fieldsets for f in fs[1]["fields"]]
     inlines = [LinkInline]
     actions = ["merge_duplicates"]
+    story_path = "article__story__"
+    visibility_paths = ("",)
 
     @admin.display(description="Claim", ordering="exact")
     def quote(self, obj: Claim) -> str:
@@ -121,19 +143,12 @@ class ClaimAdmin(CuratorAdminMixin, admin.ModelAdmin):
         return _history_html(self._request, "claim", obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
-        self._request = request
         return (
             super()
             .get_queryset(request)
             .select_related("article", "author")
             .defer("article__search_vector", "article__body")
         )
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not is_curator(request.user):
-            actions.pop("merge_duplicates", None)
-        return actions
 
     @admin.action(description="Merge selected duplicate claims (same article, overlapping)")
     def merge_duplicates(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
@@ -169,6 +184,8 @@ class ClaimLinkAdmin(CuratorAdminMixin, admin.ModelAdmin):
               "updated_at", "reviews", "history"]
     readonly_fields = fields
     actions = ["mark_confirmed", "mark_rejected", "mark_proposed"]
+    story_path = "claim_a__article__story__"
+    visibility_paths = ("", "claim_a__", "claim_b__")
 
     @admin.display(description="Claim A", ordering="claim_a__exact")
     def quote_a(self, obj: ClaimLink) -> str:
@@ -192,16 +209,6 @@ class ClaimLinkAdmin(CuratorAdminMixin, admin.ModelAdmin):
     def history(self, obj: ClaimLink) -> str:
         return _history_html(self._request, "link", obj)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ClaimLink]:
-        self._request = request
-        return super().get_queryset(request)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not is_curator(request.user):
-            for name in self.actions:
-                actions.pop(name, None)
-        return actions
 
     def _review(self, request: HttpRequest, queryset: QuerySet[ClaimLink], decision: str):
         """Ask for a reason on an intermediate page, then review through the service."""

@@ -10,7 +10,7 @@ the columns the reader shows: bodies, search vectors, passwords and timestamps a
 (see ``_claim_defer``): on 1,000 rows they cost more than everything else together (Django's
 timestamptz loader alone takes ~10 µs a value). Reading a deferred field from those rows costs
 one query per row, which the pinned query counts in the view tests would catch.
-Single-row selectors (``claim_get``, ``link_get``, ...) load whole rows.
+Single rows are looked up through ``permissions.claim_access`` / ``link_access``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
@@ -39,13 +39,10 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.base import ModelState
-from django.http import Http404
-from django.utils.translation import gettext as _
 
 from articles.models import Article, Story
 
-from teams.selectors import team_ids_for
-
+from . import permissions
 from .models import Claim, ClaimLink
 
 User = AbstractBaseUser | AnonymousUser
@@ -86,29 +83,6 @@ def _claim_defer(prefix: str = "") -> list[str]:
 _LINK_DEFER = ("created_at", "updated_at")
 
 
-def _visible_q(user: User | None, prefix: str = "") -> Q:
-    """Rows (claims, or links with ``prefix=""``) that ``user`` may see: public ones, their own,
-    and those of the teams they belong to (any role)."""
-    public = Q(**{f"{prefix}visibility": Claim.Visibility.PUBLIC})
-    if user is not None and user.is_authenticated:
-        return (
-            public
-            | Q(**{f"{prefix}author_id": user.pk})
-            | Q(
-                **{
-                    f"{prefix}visibility": Claim.Visibility.TEAM,
-                    f"{prefix}team_id__in": team_ids_for(user=user),
-                }
-            )
-        )
-    return public
-
-
-def _link_visible_q(user: User | None) -> Q:
-    # A link shows only if the link itself and both its claims are visible.
-    return _visible_q(user) & _visible_q(user, "claim_a__") & _visible_q(user, "claim_b__")
-
-
 #: Layers: ``"mine"``, ``"public"`` and ``"team:<id>"``; ``None`` means every layer.
 Layers = frozenset[str] | None
 
@@ -147,19 +121,19 @@ def _layer_q(user: User | None, layers: Layers, prefix: str = "") -> Q:
 
 
 def _shown_link_q(user: User | None, layers: Layers) -> Q:
-    return _link_visible_q(user) & (
+    return permissions.link_visible_q(user) & (
         _layer_q(user, layers) & _layer_q(user, layers, "claim_a__") & _layer_q(user, layers, "claim_b__")
     )
 
 
 def claims_visible_to(*, user: User | None) -> QuerySet[Claim]:
     """All claims ``user`` may see."""
-    return Claim.objects.filter(_visible_q(user))
+    return Claim.objects.filter(permissions.visible_q(user))
 
 
 def links_visible_to(*, user: User | None) -> QuerySet[ClaimLink]:
     """All links ``user`` may see: the link and both its claims are visible to them."""
-    return ClaimLink.objects.filter(_link_visible_q(user))
+    return ClaimLink.objects.filter(permissions.link_visible_q(user))
 
 
 def _link_count(relation: str, user: User | None, layers: Layers = None) -> Coalesce:
@@ -177,7 +151,7 @@ def _link_count(relation: str, user: User | None, layers: Layers = None) -> Coal
 
 def _story_claims(*, story: Story, user: User | None, layers: Layers = None) -> QuerySet[Claim]:
     return (
-        Claim.objects.filter(_visible_q(user), _layer_q(user, layers), article__story=story)
+        Claim.objects.filter(permissions.visible_q(user), _layer_q(user, layers), article__story=story)
         .select_related(*CLAIM_RELATED)
         .defer(*_claim_defer())
         .order_by("article_id", "start", "end", "pk")
@@ -271,7 +245,7 @@ def _row_hash(queryset: QuerySet) -> Func:
 def _row_querysets(*, story: Story, user: User | None, layers: Layers) -> tuple[QuerySet, QuerySet]:
     """The claims ``user`` may see in ``layers``, and the links ditto (their claims are checked
     against those claims in Python), each row with its hash."""
-    shown = (_visible_q(user), _layer_q(user, layers))
+    shown = (permissions.visible_q(user), _layer_q(user, layers))
     querysets = (
         Claim.objects.filter(*shown, article__story=story),
         ClaimLink.objects.filter(*shown, claim_a__article__story=story),
@@ -482,54 +456,6 @@ def story_annotations(
         articles = Article.objects.filter(story=story).select_related("source").defer(*_ARTICLE_HEAVY)
     rows = annotation_rows(story=story, user=user, layers=layers)
     return StoryAnnotations.from_rows(rows, {article.pk: article for article in articles})
-
-
-def claim_get(*, pk: int | str, user: User | None = None) -> Claim:
-    """The claim ``pk`` if ``user`` may see it, with article, story, source and author; else 404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(_("No such claim.")) from None
-    claim = (
-        Claim.objects.filter(_visible_q(user), pk=pk)
-        .select_related("article__story", "article__source", "author")
-        .defer("article__search_vector")
-        .first()
-    )
-    if claim is None:
-        raise Http404(_("No such claim."))
-    return claim
-
-
-def claim_get_for_user(*, user: User, pk: int | str) -> Claim:
-    """The claim ``pk`` for ``user`` to change or delete.
-
-    Http404 if it does not exist or ``user`` cannot see it (so private claims do not leak);
-    PermissionDenied (403) if ``user`` can see it but is not its author.
-    """
-    claim = claim_get(pk=pk, user=user)
-    if not user.is_authenticated or claim.author_id != user.pk:
-        raise PermissionDenied(_("You can only change your own claims."))
-    return claim
-
-
-def link_get(*, pk: int | str, user: User | None = None) -> ClaimLink:
-    """The link ``pk`` with both claims (and the first claim's story) joined, if ``user`` may see
-    both claims; else 404."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(_("No such link.")) from None
-    link = (
-        links_visible_to(user=user)
-        .filter(pk=pk)
-        .select_related(*LINK_RELATED, "claim_a__article__story")
-        .defer("claim_a__article__search_vector", "claim_b__article__search_vector")
-        .first()
-    )
-    if link is None:
-        raise Http404(_("No such link."))
-    return link
 
 
 @dataclass(frozen=True)

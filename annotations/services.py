@@ -13,16 +13,18 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from activity.services import record_event, snapshot
 from articles.models import Article
 from articles.services import body_hash as compute_body_hash
-from teams import selectors as team_selectors
 from teams.models import Team
+from teams.selectors import role_in
 
 from . import offsets as offset_conv
+from . import permissions
 from .models import (
     CLAIM_MAX_CHARS,
     CONTEXT_CHARS,
@@ -41,35 +43,20 @@ User = AbstractBaseUser | AnonymousUser
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _require_user(user: User) -> None:
-    if user is None or not user.is_authenticated:
+def require_user(user: User) -> None:
+    """PermissionDenied unless ``user`` may annotate (signed in)."""
+    if not permissions.can_annotate(user):
         raise PermissionDenied(_("Log in to highlight and link claims."))
 
 
-def _require_author(user: User, obj: Claim | ClaimLink) -> None:
-    _require_user(user)
-    if obj.author_id != user.pk:
-        if isinstance(obj, Claim):
-            raise PermissionDenied(_("Only its author can change or delete this claim."))
-        raise PermissionDenied(_("Only its author can change or delete this link."))
-    if obj.visibility == Claim.Visibility.TEAM and not team_selectors.can_write_team(
-        user=user, team_id=obj.team_id
-    ):
-        raise PermissionDenied(_("Your role in this team lets you read its work, not change it."))
-
-
-def can_see_claim(*, user: User | None, claim: Claim | ClaimLink) -> bool:
-    """Whether ``user`` may see ``claim`` (or a link's own visibility): public, their own, or
-    their team's."""
-    if claim.visibility == Claim.Visibility.PUBLIC:
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    if claim.author_id == user.pk:
-        return True
-    return claim.visibility == Claim.Visibility.TEAM and (
-        team_selectors.role_in(user=user, team_id=claim.team_id) is not None
-    )
+def _locked(access, user: User, pk: int):
+    """The object ``pk`` locked for ``user`` to edit (``permissions.claim_access`` or
+    ``link_access``), or None if it is gone (or no longer visible to them) since they loaded it;
+    PermissionDenied if they may no longer edit it."""
+    try:
+        return access(user, pk, lock=True, for_="edit")
+    except Http404:
+        return None
 
 
 def _check_visibility(*, user: User, visibility: object, team: Team | int | str | None):
@@ -90,10 +77,9 @@ def _check_visibility(*, user: User, visibility: object, team: Team | int | str 
             team = Team.objects.get(pk=int(team))
         except (TypeError, ValueError, Team.DoesNotExist):
             raise ValidationError(_("No such team."), code="team_unknown") from None
-    role = team_selectors.role_in(user=user, team_id=team.pk)
-    if role is None:
+    if role_in(user=user, team_id=team.pk) is None:
         raise PermissionDenied(_("You are not a member of this team."))
-    if not team_selectors.can_write_team(user=user, team_id=team.pk):
+    if not permissions.can_write_team(user, team.pk):
         raise PermissionDenied(_("Viewers can read the team's work but not annotate."))
     return str(visibility), team
 
@@ -193,7 +179,7 @@ def claim_create(
     partial unique constraint ``claim_unique_active_span_per_author`` makes this hold under
     concurrency as well.
     """
-    _require_user(author)
+    require_user(author)
     body = article.body
     start = _as_offset(start, "start")
     end = _as_offset(end, "end")
@@ -290,15 +276,14 @@ def claim_update(
     raises ValidationError with code ``"conflict"`` whose message quotes the current note.
     ``claim`` is updated in place and returned.
     """
-    _require_author(user, claim)
+    permissions.require_edit(user, claim)
     new_note = None if note is None else _check_text(note, what="note")
     new_tags = None if tags is None else normalize_tags(tags)
     with transaction.atomic():
         # Lock the row so the version check and the bump are one step.
-        current = Claim.objects.select_for_update().filter(pk=claim.pk).first()
+        current = _locked(permissions.claim_access, user, claim.pk)
         if current is None:
             raise ValidationError(_("This claim has been deleted."), code="gone")
-        _require_author(user, current)
         if expected_version is not None and current.version != expected_version:
             raise ValidationError(
                 _(
@@ -330,10 +315,10 @@ def claim_update(
 
 def claim_delete(*, user: User, claim: Claim) -> int:
     """Delete the author's own claim and its links; return how many links went with it."""
-    _require_author(user, claim)
+    permissions.require_edit(user, claim)
     story_id = _claim_story_id(claim)
     with transaction.atomic():
-        current = Claim.objects.select_for_update().filter(pk=claim.pk).first()
+        current = _locked(permissions.claim_access, user, claim.pk)
         if current is None:
             return 0  # already deleted: the wanted outcome holds
         links = ClaimLink.objects.filter(Q(claim_a=current) | Q(claim_b=current)).order_by("pk")
@@ -398,7 +383,7 @@ def link_create(
     ``visibility`` defaults to the narrowest of the two claims' (a link never shows more than
     its claims do); a wider one is refused.
     """
-    _require_user(author)
+    require_user(author)
     if claim_a.pk == claim_b.pk:
         raise ValidationError(_("A claim cannot be linked to itself."), code="self_link")
     if claim_a.article_id == claim_b.article_id:
@@ -406,9 +391,7 @@ def link_create(
     # Article rows are usually already loaded by the caller's select_related.
     if claim_a.article.story_id != claim_b.article.story_id:
         raise ValidationError(_("Link claims about the same story."), code="other_story")
-    if not (
-        can_see_claim(user=author, claim=claim_a) and can_see_claim(user=author, claim=claim_b)
-    ):
+    if not (permissions.can_see(author, claim_a) and permissions.can_see(author, claim_b)):
         raise PermissionDenied(_("You cannot link a claim you cannot see."))
     relation = _check_relation(relation)
     rationale = _check_text(rationale, what="rationale")
@@ -473,7 +456,7 @@ def link_update(
     Changing the relation sends the link back to review (status ``proposed``). ValidationError if
     the pair is already linked with the new relation.
     """
-    _require_author(user, link)
+    permissions.require_edit(user, link)
     changes: dict[str, str] = {}
     if relation is not None:
         relation = _check_relation(relation)
@@ -492,10 +475,9 @@ def link_update(
         code="duplicate",
     )
     with transaction.atomic():
-        current = ClaimLink.objects.select_for_update().filter(pk=link.pk).first()
+        current = _locked(permissions.link_access, user, link.pk)
         if current is None:
             raise ValidationError(_("This link has been deleted."), code="gone")
-        _require_author(user, current)
         before = snapshot(current)
         if (
             "relation" in changes
@@ -530,9 +512,9 @@ def link_update(
 
 def link_delete(*, user: User, link: ClaimLink) -> None:
     """Delete the author's own link."""
-    _require_author(user, link)
+    permissions.require_edit(user, link)
     with transaction.atomic():
-        current = ClaimLink.objects.select_for_update().filter(pk=link.pk).first()
+        current = _locked(permissions.link_access, user, link.pk)
         if current is None:
             return  # already deleted
         before, story_id = snapshot(current), _link_story_id(current)

@@ -21,7 +21,7 @@ from articles.models import Article
 from articles.views import HtmxHttpRequest, render_reader
 from teams.selectors import new_claim_visibility
 
-from . import presenters, selectors, services
+from . import permissions, presenters, services
 from .forms import ClaimCreateForm, ClaimEditForm, LinkCreateForm, LinkEditForm
 
 
@@ -130,7 +130,7 @@ def _error(request: HtmxHttpRequest, story, message: str, status: int = 422) -> 
 @require_POST
 @login_required
 def claim_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    claim = selectors.claim_get_for_user(user=request.user, pk=pk)
+    claim = permissions.claim_access(request.user, pk, for_="edit")
     story = claim.article.story
     form = ClaimEditForm(request.POST)
     if not form.is_valid():
@@ -155,7 +155,7 @@ def _is_conflict(exc: ValidationError) -> bool:
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    claim = selectors.claim_get_for_user(user=request.user, pk=pk)
+    claim = permissions.claim_access(request.user, pk, for_="edit")
     story = claim.article.story
     if request.method == "GET":
         # Ask first: the reader shows the confirmation in the claim panel.
@@ -175,10 +175,10 @@ def link_create(request: HtmxHttpRequest) -> HttpResponse:
     if not form.is_valid():
         story = _story_from_post(request)
         return _error(request, story, form.error_text())
-    claim_a = selectors.claim_get(pk=form.cleaned_data["claim"], user=request.user)
+    claim_a = permissions.claim_access(request.user, form.cleaned_data["claim"])
     story = claim_a.article.story
     try:
-        claim_b = selectors.claim_get(pk=form.cleaned_data["other"], user=request.user)
+        claim_b = permissions.claim_access(request.user, form.cleaned_data["other"])
     except Http404:
         # Most often deleted by someone else a moment ago (a live session shows it gone).
         return _error(
@@ -203,17 +203,13 @@ def link_create(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _story_from_post(request: HtmxHttpRequest):
-    try:
-        claim = selectors.claim_get(pk=int(request.POST.get("claim", "")), user=request.user)
-    except (TypeError, ValueError):
-        raise Http404(_("No such claim.")) from None
-    return claim.article.story
+    return permissions.claim_access(request.user, request.POST.get("claim")).article.story
 
 
 @require_POST
 @login_required
 def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    link = selectors.link_get(pk=pk, user=request.user)
+    link = permissions.link_access(request.user, pk, for_="edit")
     story = link.claim_a.article.story
     form = LinkEditForm(request.POST)
     if not form.is_valid():
@@ -235,7 +231,7 @@ def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def link_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    link = selectors.link_get(pk=pk, user=request.user)
+    link = permissions.link_access(request.user, pk, for_="edit")
     story = link.claim_a.article.story
     services.link_delete(user=request.user, link=link)
     return _done(request, story)

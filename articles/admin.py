@@ -38,8 +38,9 @@ class ArticleInline(admin.TabularInline):
 
 @admin.register(Story)
 class StoryAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "language", "article_count", "created_at"]
-    list_filter = ["language", "created_at"]
+    list_display = ["title", "slug", "desk", "language", "article_count", "created_at"]
+    list_filter = ["desk", "language", "created_at"]
+    list_select_related = ["desk"]
     search_fields = ["title", "slug", "note"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ArticleInline]

@@ -38,6 +38,15 @@ class Story(models.Model):
     title = models.CharField(max_length=300)
     note = models.TextField(blank=True, help_text="What the story is about, for readers.")
     language = models.CharField(max_length=16, default="vi")
+    desk = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # a desk with stories cannot vanish with them; move them first
+        related_name="stories",
+        help_text="The desk (team) that owns the story: its curators and admins curate it. "
+        "Empty: a site-wide story, curated by staff.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

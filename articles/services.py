@@ -150,6 +150,16 @@ def story_get_or_create(*, slug: str, title: str = "", note: str = "", language:
     return story
 
 
+def story_set_desk(*, story: Story, desk) -> Story:
+    """Give ``story`` to ``desk`` (a ``teams.Team``; None makes it site-wide, curated by staff).
+    Who may do this is the caller's check (staff in the admin, management commands)."""
+    with transaction.atomic():
+        story.desk = desk
+        story.full_clean()
+        story.save(update_fields=["desk", "updated_at"])
+    return story
+
+
 @dataclass(frozen=True)
 class ImportResult:
     article: Article

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
-from annotations import presenters  # the annotation layer draws marks and panels
+from annotations import permissions, presenters  # the annotation layer draws marks and panels
 from annotations.models import ClaimLink
 from teams.selectors import team_reader_context
 
@@ -125,6 +125,9 @@ def reader_context(request: HtmxHttpRequest, story, params, *, path: str | None 
         "current_url": url(),
         "article_count": len(articles),
         "notes": notes,
+        # What the person may do here (the rule book, asked once; templates only read these).
+        "can_annotate": permissions.can_annotate(request.user, story),
+        "can_curate": permissions.can_curate(request.user, story),
         # Layer toggles and the visibility of new claims (teams app).
         **team_reader_context(request, layers=params.get("layers"), url=url),
     }

@@ -22,7 +22,7 @@ urlpatterns = [
     path("", include("annotations.urls")),
     path("", include("curation.urls")),
     path("annotations/", include("opendata.urls")),
-    path("", include("activity.urls")),
+    path("", include("reader.urls")),
     path("", include("teams.urls")),
     path("", include("suggestions.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from annotations.admin import CuratorAdminMixin, _history_html
-from curation.permissions import is_curator
+from annotations import permissions
 
 from . import services
 from .models import CanonicalClaim, CanonicalMember, LinkReview, OrphanDismissal, Verdict
@@ -27,6 +27,10 @@ class MemberInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest):
+        # Members whose claims the curator may not see are not listed.
+        return super().get_queryset(request).filter(permissions.visible_q(request.user, "claim__"))
+
 
 @admin.register(CanonicalClaim)
 class CanonicalClaimAdmin(CuratorAdminMixin, admin.ModelAdmin):
@@ -37,9 +41,9 @@ class CanonicalClaimAdmin(CuratorAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
     inlines = [MemberInline]
     actions = ["dissolve"]
+    story_path = "story__"
 
     def get_queryset(self, request: HttpRequest):
-        self._request = request
         return super().get_queryset(request).select_related("story", "created_by")
 
     @admin.display(description="Recorded history")
@@ -90,8 +94,11 @@ class VerdictAdmin(CuratorAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["link", "rated_claim"]
     form = VerdictForm
 
+    story_path = "link__claim_a__article__story__"
+    visibility_paths = ("link__", "link__claim_a__", "link__claim_b__")
+
     def has_add_permission(self, request, obj=None) -> bool:
-        return is_curator(request.user)
+        return permissions.curates_any(request.user)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -116,7 +123,6 @@ class VerdictAdmin(CuratorAdminMixin, admin.ModelAdmin):
         obj.pk = saved.pk
 
     def get_queryset(self, request: HttpRequest):
-        self._request = request
         return super().get_queryset(request).select_related("link", "rated_claim", "author")
 
     @admin.display(description="Recorded history")
@@ -130,6 +136,8 @@ class LinkReviewAdmin(CuratorAdminMixin, admin.ModelAdmin):
     list_filter = ["decision", "link__claim_a__article__story", "created_at"]
     search_fields = ["reason", "reviewer__username"]
     list_select_related = ["link", "reviewer"]
+    story_path = "link__claim_a__article__story__"
+    visibility_paths = ("link__", "link__claim_a__", "link__claim_b__")
 
 
 @admin.register(OrphanDismissal)
@@ -137,3 +145,5 @@ class OrphanDismissalAdmin(CuratorAdminMixin, admin.ModelAdmin):
     list_display = ["claim", "dismissed_by", "reason", "created_at"]
     search_fields = ["claim__exact", "reason"]
     list_select_related = ["claim", "dismissed_by"]
+    story_path = "claim__article__story__"
+    visibility_paths = ("claim__",)

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.apps import apps
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from annotations import permissions
 from annotations import selectors as annotation_selectors
 from annotations.models import Claim, ClaimLink
 from articles.models import Article, Story
+from teams.models import Membership, Team
 
 from .models import CanonicalClaim, CanonicalMember, LinkReview, Verdict
-from .permissions import CURATOR_ROLES  # noqa: F401  (re-exported for templates' docs)
 
 SILENT = "silent"
 STANCE_ICONS = {"asserts": "●", "contradicts": "✗", "qualifies": "≈", SILENT: "·"}
@@ -35,18 +35,20 @@ class QueueFilters:
 
 
 def review_queue(*, user, filters: QueueFilters) -> QuerySet[ClaimLink]:
-    """Links visible to ``user`` matching ``filters``, oldest first, with both claims, their
-    articles and sources, the author, the verdict and the latest reviews joined or prefetched."""
-    links = annotation_selectors.links_visible_to(user=user)
+    """Links visible to ``user`` in the stories they curate, matching ``filters``, oldest first,
+    with both claims, their articles and sources, the author, the verdict and the latest reviews
+    joined or prefetched."""
+    links = annotation_selectors.links_visible_to(user=user).filter(
+        permissions.curated_q(user, "claim_a__article__story__")
+    )
     if filters.story is not None:
         links = links.filter(claim_a__article__story=filters.story)
     if filters.relation:
         links = links.filter(relation=filters.relation)
     if filters.status:
         links = links.filter(status=filters.status)
-    if filters.team_id and apps.is_installed("teams"):
+    if filters.team_id:
         # Links made by the team's members.
-        Membership = apps.get_model("teams", "Membership")
         members = Membership.objects.filter(team_id=filters.team_id).values("user_id")
         links = links.filter(author_id__in=members)
     return (
@@ -88,11 +90,12 @@ def links_get(*, user, pks: list[int]) -> list[ClaimLink]:
     return links
 
 
-def team_choices() -> list[tuple[int, str]]:
-    if not apps.is_installed("teams"):
-        return []
-    Team = apps.get_model("teams", "Team")
-    return list(Team.objects.order_by("name").values_list("pk", "name"))
+def team_choices(*, user) -> list[tuple[int, str]]:
+    """The teams the review queue can filter by: all for staff, else the user's own."""
+    teams = Team.objects.order_by("name")
+    if not user.is_staff:
+        teams = teams.filter(memberships__user_id=user.pk)
+    return list(teams.values_list("pk", "name"))
 
 
 # --- matrix -----------------------------------------------------------------------------------
@@ -270,9 +273,11 @@ def canonical_get(*, pk, story: Story | None = None) -> CanonicalClaim:
     return canonical
 
 
-def canonical_members(*, canonical: CanonicalClaim) -> list[CanonicalMember]:
+def canonical_members(*, canonical: CanonicalClaim, user) -> list[CanonicalMember]:
+    """The members of ``canonical`` whose claims ``user`` may see, in column then offset order."""
     return list(
-        canonical.members.select_related("claim__article__source", "claim__author")
+        canonical.members.filter(permissions.visible_q(user, "claim__"))
+        .select_related("claim__article__source", "claim__author")
         .defer("claim__article__body", "claim__article__search_vector")
         .order_by("claim__article__position", "claim__start")
     )
@@ -305,26 +310,15 @@ def verdicts_for_links(link_ids: list[int]) -> dict[int, Verdict]:
 # --- orphans ----------------------------------------------------------------------------------
 
 
-def story_orphans(*, story: Story) -> list[Claim]:
-    """Orphaned claims of ``story`` not yet dismissed, with their articles (one query)."""
+def story_orphans(*, story: Story, user) -> list[Claim]:
+    """Orphaned claims of ``story`` that ``user`` may see, not yet dismissed, with their
+    articles (one query)."""
     return list(
-        Claim.objects.filter(
-            article__story=story, status=Claim.Status.ORPHANED, orphan_dismissal__isnull=True
-        )
+        annotation_selectors.claims_visible_to(user=user)
+        .filter(article__story=story, status=Claim.Status.ORPHANED, orphan_dismissal__isnull=True)
         .select_related("article__source", "author")
         .order_by("article__position", "start", "pk")
     )
-
-
-def orphan_get(*, pk) -> Claim:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(_("No such claim.")) from None
-    claim = Claim.objects.select_related("article__story").filter(pk=pk).first()
-    if claim is None:
-        raise Http404(_("No such claim."))
-    return claim
 
 
 def orphan_candidates(*, claim: Claim, limit: int = 3) -> list[tuple[int, int, str, float]]:
@@ -357,43 +351,36 @@ def orphan_candidates(*, claim: Claim, limit: int = 3) -> list[tuple[int, int, s
 # --- history ----------------------------------------------------------------------------------
 
 
-def history_ready() -> bool:
-    return apps.is_installed("activity")
+def _shown(user, events: list) -> list:
+    """``events`` with ``before_shown``/``after_shown``: their snapshots as ``user`` may see them
+    (a deleted claim's snapshot keeps its links; those ``user`` may not see are left out)."""
+    teams = permissions.team_ids(user)
+    for event in events:
+        event.before_shown = permissions.visible_snapshot(user, event.before, teams=teams)
+        event.after_shown = permissions.visible_snapshot(user, event.after, teams=teams)
+    return events
 
 
 def story_history(*, user, story: Story, limit: int = 200):
-    from activity.selectors import events_visible_to
-
-    return list(
-        events_visible_to(user=user, story=story).select_related("actor").order_by("-id")[:limit]
+    """The latest ``limit`` events of ``story`` that ``user`` may see, newest first."""
+    events = (
+        permissions.visible_events(user)
+        .filter(story=story)
+        .select_related("actor")
+        .order_by("-id")[:limit]
     )
+    return _shown(user, list(events))
 
 
 def object_history(*, user, object_type: str, object_id: int):
-    from activity.selectors import object_history as activity_object_history
-
-    return list(
-        activity_object_history(user=user, object_type=object_type, object_id=object_id)
+    """The events about one object that ``user`` may see, newest first."""
+    events = (
+        permissions.visible_events(user)
+        .filter(object_type=object_type, object_id=object_id)
         .select_related("actor", "story")
         .order_by("-id")
     )
-
-
-def event_get(*, user, pk):
-    """A visible event by id, or 404."""
-    from activity.selectors import events_visible_to
-
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(_("No such event.")) from None
-    event = events_visible_to(user=user).filter(pk=pk).select_related("story").first()
-    if event is None:
-        raise Http404(_("No such event."))
-    return event
-
-
-__all__ = ["Q"]
+    return _shown(user, list(events))
 
 
 def attach_verdicts(links: list[ClaimLink]) -> None:

@@ -9,11 +9,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from annotations import permissions
 from annotations.models import CONTEXT_CHARS, Claim, ClaimLink
 from articles.models import Story
 from articles.services import body_hash as compute_body_hash
@@ -27,7 +28,6 @@ from .models import (
     OrphanDismissal,
     Verdict,
 )
-from .permissions import require_curator
 
 # --- the event log -----------------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ def links_review(
         story = _story_of_link(link)
         stories[story.pk] = story
     for story in stories.values():
-        require_curator(user, story)
+        permissions.require_curate(user, story)
     reviews = []
     with transaction.atomic():
         locked = {
@@ -173,7 +173,7 @@ def canonical_create(
     *, user, story: Story, statement: str, claims: Iterable[Claim] = (), stance: str = "asserts"
 ) -> CanonicalClaim:
     """Gather ``claims`` (from ``story``'s articles, not yet gathered) under a new statement."""
-    require_curator(user, story)
+    permissions.require_curate(user, story)
     statement = _text(statement, what=_("The statement"), limit=STATEMENT_MAX_CHARS, required=True)
     stance = _check_stance(stance)
     claims = _check_members(story=story, claims=claims)
@@ -212,7 +212,7 @@ def canonical_add_claims(
     *, user, canonical: CanonicalClaim, claims: Iterable[Claim], stance: str = "asserts"
 ) -> None:
     """Add ``claims`` to ``canonical`` with one stance."""
-    require_curator(user, canonical.story)
+    permissions.require_curate(user, canonical.story)
     stance = _check_stance(stance)
     claims = _check_members(story=canonical.story, claims=claims)
     if not claims:
@@ -235,7 +235,7 @@ def canonical_update(
     stances: dict[int, str] | None = None, remove: Iterable[int] = (),
 ) -> CanonicalClaim:
     """Reword ``canonical``, change members' stances (claim id → stance) and drop members."""
-    require_curator(user, canonical.story)
+    permissions.require_curate(user, canonical.story)
     if statement is not None:
         statement = _text(
             statement, what=_("The statement"), limit=STATEMENT_MAX_CHARS, required=True
@@ -276,7 +276,7 @@ def _stances(members) -> dict[str, str]:
 
 def canonical_delete(*, user, canonical: CanonicalClaim) -> None:
     """Dissolve ``canonical``; its claims go back to the unclustered rows."""
-    require_curator(user, canonical.story)
+    permissions.require_curate(user, canonical.story)
     with transaction.atomic():
         before = snapshot(canonical) | {"members": _stances(canonical.members.all())}
         record(actor=user, verb="deleted", obj=canonical, story=canonical.story, before=before)
@@ -306,7 +306,7 @@ def claims_merge(*, user, claims: Sequence[Claim]) -> MergeResult:
             code="other_story",
         )
     story = claims[0].article.story
-    require_curator(user, story)
+    permissions.require_curate(user, story)
     if len({c.article_id for c in claims}) > 1:
         raise ValidationError(
             _("Only claims in the same article can be merged; link claims across articles."),
@@ -367,7 +367,7 @@ def verdict_check(
     """Validate a verdict (403/ValidationError as ``verdict_set``); return clean evidence and URL.
     The admin's form calls this too, so its errors show next to the fields."""
     story = _story_of_link(link)
-    require_curator(user, story)
+    permissions.require_curate(user, story)
     if link.relation != ClaimLink.Relation.CONTRADICTS:
         raise ValidationError(
             _("Verdicts settle contradictions; this link says the claims %(relation)s.")
@@ -427,7 +427,7 @@ def verdict_set(
 
 def verdict_delete(*, user, verdict: Verdict) -> None:
     story = _story_of_link(verdict.link)
-    require_curator(user, story)
+    permissions.require_curate(user, story)
     with transaction.atomic():
         record(actor=user, verb="deleted", obj=verdict, story=story, before=snapshot(verdict))
         verdict.delete()
@@ -439,7 +439,7 @@ def verdict_delete(*, user, verdict: Verdict) -> None:
 def claim_reattach(*, user, claim: Claim, start: int, end: int) -> Claim:
     """Put an orphaned claim back on ``body[start:end]`` of its article (a curator chose it)."""
     article = claim.article
-    require_curator(user, article.story)
+    permissions.require_curate(user, article.story)
     if claim.status != Claim.Status.ORPHANED:
         raise ValidationError(_("This claim is not orphaned."), code="not_orphan")
     body = article.body
@@ -478,7 +478,7 @@ def claim_reattach(*, user, claim: Claim, start: int, end: int) -> Claim:
 
 def orphan_dismiss(*, user, claim: Claim, reason: str = "") -> OrphanDismissal:
     """Take an orphaned claim off the review list; it is kept, with its links."""
-    require_curator(user, claim.article.story)
+    permissions.require_curate(user, claim.article.story)
     if claim.status != Claim.Status.ORPHANED:
         raise ValidationError(_("This claim is not orphaned."), code="not_orphan")
     reason = _text(reason, what=_("The reason"))
@@ -497,6 +497,8 @@ class RestoreResult:
     links_restored: int
     links_skipped: int
     orphaned: bool
+    #: Links the claim had that the restorer may not see: left in the event, not restored.
+    links_hidden: int = 0
 
 
 def claim_restore(*, user, event) -> RestoreResult:
@@ -508,7 +510,7 @@ def claim_restore(*, user, event) -> RestoreResult:
     """
     from .anchoring import plan_reanchor
 
-    require_curator(user, event.story)
+    permissions.require_curate(user, event.story)
     if event.object_type != "claim" or event.verb != "deleted" or not event.before:
         raise ValidationError(_("Only a deleted claim can be restored."), code="not_deleted")
     data = dict(event.before)
@@ -545,6 +547,10 @@ def claim_restore(*, user, event) -> RestoreResult:
             ) from None
         restored = skipped = 0
         link_fields = {f.attname for f in ClaimLink._meta.concrete_fields}
+        # Only what the restorer may see comes back; the rest stays in the event's snapshot.
+        teams = permissions.team_ids(user)
+        hidden = [row for row in links if not permissions.can_see(user, row, teams=teams)]
+        links = [row for row in links if permissions.can_see(user, row, teams=teams)]
         for row in links:
             ids = {row.get("claim_a_id"), row.get("claim_b_id")}
             if Claim.objects.filter(pk__in=ids).count() < 2 or ClaimLink.objects.filter(
@@ -563,4 +569,4 @@ def claim_restore(*, user, event) -> RestoreResult:
             restored += 1
         record(actor=user, verb="restored", obj=claim, story=event.story, after=snapshot(claim))
     return RestoreResult(claim=claim, links_restored=restored, links_skipped=skipped,
-                         orphaned=orphaned)
+                         orphaned=orphaned, links_hidden=len(hidden))

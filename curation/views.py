@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotations import permissions
 from annotations import selectors as annotation_selectors
 from annotations.models import Claim, ClaimLink
 from articles import selectors as article_selectors
@@ -27,7 +28,6 @@ from articles.views import HtmxHttpRequest
 from . import selectors, services
 from .agreement import story_agreement
 from .forms import CanonicalForm, QueueFilterForm, ReattachForm, ReviewForm, VerdictForm
-from .permissions import is_curator, require_curator
 from .rendering import matrix_body
 
 QUEUE_PAGE_SIZE = 50
@@ -87,7 +87,7 @@ def _queue_context(request, *, error: str = "") -> dict:
         "filters": filters,
         "page": page,
         "stories": list(article_selectors.story_list().values_list("slug", "title")),
-        "teams": selectors.team_choices(),
+        "teams": selectors.team_choices(user=request.user),
         "relations": ClaimLink.Relation.choices,
         "statuses": ClaimLink.Status.choices,
         "filter_query": urlencode(query),  # not "query": base.html fills the search box with it
@@ -99,8 +99,10 @@ def _queue_context(request, *, error: str = "") -> dict:
 @require_http_methods(["GET", "POST"])
 @login_required
 def review_queue(request: HtmxHttpRequest) -> HttpResponse:
-    """Links waiting for review, filterable; curators confirm or reject several at once."""
-    require_curator(request.user)
+    """Links waiting for review in the stories the user curates, filterable; confirm or reject
+    several at once."""
+    if not permissions.curates_any(request.user):
+        raise PermissionDenied(_("The review queue is for curators: staff, or a desk's curators."))
     if request.method == "GET":
         return _page(request, "curation/review_queue.html", _queue_context(request),
                      fragment="queue")
@@ -136,7 +138,7 @@ def review_queue(request: HtmxHttpRequest) -> HttpResponse:
 
 def _matrix_context(request, story, *, error: str = "") -> dict:
     matrix = selectors.story_matrix(story=story, user=request.user)
-    can_curate = is_curator(request.user, story)
+    can_curate = permissions.can_curate(request.user, story)
     labels = dict(services.CanonicalMember.Stance.choices) | {"silent": _("silent")}
     return {
         "story": story,
@@ -195,8 +197,7 @@ def _csv_safe(text: str) -> str:
 @login_required
 def canonical_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Gather the chosen claims under a new statement, or add them to an existing one."""
-    story = article_selectors.story_get(slug=slug)
-    require_curator(request.user, story)
+    story = permissions.story_access(request.user, slug, for_="curate")
     form = CanonicalForm(request.POST)
     error = ""
     if not form.is_valid():
@@ -234,9 +235,7 @@ def canonical_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     story = canonical.story
     error = ""
     if request.method == "POST":
-        if not request.user.is_authenticated:
-            raise PermissionDenied(_("Only curators can do this."))
-        require_curator(request.user, story)
+        permissions.require_curate(request.user, story)
         try:
             if request.POST.get("action") == "delete":
                 services.canonical_delete(user=request.user, canonical=canonical)
@@ -262,9 +261,9 @@ def canonical_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {
         "canonical": canonical,
         "story": story,
-        "members": selectors.canonical_members(canonical=canonical),
+        "members": selectors.canonical_members(canonical=canonical, user=request.user),
         "stances": services.CanonicalMember.Stance.choices,
-        "can_curate": is_curator(request.user, story),
+        "can_curate": permissions.can_curate(request.user, story),
         "error": error,
     }
     return _page(request, "curation/canonical.html", context, fragment="canonical",
@@ -278,9 +277,8 @@ def canonical_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def verdict(request: HtmxHttpRequest, link_pk: int) -> HttpResponse:
     """Settle a contradiction with a rating, evidence and an optional URL."""
-    link = annotation_selectors.link_get(pk=link_pk, user=request.user)
+    link = permissions.link_access(request.user, link_pk, for_="curate")
     story = link.claim_a.article.story
-    require_curator(request.user, story)
     error = ""
     current = selectors.verdicts_for_links([link.pk]).get(link.pk)
     if request.method == "POST":
@@ -329,8 +327,7 @@ def verdict(request: HtmxHttpRequest, link_pk: int) -> HttpResponse:
 @login_required
 def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """How far annotators agree on the relations of the pairs several of them linked."""
-    story = article_selectors.story_get(slug=slug)
-    require_curator(request.user, story)
+    story = permissions.story_access(request.user, slug, for_="curate")
     notes = annotation_selectors.story_annotations(story=story, user=request.user)
     result = story_agreement(claims=notes.claims, links=notes.links)
     context = {"story": story, "result": result}
@@ -344,11 +341,10 @@ def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def orphans(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Claims whose words could not be found after an article edit, with likely new places."""
-    story = article_selectors.story_get(slug=slug)
-    require_curator(request.user, story)
+    story = permissions.story_access(request.user, slug, for_="curate")
     items = [
         {"claim": claim, "candidates": selectors.orphan_candidates(claim=claim)}
-        for claim in selectors.story_orphans(story=story)
+        for claim in selectors.story_orphans(story=story, user=request.user)
     ]
     return _page(request, "curation/orphans.html", {"story": story, "items": items},
                  fragment="orphans")
@@ -357,9 +353,8 @@ def orphans(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def orphan_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
-    claim = selectors.orphan_get(pk=pk)
+    claim = permissions.claim_access(request.user, pk, for_="curate")
     story = claim.article.story
-    require_curator(request.user, story)
     try:
         if action == "reattach":
             form = ReattachForm(request.POST)
@@ -385,7 +380,7 @@ def orphan_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
     if request.htmx:
         items = [
             {"claim": c, "candidates": selectors.orphan_candidates(claim=c)}
-            for c in selectors.story_orphans(story=story)
+            for c in selectors.story_orphans(story=story, user=request.user)
         ]
         return _page(request, "curation/orphans.html", {"story": story, "items": items},
                      fragment="orphans", status=status)
@@ -395,20 +390,14 @@ def orphan_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
 # --- history ----------------------------------------------------------------------------------
 
 
-def _need_history() -> None:
-    if not selectors.history_ready():
-        raise Http404(_("History is not recorded on this site."))
-
-
 @require_GET
 @login_required
 def story_history(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Every recorded change in the story the viewer may see, newest first."""
-    _need_history()
     story = article_selectors.story_get(slug=slug)
     events = selectors.story_history(user=request.user, story=story)
     return render(request, "curation/history.html", {
-        "story": story, "events": events, "can_curate": is_curator(request.user, story),
+        "story": story, "events": events, "can_curate": permissions.can_curate(request.user, story),
         "title": _("History of %(story)s") % {"story": story.title},
     })
 
@@ -417,14 +406,13 @@ def story_history(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def object_history(request: HtmxHttpRequest, object_type: str, object_id: int) -> HttpResponse:
     """Every recorded change of one claim, link, canonical claim or verdict."""
-    _need_history()
     events = selectors.object_history(user=request.user, object_type=object_type,
                                       object_id=object_id)
     if not events:
         raise Http404(_("Nothing recorded for this object."))
     story = events[0].story
     return render(request, "curation/history.html", {
-        "story": story, "events": events, "can_curate": is_curator(request.user, story),
+        "story": story, "events": events, "can_curate": permissions.can_curate(request.user, story),
         "title": _("History of %(type)s #%(id)s") % {"type": object_type, "id": object_id},
     })
 
@@ -433,8 +421,7 @@ def object_history(request: HtmxHttpRequest, object_type: str, object_id: int) -
 @login_required
 def claim_restore(request: HtmxHttpRequest, event_pk: int) -> HttpResponse:
     """Restore a deleted claim with its links from its ``deleted`` event."""
-    _need_history()
-    event = selectors.event_get(user=request.user, pk=event_pk)
+    event = permissions.event_access(request.user, event_pk, for_="curate")
     try:
         result = services.claim_restore(user=request.user, event=event)
     except ValidationError as exc:
@@ -445,6 +432,9 @@ def claim_restore(request: HtmxHttpRequest, event_pk: int) -> HttpResponse:
     if result.links_skipped:
         text += " " + _("%(n)d link(s) could not come back: their other claim is gone.") % {
             "n": result.links_skipped}
+    if result.links_hidden:
+        text += " " + _("%(n)d link(s) you may not see were left as they were.") % {
+            "n": result.links_hidden}
     if result.orphaned:
         text += " " + _("Its words are no longer in the article, so it is in the orphan list.")
     messages.success(request, text)

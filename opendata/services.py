@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from annotations import permissions
 from annotations import services as annotation_services
 from annotations.models import Claim, ClaimLink
 from annotations.selectors import claims_visible_to
@@ -345,13 +346,10 @@ def annotations_import(
     Items ``user`` already has (same span; same pair and relation) are reported as ``existing``.
     Link review status is restored only for users who may curate; others get a warning.
     """
-    annotation_services._require_user(user)
+    annotation_services.require_user(user)
     report, plans = _check(data=data, site=site)
     if not report.ok:
         raise ImportRejected(report)
-    from curation.permissions import is_curator
-
-    may_curate = is_curator(user)
     with transaction.atomic():
         mine = {
             (c.article_id, c.start, c.end): c
@@ -374,7 +372,7 @@ def annotations_import(
                     link = _import_link(user=user, plan=plan, mine=mine, site=site)
                     status = plan.spec.status
                     if status != link.status:
-                        if may_curate:
+                        if permissions.can_curate(user, link.claim_a.article.story):
                             reviews.setdefault(status, []).append(link)
                         else:
                             item.warnings.append(
@@ -501,7 +499,7 @@ def annotation_replace(
     and rationale. A different target, linked span or visibility is refused (ImportRejected).
     PreconditionFailed if the annotation changed since ``if_match`` was read.
     """
-    annotation_services._require_user(user)
+    annotation_services.require_user(user)
     report, plans = _check(data=data if isinstance(data, dict) else None, site=site)
     if report.ok and len(plans) != 1:
         report.errors.append(_("PUT one Annotation."))
@@ -560,7 +558,7 @@ def _team_slug(obj: Claim | ClaimLink) -> str | None:
 
 def annotation_delete(*, user, kind: str, pk: int, if_match: str | None, site: Site) -> None:
     """Delete an annotation (protocol DELETE); PreconditionFailed on a stale ``if_match``."""
-    annotation_services._require_user(user)
+    annotation_services.require_user(user)
     with transaction.atomic():
         obj = selectors.annotation_object(user=user, kind=kind, pk=pk, for_update=True)
         if if_match and if_match.strip() != "*":
@@ -585,7 +583,7 @@ def _token_hash(raw: str) -> str:
 
 def token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """A new personal token for ``user``; returns it with the raw token (shown once only)."""
-    annotation_services._require_user(user)
+    annotation_services.require_user(user)
     name = " ".join(str(name or "").split())
     if not name:
         raise ValidationError(_("Name the token (what will use it?)."), code="required")
@@ -604,7 +602,7 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
 
 def token_revoke(*, user, pk: int | str) -> None:
     """Delete one of ``user``'s tokens; ValidationError if they have no such token."""
-    annotation_services._require_user(user)
+    annotation_services.require_user(user)
     try:
         pk = int(pk)
     except (TypeError, ValueError):

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from annotations import selectors, services
+from annotations import permissions, selectors, services
 from annotations.models import ClaimLink
 
 from . import factories
@@ -138,7 +137,7 @@ def test_private_claims_and_their_links_are_only_shown_to_their_author(
         row = selectors.claims_for_story(story=story, user=viewer).get()
         assert row.contradicts_count == 0  # the hidden link is not counted either
         with pytest.raises(Http404):
-            selectors.claim_get(pk=private.pk, user=viewer)
+            permissions.claim_access(viewer, private.pk)
         assert selectors.claim_connections(claim=public, user=viewer).total == 0
 
     assert {c.pk for c in selectors.claims_for_story(story=story, user=other_user)} == {
@@ -146,7 +145,7 @@ def test_private_claims_and_their_links_are_only_shown_to_their_author(
         private.pk,
     }
     assert len(selectors.links_for_story(story=story, user=other_user)) == 1
-    assert selectors.claim_get(pk=private.pk, user=other_user) == private
+    assert permissions.claim_access(other_user, private.pk) == private
 
     # The bulk reader selector applies the same rules.
     for viewer in (None, author):
@@ -156,43 +155,6 @@ def test_private_claims_and_their_links_are_only_shown_to_their_author(
         assert notes.claims[0].contradicts_count == 0
     notes = selectors.story_annotations(story=story, user=other_user)
     assert len(notes.claims) == 2 and len(notes.links) == 1
-
-
-def test_claim_get_and_link_get(django_assert_num_queries, claim, claim_2, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2)
-    with django_assert_num_queries(1):
-        got = selectors.claim_get(pk=str(claim.pk))
-        assert got.article.story.slug == "meeting"
-        touch_claim(got)
-    with django_assert_num_queries(1):
-        got_link = selectors.link_get(pk=link.pk)
-        assert got_link.claim_a.article.story.slug == "meeting"
-        touch_link(got_link)
-    for bad in (999_999, "abc", None, ""):
-        with pytest.raises(Http404):
-            selectors.claim_get(pk=bad)
-        with pytest.raises(Http404):
-            selectors.link_get(pk=bad)
-
-
-def test_claim_get_for_user(claim, author, other_user):
-    assert selectors.claim_get_for_user(user=author, pk=claim.pk) == claim
-    # Visible but not theirs: 403; missing: 404.
-    with pytest.raises(PermissionDenied):
-        selectors.claim_get_for_user(user=other_user, pk=claim.pk)
-    with pytest.raises(PermissionDenied):
-        selectors.claim_get_for_user(user=AnonymousUser(), pk=claim.pk)
-    with pytest.raises(Http404):
-        selectors.claim_get_for_user(user=author, pk=claim.pk + 1000)
-
-
-def test_claim_get_for_user_hides_private_claims_of_others(article, other_user, author):
-    private = factories.claim_create(
-        article=article, author=other_user, text="Monday", visibility="private"
-    )
-    with pytest.raises(Http404):
-        selectors.claim_get_for_user(user=author, pk=private.pk)
-    assert selectors.claim_get_for_user(user=other_user, pk=private.pk) == private
 
 
 def test_claim_connections_groups_by_relation(story, author):

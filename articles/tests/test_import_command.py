@@ -307,7 +307,8 @@ def test_load_demo_makes_a_team_of_the_demo_users(demo_password):
     team = Team.objects.get(name="Demo desk")
     roles = dict(team.memberships.values_list("user__username", "role"))
     assert roles == {"curator": "admin", "lan": "annotator", "minh": "annotator"}
-    assert "Demo team 'Demo desk'" in out
+    assert "Demo desk 'Demo desk' owns the story" in out
+    assert Story.objects.get(slug="deepseek-r1").desk == team
     # A role changed since is kept on a re-run.
     Membership.objects.filter(team=team, user__username="lan").update(role="curator")
     _load_demo()

@@ -9,7 +9,6 @@ from annotations.models import Claim, ClaimLink
 from annotations.tests import factories
 from curation import services
 from curation.models import CanonicalClaim, CanonicalMember, LinkReview, OrphanDismissal, Verdict
-from curation.permissions import is_curator
 
 
 @pytest.fixture
@@ -17,26 +16,6 @@ def link(article, article_2, annotator):
     a = factories.claim_create(article=article, author=annotator, text="120 people")
     b = factories.claim_create(article=article_2, author=annotator, text="fewer than 100")
     return factories.link_create(claim_a=a, claim_b=b, relation="contradicts", author=annotator)
-
-
-def test_is_curator_staff_only_without_a_curator_role(curator, annotator, story):
-    assert is_curator(curator, story)
-    assert not is_curator(annotator, story)
-    assert not is_curator(None, story)
-
-
-def test_team_curator_role_counts(annotator, story):
-    from django.apps import apps
-
-    if not apps.is_installed("teams"):
-        pytest.skip("teams not installed")
-    Team = apps.get_model("teams", "Team")
-    Membership = apps.get_model("teams", "Membership")
-    team = Team.objects.create(name="Desk", slug="desk")
-    Membership.objects.create(team=team, user=annotator, role="annotator")
-    assert not is_curator(annotator, story)
-    Membership.objects.filter(user=annotator).update(role="curator")
-    assert is_curator(annotator, story)
 
 
 def test_links_review_confirms_and_records_reason(curator, link):

@@ -10,6 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from articles.models import Story
+from articles.services import story_set_desk
+
 from .import_articles import import_paths
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo" / "deepseek-r1"
@@ -61,8 +64,13 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
         team = demo_team()
+        story = Story.objects.get(slug=DEMO_SLUG)
+        if story.desk_id is None:  # the demo desk owns the demo story (unless given away since)
+            story_set_desk(story=story, desk=team)
         self.stdout.write(self.style.SUCCESS(f"Demo story '{DEMO_SLUG}': {len(results)} articles."))
-        self.stdout.write(f"Demo team '{team.name}': curator (admin), lan and minh (annotators).")
+        self.stdout.write(
+            f"Demo desk '{team.name}' owns the story: curator (admin), lan and minh (annotators)."
+        )
         self.stdout.write("Demo logins (username / password):")
         for username, _, role in DEMO_USERS:
             self.stdout.write(f"  {username} / {password}  ({role})")

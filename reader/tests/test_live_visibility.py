@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from activity import live
 from activity.models import Event
-from activity.views import _backlog
+from reader.live import _backlog, subscriber
 from annotations import selectors
 from annotations.tests import factories
 from teams.tests.factories import team_create
@@ -164,7 +163,7 @@ def test_live_backlog_and_fan_out(world, who):
     hidden |= {("link", world["links"][n].pk) for n in {"private", "team", "public"} - EXPECTED[who]}
     assert not hidden & seen_objects
     # The in-memory check the listener applies to each notified event agrees with the database.
-    sub = live.Subscriber(
+    sub = subscriber(
         story_id=story.pk,
         user_id=user.pk if user else None,
         team_ids=frozenset(user.memberships.values_list("team_id", flat=True)) if user else frozenset(),

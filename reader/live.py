@@ -1,4 +1,6 @@
-"""The live stream of a story (Server-Sent Events), presence, and the story's activity feed."""
+"""The reader's live side: the story's stream of events (Server-Sent Events), who is reading
+(presence), and the story's activity feed. The event log and the process's listener live in
+``activity``; what each viewer may see of them is decided here with ``annotations.permissions``."""
 
 from __future__ import annotations
 
@@ -16,17 +18,18 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from activity import live, services
+from activity.models import Event
+from annotations import permissions
 from articles import selectors as article_selectors
 from articles.models import Article, Story
-from teams.selectors import team_ids_for
-
-from . import live, selectors, services
-from .models import Event
 
 #: On resume, events committed up to this long before the last one seen are sent again: ids are
 #: handed out at INSERT but become visible at COMMIT, so a smaller id can commit just after a
 #: larger one. The browser drops the ids it already has.
 RESUME_OVERLAP = datetime.timedelta(seconds=5)
+#: Events on the activity page.
+FEED_LENGTH = 50
 
 
 def db_call(function):
@@ -54,7 +57,7 @@ def _backlog(*, user, story: Story, last_id: int, since: datetime.datetime | Non
     """Visible events of ``story`` after ``last_id`` (plus the overlap before it), or, on a
     first connection, since the page was rendered (``since``), as messages."""
     last = Event.objects.filter(pk=last_id).values_list("created_at", flat=True).first()
-    events = selectors.events_visible_to(user=user, story=story)
+    events = permissions.visible_events(user).filter(story=story)
     if not last_id:
         if since is None:
             return []
@@ -72,7 +75,19 @@ def _backlog(*, user, story: Story, last_id: int, since: datetime.datetime | Non
 
 
 def _team_ids(user) -> frozenset[int]:
-    return frozenset(team_ids_for(user=user).values_list("team_id", flat=True))
+    return permissions.team_ids(user)
+
+
+def subscriber(*, story_id: int, user_id: int | None, team_ids: frozenset[int]) -> live.Subscriber:
+    """A stream's subscription to the hub. The hub fans events out with the rule book's check,
+    on the facts it read once per batch; the stream re-reads ``team_ids`` on every heartbeat, so
+    joining or leaving a team shows within one."""
+    sub = live.Subscriber(story_id=story_id, user_id=user_id, team_ids=team_ids)
+    sub.may_see = lambda row: permissions.sees(
+        visibility=row["visibility"], owner_id=row["owner_id"], team_id=row["team_id"],
+        user_id=user_id, team_ids=sub.team_ids,
+    )
+    return sub
 
 
 def _story_for_stream(slug: str) -> Story:
@@ -102,8 +117,7 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
     since = _int(request.GET.get("since"))
     since = datetime.datetime.fromtimestamp(since, datetime.UTC) if since else None
 
-    sub = live.Subscriber(story_id=story.pk, user_id=user_id)
-    sub.team_ids = await db_call(_team_ids)(user)
+    sub = subscriber(story_id=story.pk, user_id=user_id, team_ids=await db_call(_team_ids)(user))
     # Subscribe before reading the backlog, so nothing falls between the two; repeats are
     # filtered out below by id.
     live.hub.subscribe(sub)
@@ -186,7 +200,12 @@ def presence_update(request: HttpRequest, slug: str) -> HttpResponse:
 def story_activity(request: HttpRequest, slug: str) -> HttpResponse:
     """Who did what and when in the story, newest first, only what the viewer may see."""
     story = article_selectors.story_get(slug=slug)
-    events = selectors.story_feed(user=request.user, story=story)
+    events = list(
+        permissions.visible_events(request.user)
+        .filter(story=story)
+        .select_related("actor", "team")
+        .order_by("-id")[:FEED_LENGTH]
+    )
     template = "activity/story_activity.html"
     if getattr(request, "htmx", False):
         template += "#feed"

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from activity.models import Event, Presence
-from activity.views import RESUME_OVERLAP, _backlog
+from reader.live import RESUME_OVERLAP, _backlog
 from annotations.tests import factories
 
 pytestmark = pytest.mark.django_db
