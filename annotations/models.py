@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from textkernel.quotes import CONTEXT_CHARS
+
 #: Longest claim, in code points. Mirrored by the ``claim_at_most_2000_chars`` constraint.
 CLAIM_MAX_CHARS = 2000
-#: Characters of context kept on each side of a claim (W3C TextQuoteSelector prefix/suffix).
-CONTEXT_CHARS = 32
 #: Tag limits, checked by the services (and the tag count by a constraint).
 TAG_MAX_COUNT = 10
 TAG_MAX_CHARS = 40

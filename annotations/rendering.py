@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from textkernel.text import paragraphs
+
 
 class Span(Protocol):
     """Anything with a primary key and code-point offsets, e.g. a ``Claim``."""
@@ -62,17 +64,6 @@ class RenderedParagraph:
     @property
     def end(self) -> int:
         return self.start + len(self.text)
-
-
-def paragraphs(body: str) -> list[tuple[int, str]]:
-    """``(start, line)`` for every non-empty line of ``body``."""
-    result = []
-    offset = 0
-    for line in body.split("\n"):
-        if line:
-            result.append((offset, line))
-        offset += len(line) + 1
-    return result
 
 
 def render_paragraphs(*, body: str, claims: Iterable[Span]) -> list[RenderedParagraph]:

@@ -5,7 +5,6 @@ an error leaves nothing half-written. Friendly errors come from here; the databa
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import Literal
 
@@ -19,15 +18,15 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from activity.services import record_event, snapshot
 from articles.models import Article
-from articles.services import body_hash as compute_body_hash
 from teams.models import Team
 from teams.selectors import role_in
+from textkernel import offsets as offset_conv
+from textkernel.quotes import quote_context
+from textkernel.text import normalize_quote
 
-from . import offsets as offset_conv
 from . import permissions
 from .models import (
     CLAIM_MAX_CHARS,
-    CONTEXT_CHARS,
     TAG_MAX_CHARS,
     TAG_MAX_COUNT,
     Claim,
@@ -210,7 +209,7 @@ def claim_create(
         raise ValidationError(_("The selected text is missing."), code="invalid")
     span = body[start:end]
     # The body is stored NFC with \n line ends; a browser may hand back either form.
-    if unicodedata.normalize("NFC", exact.replace("\r\n", "\n")) != span:
+    if normalize_quote(exact) != span:
         raise ValidationError(
             _("The selected text no longer matches the article; reload and try again."),
             code="mismatch",
@@ -221,15 +220,16 @@ def claim_create(
     note = _check_text(note, what="note")
     tag_list = normalize_tags(tags)
 
+    prefix, suffix = quote_context(body, start, end)
     claim = Claim(
         article=article,
         author=author,
         start=start,
         end=end,
         exact=span,
-        prefix=body[max(0, start - CONTEXT_CHARS) : start],
-        suffix=body[end : end + CONTEXT_CHARS],
-        body_hash=article.body_hash or compute_body_hash(body),
+        prefix=prefix,
+        suffix=suffix,
+        body_hash=article.body_hash,
         note=note,
         tags=tag_list,
         visibility=visibility,

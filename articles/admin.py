@@ -2,9 +2,6 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 
-from curation.forms import ArticleAdminForm
-
-from . import services
 from .models import Article, Source, Story
 
 
@@ -28,12 +25,18 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 class ArticleInline(admin.TabularInline):
+    """A story's articles in order. Articles are added and their text edited on their own page
+    (``newsroom.admin``), where the body is normalised and claims follow an edit."""
+
     model = Article
     fields = ["position", "title", "source", "author", "file_name"]
     readonly_fields = ["file_name"]
     show_change_link = True
     extra = 0
     autocomplete_fields = ["source"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a row here has no body; the article's own page has one
 
 
 @admin.register(Story)
@@ -51,28 +54,3 @@ class StoryAdmin(admin.ModelAdmin):
     @admin.display(ordering="article_count", description="Articles")
     def article_count(self, obj: Story) -> int:
         return obj.article_count
-
-
-@admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-    list_display = ["title", "story", "source", "author", "translated_from", "language", "position"]
-    list_filter = ["story", "source", "language", "translated_from"]
-    list_select_related = ["story", "source"]
-    search_fields = ["title", "author", "file_name", "story__title", "source__name"]
-    autocomplete_fields = ["story", "source"]
-    readonly_fields = ["body_hash", "file_name", "created_at", "updated_at"]
-    # Warns before saving a body edit that would orphan claims (see curation.anchoring).
-    form = ArticleAdminForm
-    fields = [
-        "story", "source", "position", "title", "author", "published_on", "language",
-        "translated_from", "translated_from_url", "file_name", "body", "orphan_ok", "body_hash",
-        "created_at", "updated_at",
-    ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("search_vector")
-
-    def save_model(self, request, obj, form, change):
-        # The same service as everywhere else keeps the body NFC, \n-terminated and hashed.
-        services.article_update(article=obj)

@@ -156,19 +156,3 @@ def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
         )
         for a in rows
     ]
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    start: int
-    text: str
-
-
-def article_paragraphs(*, body: str) -> list[Paragraph]:
-    """Split ``body`` into non-empty lines with the offset of each line's first character."""
-    paragraphs, offset = [], 0
-    for line in body.split("\n"):
-        if line.strip():
-            paragraphs.append(Paragraph(start=offset, text=line))
-        offset += len(line) + 1
-    return paragraphs

@@ -1,10 +1,11 @@
-"""Writes for sources, stories and articles. Each validates first and writes in one transaction."""
+"""Writes for sources, stories and new articles. Each validates first and writes in one
+transaction. Editing an existing article's text moves its claims, so that belongs to the app above
+the claims (``newsroom.services.article_edit``), not here: this app imports nothing above it.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,28 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from textkernel.text import body_hash, normalize_body
+
 from .models import Article, Source, Story
 
 #: Share of control characters above which a file is treated as binary.
 _BINARY_CONTROL_RATIO = 0.05
 _ALLOWED_CONTROLS = {"\n", "\t", "\f", "\v"}
-
-
-_STRIPPED_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def normalize_body(text: str) -> str:
-    """Return ``text`` as stored: NFC, ``\\n`` line ends, no BOM, control characters or trailing blanks."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    text = _STRIPPED_CONTROLS.sub("", unicodedata.normalize("NFC", text))
-    # Trailing blanks on a line are invisible and would make the gaps between paragraphs
-    # ambiguous for the browser, which rebuilds offsets from paragraphs joined by "\n".
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return text.rstrip() + "\n" if text.strip() else ""
-
-
-def body_hash(body: str) -> str:
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def decode_text_file(*, name: str, data: bytes) -> str:
@@ -161,29 +147,29 @@ def story_set_desk(*, story: Story, desk) -> Story:
 
 
 @dataclass(frozen=True)
-class ImportResult:
-    article: Article
-    action: str  # "created", "updated" or "unchanged"
+class ArticleFile:
+    """One article file, read, checked and normalised; nothing is stored yet. ``fields`` are the
+    article's ``title``, ``author``, ``translated_from`` and ``body``."""
+
+    name: str
+    publisher: str | None
+    fields: dict[str, Any]
     warnings: tuple[str, ...] = ()
 
 
-def article_import_text(
-    *, story: Story, name: str, data: bytes, meta: ArticleMeta | None = None, position: int = 0
-) -> ImportResult:
-    """Create or update the article imported from file ``name`` in ``story``; idempotent."""
+def article_file_read(*, name: str, data: bytes, meta: ArticleMeta | None = None) -> ArticleFile:
+    """Decode, normalise and title the article file ``name``; ValidationError naming the file."""
     meta = meta or ArticleMeta()
     _check_meta(meta, name=name)
     body = normalize_body(decode_text_file(name=name, data=data))
     title, warnings = _title_from(body=body, meta=meta, name=name)
-    title = title[:500]
-    digest = body_hash(body)
-    try:
-        return _article_store(
-            story=story, name=name, meta=meta, title=title, body=body, digest=digest,
-            position=position, warnings=tuple(warnings),
-        )
-    except ValidationError as exc:
-        raise ValidationError([f"{name}: {message}" for message in exc.messages]) from exc
+    fields = {
+        "title": title[:500],
+        "author": meta.author,
+        "translated_from": meta.translated_from,
+        "body": body,
+    }
+    return ArticleFile(name=name, publisher=meta.publisher, fields=fields, warnings=tuple(warnings))
 
 
 #: Metadata fields and the model field that stores each (whose max_length applies).
@@ -213,68 +199,25 @@ def _check_meta(meta: ArticleMeta, *, name: str) -> None:
         raise ValidationError(problems, code="metadata")
 
 
-def _article_store(
-    *, story: Story, name: str, meta: ArticleMeta, title: str, body: str, digest: str,
-    position: int, warnings: tuple[str, ...],
-) -> ImportResult:
-    with transaction.atomic():
-        source = None
-        if meta.publisher:
-            source = Source.objects.filter(name=meta.publisher).first()
-            if source is None:
-                source = Source(name=meta.publisher, language=story.language)
-                source.full_clean()
-                source.save()
-        existing = Article.objects.select_for_update().filter(story=story, file_name=name).first()
-        fields = {
-            "source": source,
-            "title": title,
-            "author": meta.author,
-            "translated_from": meta.translated_from,
-            "language": story.language,
-            "body": body,
-            "body_hash": digest,
-            "position": position,
-        }
-        if existing is None:
-            article = Article(story=story, file_name=name, **fields)
-            article.full_clean(exclude=["search_vector"])
-            article.save()
-            return ImportResult(article=article, action="created", warnings=warnings)
-        if all(getattr(existing, key) == value for key, value in fields.items()):
-            return ImportResult(article=existing, action="unchanged", warnings=warnings)
-        for key, value in fields.items():
-            setattr(existing, key, value)
-        existing.full_clean(exclude=["search_vector"])
-        existing.save()
-        return ImportResult(article=existing, action="updated", warnings=warnings)
+def source_get_or_create(*, name: str, language: str) -> Source:
+    """The source called ``name``, created (in ``language``) if there is none."""
+    source = Source.objects.filter(name=name).first()
+    if source is None:
+        source = Source(name=name, language=language)
+        source.full_clean()
+        with transaction.atomic():
+            source.save()
+    return source
 
 
-def article_update(*, article: Article, **fields: Any) -> Article:
-    """Update an article's fields; the body is re-normalised and re-hashed. One transaction."""
-    for key, value in fields.items():
-        setattr(article, key, value)
-    article.body = normalize_body(article.body)
-    if not article.body:
-        raise ValidationError({"body": "The article text cannot be empty."})
-    article.body_hash = body_hash(article.body)
+def article_create(*, story: Story, body: str, **fields: Any) -> Article:
+    """Store a new article in ``story``, its body normalised and hashed. Changing a stored
+    article's text moves its claims: that is ``newsroom.services.article_edit``."""
+    body = normalize_body(body) if isinstance(body, str) else ""
+    if not body:
+        raise ValidationError({"body": "The article text cannot be empty."}, code="empty")
+    article = Article(story=story, body=body, body_hash=body_hash(body), **fields)
     article.full_clean(exclude=["search_vector"])
     with transaction.atomic():
-        if article.pk is not None:
-            # Claims follow their words to the new text (or are orphaned), in this transaction.
-            from curation.anchoring import reanchor_on_save
-
-            reanchor_on_save(article=article)
         article.save()
-        suggestions_refresh(story=article.story)
     return article
-
-
-def suggestions_refresh(*, story: Story) -> None:
-    """Recompute the story's suggested connections in the background once this commits."""
-    from django.conf import settings
-
-    if getattr(settings, "SUGGESTIONS_AUTO_REFRESH", True):
-        from suggestions.services import schedule_refresh
-
-        schedule_refresh(story=story)

@@ -97,7 +97,8 @@ def annotate(*, articles, claims: int, links: int, seed: int = 7) -> tuple[int, 
     """``claims`` public claims spread evenly over ``articles`` (by the demo users, 20-200
     characters, some crossing paragraphs or overlapping) and ``links`` links between claims of
     different articles with random relations."""
-    from annotations.models import CONTEXT_CHARS, Claim, ClaimLink
+    from annotations.models import Claim, ClaimLink
+    from textkernel.quotes import quote_context
 
     rng = random.Random(seed)
     authors = users(DEMO_USERS)
@@ -113,6 +114,7 @@ def annotate(*, articles, claims: int, links: int, seed: int = 7) -> tuple[int, 
             if body[start:end].strip() and key not in seen:
                 seen.add(key)
                 break
+        prefix, suffix = quote_context(body, start, end)
         rows.append(
             Claim(
                 article=article,
@@ -120,8 +122,8 @@ def annotate(*, articles, claims: int, links: int, seed: int = 7) -> tuple[int, 
                 start=start,
                 end=end,
                 exact=body[start:end],
-                prefix=body[max(0, start - CONTEXT_CHARS) : start],
-                suffix=body[end : end + CONTEXT_CHARS],
+                prefix=prefix,
+                suffix=suffix,
                 body_hash=article.body_hash,
                 note=rng.choice(["", "", "Con số này cần kiểm chứng.", "Nguồn: báo cáo gốc."]),
                 tags=rng.choice([[], [], ["chi-phí"], ["nguồn", "số-liệu"]]),

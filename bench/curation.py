@@ -12,10 +12,11 @@ In the benchmark database parallax_bench_curation, served by uvicorn (1 worker, 
      nothing), interleaved rounds, medians.
   2. Re-anchoring. One synthetic 10,000-word article (generate_articles) with 1,000 claims,
      edited three ways: its first paragraph cut (like the demo's ad notice), 50 words changed
-     throughout, and both. For each: the planner alone (``curation.anchoring.plan_reanchor``,
-     no database) and the whole ``article_update`` (lock, plan, bulk UPDATE, save) in a
-     transaction that is rolled back, medians of --anchor-runs; plus how many claims were kept,
-     moved, followed fuzzily or orphaned.
+     throughout, and both. For each: the planner alone (``textkernel.anchoring.plan_reanchor``,
+     no database) and the whole ``newsroom.services.article_edit`` (lock, plan, write the claims,
+     save, one history event per moved or orphaned claim) in a transaction that is rolled back,
+     medians of --anchor-runs; plus how many claims were kept, moved, followed fuzzily or
+     orphaned.
 
 Writes bench/results/curation.json and prints markdown tables.
 """
@@ -62,18 +63,19 @@ def _spans(body: str, count: int, rng: random.Random) -> list[tuple[int, int]]:
 
 
 def claims_make(article, spans, author):
-    from annotations.models import CONTEXT_CHARS, Claim
+    from annotations.models import Claim
+    from textkernel.quotes import quote_context
 
     body = article.body
+    rows = []
+    for s, e in spans:
+        prefix, suffix = quote_context(body, s, e)
+        rows.append(Claim(
+            article=article, author=author, start=s, end=e, exact=body[s:e], prefix=prefix,
+            suffix=suffix, body_hash=article.body_hash,
+        ))  # fmt: skip
     return Claim.objects.bulk_create(
-        [
-            Claim(
-                article=article, author=author, start=s, end=e, exact=body[s:e],
-                prefix=body[max(0, s - CONTEXT_CHARS) : s], suffix=body[e : e + CONTEXT_CHARS],
-                body_hash=article.body_hash,
-            )
-            for s, e in spans
-        ],
+        rows,
         batch_size=500,
     )
 
@@ -179,30 +181,35 @@ def edits(body: str) -> dict[str, str]:
 def anchor_bench(article, runs: int) -> dict:
     from django.db import transaction
 
+    from activity.models import Event
     from annotations.models import Claim
-    from articles.services import article_update, normalize_body
-    from curation.anchoring import plan_reanchor
+    from newsroom.services import article_edit
+    from textkernel.anchoring import plan_reanchor
+    from textkernel.text import normalize_body
 
     claims = list(Claim.objects.filter(article=article))
     old = article.body
     results = {}
     for name, new in edits(old).items():
         new = normalize_body(new)
-        plan_times, update_times = [], []
+        plan_times, update_times, events = [], [], 0
         for _ in range(runs):
             t = time.perf_counter()
             plan = plan_reanchor(old_body=old, new_body=new, claims=claims)
             plan_times.append(time.perf_counter() - t)
             with transaction.atomic():
                 fresh = type(article).objects.get(pk=article.pk)
+                first_event = Event.objects.order_by("-id").values_list("id", flat=True).first()
                 t = time.perf_counter()
-                article_update(article=fresh, body=new)
+                article_edit(user=None, article=fresh, body=new)
                 update_times.append(time.perf_counter() - t)
+                events = Event.objects.filter(id__gt=first_event or 0).count()
                 transaction.set_rollback(True)
         outcomes = {k: plan.count(k) for k in ("kept", "moved", "fuzzy", "orphaned")}
         results[name] = {
             "plan_ms": round(statistics.median(plan_times) * 1000, 1),
-            "article_update_ms": round(statistics.median(update_times) * 1000, 1),
+            "article_edit_ms": round(statistics.median(update_times) * 1000, 1),
+            "events": events,
             "outcomes": outcomes,
             "chars_before": len(old),
             "chars_after": len(new),
@@ -266,14 +273,15 @@ def report(r: dict) -> str:
         f"Re-anchoring {ANCHOR_CLAIMS:,} claims in a {ANCHOR_WORDS:,}-word article "
         f"(medians of {s['anchor_runs']}):",
         "",
-        "| Edit | Planner alone | Whole article_update (DB) | kept / moved / fuzzy / orphaned |",
-        "|---|--:|--:|--:|",
+        "| Edit | Planner alone | Whole article_edit (DB) | kept / moved / fuzzy / orphaned"
+        " | history events |",
+        "|---|--:|--:|--:|--:|",
     ]
     for name, a in r["anchoring"].items():
         o = a["outcomes"]
         lines.append(
-            f"| {name} | {a['plan_ms']:.1f} ms | {a['article_update_ms']:.1f} ms"
-            f" | {o['kept']} / {o['moved']} / {o['fuzzy']} / {o['orphaned']} |"
+            f"| {name} | {a['plan_ms']:.1f} ms | {a['article_edit_ms']:.1f} ms"
+            f" | {o['kept']} / {o['moved']} / {o['fuzzy']} / {o['orphaned']} | {a['events']} |"
         )
     return "\n".join(lines)
 

@@ -32,9 +32,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from articles.services import normalize_body  # noqa: E402
 from suggestions import engine  # noqa: E402
 from suggestions.quality import evaluate, labels_load  # noqa: E402
+from textkernel.text import normalize_body  # noqa: E402
 
 DEMO = PROJECT / "articles" / "demo" / "deepseek-r1"
 

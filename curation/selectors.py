@@ -14,6 +14,7 @@ from annotations import selectors as annotation_selectors
 from annotations.models import Claim, ClaimLink
 from articles.models import Article, Story
 from teams.models import Membership, Team
+from textkernel.quotes import quote_candidates
 
 from .models import CanonicalClaim, CanonicalMember, LinkReview, Verdict
 
@@ -146,10 +147,6 @@ class MatrixRow:
         if self.canonical is not None:
             return None
         return next(c for cell in self.cells for c in cell.claims)
-
-    @property
-    def source_count(self) -> int:
-        return sum(1 for cell in self.cells if cell.claims)
 
 
 @dataclass
@@ -323,29 +320,12 @@ def story_orphans(*, story: Story, user) -> list[Claim]:
 
 def orphan_candidates(*, claim: Claim, limit: int = 3) -> list[tuple[int, int, str, float]]:
     """Best guesses for where an orphan's words went, for the curator to pick from: spans of the
-    current text most similar to the old quote (RapidFuzz), each ``(start, end, text, score)``."""
-    from rapidfuzz import fuzz
-
-    from .anchoring import refine_span
-
+    current text most similar to the old quote, each ``(start, end, text, score)``."""
     body = claim.article.body
-    found: list[tuple[int, int, str, float]] = []
-    seen: set[tuple[int, int]] = set()
-    text = body
-    offset = 0  # the search text keeps the body's offsets (found spans are blanked, not cut)
-    for _round in range(limit):
-        alignment = fuzz.partial_ratio_alignment(claim.exact, text, score_cutoff=50)
-        if alignment is None:
-            break
-        start, end, score = refine_span(
-            body, offset + alignment.dest_start, offset + alignment.dest_end, claim.exact
-        )
-        if (start, end) not in seen and start < end:
-            seen.add((start, end))
-            found.append((start, end, body[start:end], round(score, 1)))
-        # Look again with that spot blanked out.
-        text = body[:start] + "\0" * (end - start) + body[end:]
-    return found
+    return [
+        (start, end, body[start:end], round(score, 1))
+        for start, end, score in quote_candidates(body, claim.exact, limit=limit)
+    ]
 
 
 # --- history ----------------------------------------------------------------------------------

@@ -8,16 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from activity.services import record_event, snapshot
 from annotations import permissions
-from annotations.models import CONTEXT_CHARS, Claim, ClaimLink
+from annotations.models import CLAIM_MAX_CHARS, Claim, ClaimLink
 from articles.models import Story
-from articles.services import body_hash as compute_body_hash
+from textkernel.anchoring import plan_reanchor
+from textkernel.quotes import quote_context
 
 from .models import (
     REASON_MAX_CHARS,
@@ -28,35 +29,6 @@ from .models import (
     OrphanDismissal,
     Verdict,
 )
-
-# --- the event log -----------------------------------------------------------------------------
-
-
-def activity_ready() -> bool:
-    return apps.is_installed("activity")
-
-
-def snapshot(obj) -> dict:
-    """A JSON-safe dict of ``obj``'s concrete fields (the activity app's, when installed)."""
-    if activity_ready():
-        from activity.services import snapshot as activity_snapshot
-
-        return activity_snapshot(obj)
-    from django.core.serializers.json import DjangoJSONEncoder
-    import json
-
-    data = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
-def record(*, actor, verb: str, obj, story, before=None, after=None, **extra) -> None:
-    """Append an event for ``obj`` in the caller's transaction (no-op without ``activity``)."""
-    if not activity_ready():
-        return
-    from activity.services import record_event
-
-    record_event(actor=actor, verb=verb, obj=obj, story=story, before=before, after=after, **extra)
-
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -128,7 +100,7 @@ def links_review(
             review.save()
             reviews.append(review)
             link.status = decision
-            record(
+            record_event(
                 actor=user,
                 verb="reviewed",
                 obj=current,
@@ -182,7 +154,7 @@ def canonical_create(
         canonical.full_clean(exclude=["story", "created_by"])
         canonical.save()
         _add_members(user=user, canonical=canonical, claims=claims, stance=stance)
-        record(
+        record_event(
             actor=user,
             verb="created",
             obj=canonical,
@@ -220,7 +192,7 @@ def canonical_add_claims(
     with transaction.atomic():
         before = snapshot(canonical) | {"members": _member_ids(canonical)}
         _add_members(user=user, canonical=canonical, claims=claims, stance=stance)
-        record(
+        record_event(
             actor=user, verb="updated", obj=canonical, story=canonical.story, before=before,
             after=snapshot(canonical) | {"members": _member_ids(canonical)},
         )
@@ -263,7 +235,7 @@ def canonical_update(
         if remove:
             CanonicalMember.objects.filter(canonical=canonical, claim_id__in=remove).delete()
         after_members = [m for pk, m in members.items() if pk not in remove]
-        record(
+        record_event(
             actor=user, verb="updated", obj=canonical, story=canonical.story, before=before,
             after=snapshot(canonical) | {"members": _stances(after_members)},
         )
@@ -279,7 +251,9 @@ def canonical_delete(*, user, canonical: CanonicalClaim) -> None:
     permissions.require_curate(user, canonical.story)
     with transaction.atomic():
         before = snapshot(canonical) | {"members": _stances(canonical.members.all())}
-        record(actor=user, verb="deleted", obj=canonical, story=canonical.story, before=before)
+        record_event(
+            actor=user, verb="deleted", obj=canonical, story=canonical.story, before=before
+        )
         canonical.delete()
 
 
@@ -342,8 +316,8 @@ def claims_merge(*, user, claims: Sequence[Claim]) -> MergeResult:
             ClaimLink.objects.filter(pk=link.pk).update(claim_a_id=a, claim_b_id=b)
             existing.add((a, b, link.relation))
             link.claim_a_id, link.claim_b_id = a, b
-            record(actor=user, verb="updated", obj=link, story=story, before=before,
-                   after=snapshot(link))
+            record_event(actor=user, verb="updated", obj=link, story=story, before=before,
+                         after=snapshot(link))
             moved += 1
         for claim in others:
             before = snapshot(claim) | {
@@ -351,10 +325,10 @@ def claims_merge(*, user, claims: Sequence[Claim]) -> MergeResult:
                           | ClaimLink.objects.filter(claim_b=claim)],
                 "merged_into": keep.pk,
             }
-            record(actor=user, verb="deleted", obj=claim, story=story, before=before)
+            record_event(actor=user, verb="deleted", obj=claim, story=story, before=before)
         Claim.objects.filter(pk__in=other_ids).delete()
-        record(actor=user, verb="merged", obj=keep, story=story,
-               after=snapshot(keep) | {"merged": other_ids})
+        record_event(actor=user, verb="merged", obj=keep, story=story,
+                     after=snapshot(keep) | {"merged": other_ids})
     return MergeResult(kept=keep, removed=len(others), links_moved=moved)
 
 
@@ -420,17 +394,9 @@ def verdict_set(
         verdict.author = user
         verdict.full_clean(exclude=["link", "rated_claim", "author"], validate_unique=False)
         verdict.save()
-        record(actor=user, verb="updated" if current else "created", obj=verdict, story=story,
-               before=before, after=snapshot(verdict))
+        record_event(actor=user, verb="updated" if current else "created", obj=verdict, story=story,
+                     before=before, after=snapshot(verdict))
     return verdict
-
-
-def verdict_delete(*, user, verdict: Verdict) -> None:
-    story = _story_of_link(verdict.link)
-    permissions.require_curate(user, story)
-    with transaction.atomic():
-        record(actor=user, verb="deleted", obj=verdict, story=story, before=snapshot(verdict))
-        verdict.delete()
 
 
 # --- orphans and restore ----------------------------------------------------------------------
@@ -464,15 +430,14 @@ def claim_reattach(*, user, claim: Claim, start: int, end: int) -> Claim:
                 code="duplicate",
             )
         current.start, current.end, current.exact = start, end, body[start:end]
-        current.prefix = body[max(0, start - CONTEXT_CHARS) : start]
-        current.suffix = body[end : end + CONTEXT_CHARS]
-        current.body_hash = article.body_hash or compute_body_hash(body)
+        current.prefix, current.suffix = quote_context(body, start, end)
+        current.body_hash = article.body_hash
         current.status = Claim.Status.ACTIVE
         current.version += 1
         current.save()
         OrphanDismissal.objects.filter(claim=current).delete()
-        record(actor=user, verb="reattached", obj=current, story=article.story, before=before,
-               after=snapshot(current))
+        record_event(actor=user, verb="reattached", obj=current, story=article.story, before=before,
+                     after=snapshot(current))
     return current
 
 
@@ -486,8 +451,8 @@ def orphan_dismiss(*, user, claim: Claim, reason: str = "") -> OrphanDismissal:
         dismissal, _created = OrphanDismissal.objects.get_or_create(
             claim=claim, defaults={"dismissed_by": user, "reason": reason}
         )
-        record(actor=user, verb="dismissed", obj=claim, story=claim.article.story,
-               after={"reason": reason})
+        record_event(actor=user, verb="dismissed", obj=claim, story=claim.article.story,
+                     after={"reason": reason})
     return dismissal
 
 
@@ -508,8 +473,6 @@ def claim_restore(*, user, event) -> RestoreResult:
     since, it is re-anchored by its quote and context, or comes back orphaned. Links whose other
     claim is gone too are skipped (restore that claim first, then this one again).
     """
-    from .anchoring import plan_reanchor
-
     permissions.require_curate(user, event.story)
     if event.object_type != "claim" or event.verb != "deleted" or not event.before:
         raise ValidationError(_("Only a deleted claim can be restored."), code="not_deleted")
@@ -528,7 +491,9 @@ def claim_restore(*, user, event) -> RestoreResult:
     claim.pk = event.object_id
     orphaned = False
     if article.body[claim.start : claim.end] != claim.exact:
-        anchor = plan_reanchor(old_body=None, new_body=article.body, claims=[claim]).anchors[0]
+        anchor = plan_reanchor(
+            old_body=None, new_body=article.body, claims=[claim], max_span=CLAIM_MAX_CHARS
+        ).anchors[0]
         if anchor.found:
             claim.start, claim.end, claim.exact = anchor.start, anchor.end, anchor.exact
             claim.prefix, claim.suffix = anchor.prefix, anchor.suffix
@@ -565,8 +530,12 @@ def claim_restore(*, user, event) -> RestoreResult:
             except IntegrityError:
                 skipped += 1
                 continue
-            record(actor=user, verb="restored", obj=link, story=event.story, after=snapshot(link))
+            record_event(
+                actor=user, verb="restored", obj=link, story=event.story, after=snapshot(link)
+            )
             restored += 1
-        record(actor=user, verb="restored", obj=claim, story=event.story, after=snapshot(claim))
+        record_event(
+            actor=user, verb="restored", obj=claim, story=event.story, after=snapshot(claim)
+        )
     return RestoreResult(claim=claim, links_restored=restored, links_skipped=skipped,
                          orphaned=orphaned, links_hidden=len(hidden))

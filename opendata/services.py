@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -31,6 +30,8 @@ from annotations.models import Claim, ClaimLink
 from annotations.selectors import claims_visible_to
 from articles.models import Article
 from teams.models import Team
+from textkernel.quotes import find_quote
+from textkernel.text import normalize_quote
 
 from . import jsonld, selectors
 from .jsonld import ClaimSpec, LinkSpec, ParseError, Site, SpanSpec
@@ -186,28 +187,19 @@ def _pick_article(span: SpanSpec, articles: list[Article], site: Site | None) ->
     return next((a for a in articles if a.pk == pk), None)
 
 
-def _quote_matches(body: str, span: SpanSpec, exact: str) -> list[int]:
-    starts, i = [], body.find(exact)
-    while i != -1 and len(starts) < 1000:
-        if body[:i].endswith(span.prefix) and body.startswith(span.suffix, i + len(exact)):
-            starts.append(i)
-        i = body.find(exact, i + 1)
-    return starts
-
-
 def _locate(
     span: SpanSpec, article: Article, what: str
 ) -> tuple[_Resolved | None, str | None, str | None]:
     """Where ``span`` lies in ``article``: (resolved, error, warning)."""
     body = article.body
-    exact = unicodedata.normalize("NFC", span.exact.replace("\r\n", "\n"))
+    exact = normalize_quote(span.exact)
     if span.start is not None:
         start, end = span.start, span.end
         in_range = start < end <= len(body)
         if in_range and (not exact or body[start:end] == exact):
             return _Resolved(article, start, end), None, None
     if exact:
-        found = _quote_matches(body, span, exact)
+        found = find_quote(body, exact, prefix=span.prefix, suffix=span.suffix)
         if len(found) == 1 or (found and span.start is None):
             start = found[0]
             warning = None

@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import make_password
 from annotations import services
 from annotations.models import Claim, ClaimLink
 from articles.models import Article, Source, Story
-from articles.services import body_hash, normalize_body
+from textkernel.text import body_hash, normalize_body
 
 _seq = itertools.count(1)
 

@@ -5,7 +5,8 @@ import time
 from dataclasses import dataclass
 from itertools import pairwise
 
-from annotations.rendering import paragraphs, render_paragraphs
+from annotations.rendering import render_paragraphs
+from textkernel.text import paragraphs
 
 
 @dataclass

@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from annotations import services
 from annotations.models import Claim, ClaimLink
-from articles.services import body_hash
+from textkernel.text import body_hash
 
 from . import factories
 

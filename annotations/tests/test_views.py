@@ -388,7 +388,7 @@ def _column(client, story, article, **params) -> str:
 
 
 def test_cached_columns_follow_every_change_that_shows(client, story, article, author, other_user):
-    from articles.services import article_update
+    from newsroom.services import article_edit
 
     claim = factories.claim_create(article=article, author=author, text="120 people")
     first = _column(client, story, article)
@@ -420,11 +420,11 @@ def test_cached_columns_follow_every_change_that_shows(client, story, article, a
     # The text edited after the claim (no claim moves): the new words show.
     body = Article.objects.get(pk=article.pk).body
     edited = body.replace("next month", "in May")
-    article_update(article=Article.objects.get(pk=article.pk), body=edited)
+    article_edit(user=None, article=Article.objects.get(pk=article.pk), body=edited)
     assert "in May" in _column(client, story, article)
 
     # The text edited above the claim: the mark moves with its words.
-    article_update(article=Article.objects.get(pk=article.pk), body="Update: " + article.body)
+    article_edit(user=None, article=Article.objects.get(pk=article.pk), body="Update: " + article.body)
     moved = _column(client, story, article)
     assert moved != linked and ">120 people</mark>" in moved
     assert moved.index("Update:") < moved.index("120 people</mark>")

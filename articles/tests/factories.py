@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 from articles.models import Article, Source, Story
-from articles.services import body_hash, normalize_body
+from textkernel.text import body_hash, normalize_body
 
 _seq = itertools.count(1)
 

@@ -1,4 +1,4 @@
-"""Selectors: column layout, paragraphs, story lists and diacritic-insensitive search."""
+"""Selectors: column layout, story lists and diacritic-insensitive search."""
 
 from __future__ import annotations
 
@@ -60,48 +60,6 @@ def test_column_layout_can_hide_everything():
 def test_column_layout_hidden_keeps_requested_order():
     layout = selectors.column_layout(articles=_articles(1, 2, 3), order="3,2,1", hidden="1,3")
     assert _ids(layout.hidden) == [3, 1]
-
-
-# --- article_paragraphs -----------------------------------------------------------------------
-
-BODIES = [
-    "Một\nHai\n",
-    "Tiêu đề\n\n\nĐoạn  có hai khoảng trắng.\n   \n\tThụt lề.\nCuối\n",
-    "Chi phí đào tạo 🚀 emoji và ký tự 𝔘𝔫𝔦𝔠𝔬𝔡𝔢\n\n\n",
-    "x",
-]
-
-
-@pytest.mark.parametrize("body", BODIES)
-def test_article_paragraphs_offsets_index_the_body(body):
-    paragraphs = selectors.article_paragraphs(body=body)
-    assert paragraphs
-    for p in paragraphs:
-        assert body[p.start : p.start + len(p.text)] == p.text
-        assert p.text.strip()
-        assert "\n" not in p.text
-    starts = [p.start for p in paragraphs]
-    assert starts == sorted(set(starts))
-
-
-def test_article_paragraphs_skip_blank_lines():
-    paragraphs = selectors.article_paragraphs(body="A\n\n  \nB\n")
-    assert [(p.start, p.text) for p in paragraphs] == [(0, "A"), (6, "B")]
-
-
-@pytest.mark.django_db
-def test_article_paragraphs_on_the_demo_corpus():
-    from pathlib import Path
-
-    from articles.services import normalize_body
-
-    demo = Path(selectors.__file__).parent / "demo" / "deepseek-r1"
-    for path in sorted(demo.glob("*.txt")):
-        body = normalize_body(path.read_text(encoding="utf-8"))
-        paragraphs = selectors.article_paragraphs(body=body)
-        assert len(paragraphs) > 5
-        for p in paragraphs:
-            assert body[p.start : p.start + len(p.text)] == p.text
 
 
 # --- story_list, story_articles ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from articles import selectors
+from textkernel.text import paragraphs
 
 from .factories import article_factory, source_factory, story_factory, story_with_articles
 
@@ -120,10 +121,8 @@ def test_reader_shows_one_column_per_article_with_exact_paragraphs(client):
     page = parse(response)
     assert [c["pk"] for c in page.columns] == [a.pk for a in articles]
     for column, article in zip(page.columns, articles, strict=True):
-        expected = selectors.article_paragraphs(body=article.body)
-        assert [(p["start"], p["text"]) for p in column["paragraphs"]] == [
-            (p.start, p.text) for p in expected
-        ]
+        expected = paragraphs(article.body)
+        assert [(p["start"], p["text"]) for p in column["paragraphs"]] == expected
         for p in column["paragraphs"]:
             assert article.body[p["start"] : p["start"] + len(p["text"])] == p["text"]
             assert p["nested_tags"] == []

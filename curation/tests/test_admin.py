@@ -1,5 +1,5 @@
-"""The admin acts only through the curation services: reviews with reasons, merges, verdicts,
-and the article form's warning before an edit orphans claims."""
+"""The admin acts only through the curation services: reviews with reasons, merges and
+verdicts."""
 
 from __future__ import annotations
 
@@ -18,41 +18,6 @@ def admin_client(client, curator):
     curator.save()
     client.force_login(curator)
     return client
-
-
-def _article_form(article, **changes):
-    data = {
-        "story": article.story_id, "source": article.source_id or "", "position": article.position,
-        "title": article.title, "author": article.author, "published_on": "",
-        "language": article.language, "translated_from": "", "translated_from_url": "",
-        "body": article.body,
-    }
-    return data | changes
-
-
-def test_article_edit_that_would_orphan_claims_asks_first(admin_client, article):
-    claim = factories.claim_create(article=article, text="The mayor disputed the figure")
-    url = reverse("admin:articles_article_change", args=[article.pk])
-    new_body = article.body.replace("The mayor disputed the figure, ", "")
-    response = admin_client.post(url, _article_form(article, body=new_body))
-    assert response.status_code == 200
-    assert "would orphan 1 claim" in response.content.decode()
-    article.refresh_from_db()
-    assert "The mayor disputed" in article.body
-    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.ACTIVE
-    response = admin_client.post(url, _article_form(article, body=new_body, orphan_ok="on"))
-    assert response.status_code == 302
-    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.ORPHANED
-
-
-def test_article_edit_that_keeps_every_claim_saves_directly(admin_client, article):
-    claim = factories.claim_create(article=article, text="fewer than 100")
-    url = reverse("admin:articles_article_change", args=[article.pk])
-    response = admin_client.post(url, _article_form(article, body="Advert.\n\n" + article.body))
-    assert response.status_code == 302
-    moved = Claim.objects.get(pk=claim.pk)
-    article.refresh_from_db()
-    assert article.body[moved.start : moved.end] == "fewer than 100"
 
 
 def _links(n=2):

@@ -18,7 +18,7 @@ DEMO = Path(__file__).resolve().parents[2] / "articles" / "demo" / "deepseek-r1"
 
 
 def _demo_bodies() -> tuple[list[tuple[int, str]], dict[int, str]]:
-    from articles.services import normalize_body
+    from textkernel.text import normalize_body
 
     files = sorted(DEMO.glob("*.txt"))
     bodies = [(i, normalize_body(f.read_text(encoding="utf-8"))) for i, f in enumerate(files)]

@@ -132,10 +132,10 @@ def test_an_article_edit_recomputes_in_the_background_with_progress(settings, mo
     first = SuggestionRun.objects.get(story=story, status="done")
     assert first.progress == 1.0 and Suggestion.objects.filter(run=first).exists()
 
-    from articles.services import article_update
+    from newsroom.services import article_edit
 
     article = Article.objects.filter(story=story).order_by("position").first()
-    article_update(article=article, body=article.body + "\nMột đoạn mới: DeepSeek tốn 6 triệu USD.\n")
+    article_edit(user=None, article=article, body=article.body + "\nMột đoạn mới: DeepSeek tốn 6 triệu USD.\n")
     while SuggestionRun.objects.filter(story=story, status="done").count() < 2:
         assert time.monotonic() < deadline
         time.sleep(0.05)

@@ -25,8 +25,9 @@ from tqdm import tqdm
 
 from articles import services
 from articles.models import Article, Source, Story
+from textkernel.text import body_hash, normalize_body
 
-CORPUS_DIR = Path(__file__).resolve().parents[2] / "demo" / "deepseek-r1"
+CORPUS_DIR = Path(__file__).resolve().parents[3] / "articles" / "demo" / "deepseek-r1"
 
 #: phrase -> share of articles that get a sentence containing it.
 DEFAULT_MARKERS = {"chi phí đào tạo": 0.02, "Nvidia": 0.03, "R1": 0.02}
@@ -62,7 +63,7 @@ def corpus_load(*, directory: Path = CORPUS_DIR, markers: list[str]) -> Corpus:
     carriers: dict[str, list[str]] = {m: [] for m in markers}
     seen: set[str] = set()
     for path in sorted(directory.glob("*.txt")):
-        text = services.normalize_body(path.read_text(encoding="utf-8"))
+        text = normalize_body(path.read_text(encoding="utf-8"))
         for line in text.split("\n"):
             for sentence in _SENTENCE_END.split(line.strip()):
                 sentence = " ".join(sentence.split())
@@ -195,7 +196,7 @@ class Command(BaseCommand):
             for start in range(0, count, options["batch"]):
                 batch = []
                 for index in range(start, min(start + options["batch"], count)):
-                    body = services.normalize_body(
+                    body = normalize_body(
                         _paragraphs(rng, corpus.sentences, words, forced.get(index, []))
                     )
                     batch.append(
@@ -208,7 +209,7 @@ class Command(BaseCommand):
                             language=story.language,
                             file_name=f"generated-{index:06d}.txt",
                             body=body,
-                            body_hash=services.body_hash(body),
+                            body_hash=body_hash(body),
                         )
                     )
                 Article.objects.bulk_create(batch)

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
-from articles import services
+from articles import services as article_services
+from newsroom import services
 
 
 def import_paths(
@@ -29,7 +30,11 @@ def import_paths(
     if not files:
         raise CommandError("No .txt files to import.")
     try:
-        meta = services.metadata_load(path=metadata) if metadata else services.StoryMeta()
+        meta = (
+            article_services.metadata_load(path=metadata)
+            if metadata
+            else article_services.StoryMeta()
+        )
     except ValidationError as exc:
         raise CommandError("; ".join(exc.messages)) from exc
     results: list[services.ImportResult] = []
@@ -37,7 +42,7 @@ def import_paths(
     # One transaction for the run, a savepoint per file: a bad file leaves nothing behind, and a
     # run where no file could be imported leaves no new, empty story either.
     with transaction.atomic():
-        story = services.story_get_or_create(
+        story = article_services.story_get_or_create(
             slug=story_slug, title=meta.title, note=meta.note, language=meta.language
         )
         bar = tqdm(

@@ -1,4 +1,4 @@
-"""Re-anchoring claims when an article's body is edited.
+"""Re-anchoring claims when an article's body is edited: the planner (no database).
 
 Each claim keeps its quote and ~32 characters of context on each side (a W3C TextQuoteSelector),
 so after an edit it can be found again by its words rather than by offsets. In order:
@@ -18,21 +18,19 @@ so after an edit it can be found again by its words rather than by offsets. In o
    never silently moved, for a curator to re-attach or dismiss.
 
 RapidFuzz is used because it is maintained, MIT-licensed, ships wheels (C++ core) and gives both
-similarity scores and alignments; a 1,000-claim article re-anchors in well under a second.
+similarity scores and alignments; a 1,000-claim article is planned in well under a second.
+``newsroom.services.article_edit`` writes the plan.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.db import connection
-from django.utils import timezone
 from rapidfuzz import fuzz
 
-from annotations.models import CLAIM_MAX_CHARS, CONTEXT_CHARS, Claim
+from .quotes import CONTEXT_CHARS, occurrences, quote_context, refine_span, widen_to_words
 
 #: Least similarity (0-100) of an edited quote to the stored one to follow it.
 FUZZY_MIN = 85.0
@@ -110,14 +108,10 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return lo
 
 
-def _context(body: str, start: int, end: int) -> tuple[str, str]:
-    return body[max(0, start - CONTEXT_CHARS) : start], body[end : end + CONTEXT_CHARS]
-
-
 def _context_score(claim: Anchorable, body: str, start: int, end: int) -> float:
     """How well the text around ``body[start:end]`` matches the claim's stored context (0-100).
     An empty stored side (the claim touched the start or end of the text) counts as matching."""
-    prefix, suffix = _context(body, start, end)
+    prefix, suffix = quote_context(body, start, end)
     scores = []
     if claim.prefix:
         scores.append(fuzz.ratio(claim.prefix, prefix[-len(claim.prefix) :]))
@@ -126,61 +120,13 @@ def _context_score(claim: Anchorable, body: str, start: int, end: int) -> float:
     return sum(scores) / len(scores) if scores else 100.0
 
 
-def _occurrences(body: str, text: str) -> list[int]:
-    found, at = [], body.find(text)
-    while at != -1:
-        found.append(at)
-        at = body.find(text, at + 1)
-    return found
-
-
-def _is_word(ch: str) -> bool:
-    return ch.isalnum()
-
-
-def _widen_to_words(body: str, start: int, end: int) -> tuple[int, int]:
-    """Grow ``[start, end)`` so it does not cut a word in two, then trim outer blanks."""
-    while 0 < start < len(body) and _is_word(body[start - 1]) and _is_word(body[start]):
-        start -= 1
-    while 0 < end < len(body) and _is_word(body[end - 1]) and _is_word(body[end]):
-        end += 1
-    while start < end and body[start].isspace():
-        start += 1
-    while end > start and body[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-_WORD_EDGE = re.compile(r"\b")
-
-
-def refine_span(body: str, start: int, end: int, exact: str) -> tuple[int, int, float]:
-    """The span between word edges near ``[start, end)`` that reads most like ``exact``
-    (RapidFuzz ratio), e.g. to trim the neighbouring words a fixed-width alignment took in."""
-    slack = max(8, len(exact) // 2)
-    lo, hi = max(0, start - slack), min(len(body), end + slack)
-    edges = sorted({m.start() for m in _WORD_EDGE.finditer(body, lo, hi)} | {start, end})
-    best = (start, end, fuzz.ratio(exact, body[start:end]))
-    shortest, longest = len(exact) * 0.6, len(exact) * 1.6 + 4
-    for i, a in enumerate(edges):
-        for b in edges[i + 1 :]:
-            if b - a < shortest:
-                continue
-            if b - a > longest:
-                break
-            score = fuzz.ratio(exact, body[a:b], score_cutoff=best[2])
-            if score > best[2]:
-                best = (a, b, score)
-    a, b = _widen_to_words(body, best[0], best[1])
-    return a, b, best[2]
-
-
 def _anchor(claim: Anchorable, body: str, start: int, end: int, outcome: str, score=100.0):
-    prefix, suffix = _context(body, start, end)
+    prefix, suffix = quote_context(body, start, end)
     return Anchor(claim.pk, outcome, start, end, body[start:end], prefix, suffix, score)
 
 
-def _orphan(claim: Anchorable, score: float = 0.0) -> Anchor:
+def orphan_anchor(claim: Anchorable, score: float = 0.0) -> Anchor:
+    """``claim`` orphaned: it keeps its old offsets, quote and context."""
     return Anchor(
         claim.pk, ORPHANED, claim.start, claim.end, claim.exact, claim.prefix, claim.suffix, score
     )
@@ -197,7 +143,7 @@ def _touches(region: tuple[int, int] | None, start: int, end: int) -> bool:
 
 
 def _by_exact_quote(claim: Anchorable, body: str, hint: int, region) -> Anchor | None:
-    spots = [s for s in _occurrences(body, claim.exact) if _touches(region, s, s + len(claim.exact))]
+    spots = [s for s in occurrences(body, claim.exact) if _touches(region, s, s + len(claim.exact))]
     if not spots:
         return None
     scored = sorted(
@@ -215,14 +161,16 @@ def _by_exact_quote(claim: Anchorable, body: str, hint: int, region) -> Anchor |
     return _anchor(claim, body, best, best + len(claim.exact), outcome, best_score)
 
 
-def _by_fuzzy_match(claim: Anchorable, body: str, hint: int, region) -> Anchor | None:
+def _by_fuzzy_match(
+    claim: Anchorable, body: str, hint: int, region, max_span: int | None
+) -> Anchor | None:
     exact = claim.exact
     candidates: list[tuple[int, int]] = []
     lo = max(0, hint - WINDOW)
     hi = min(len(body), hint + len(exact) + WINDOW)
     # (a) Between the old context: the words in between changed, the context did not.
     if len(claim.prefix) >= 8 and len(claim.suffix) >= 8:
-        for p in _occurrences(body[lo:hi], claim.prefix):
+        for p in occurrences(body[lo:hi], claim.prefix):
             start = lo + p + len(claim.prefix)
             limit = start + int(len(exact) * 1.5) + 16
             s = body.find(claim.suffix, start, limit + len(claim.suffix))
@@ -239,8 +187,8 @@ def _by_fuzzy_match(claim: Anchorable, body: str, hint: int, region) -> Anchor |
             break
     best: tuple[float, int, int] | None = None
     for start, end in candidates:
-        start, end = _widen_to_words(body, start, end)
-        if not (0 <= start < end <= len(body)) or end - start > CLAIM_MAX_CHARS:
+        start, end = widen_to_words(body, start, end)
+        if not (0 <= start < end <= len(body)) or (max_span and end - start > max_span):
             continue
         if not _touches(region, start, end):
             continue
@@ -255,10 +203,17 @@ def _by_fuzzy_match(claim: Anchorable, body: str, hint: int, region) -> Anchor |
     return _anchor(claim, body, start, end, FUZZY, similarity)
 
 
-def plan_reanchor(*, old_body: str | None, new_body: str, claims: Iterable[Anchorable]) -> Plan:
+def plan_reanchor(
+    *,
+    old_body: str | None,
+    new_body: str,
+    claims: Iterable[Anchorable],
+    max_span: int | None = None,
+) -> Plan:
     """Where each of ``claims`` (offsets into ``old_body``) lands in ``new_body``. No database.
 
     ``old_body`` may be ``None`` (unknown): then every claim is found by its quote and context.
+    ``max_span`` bounds the length of a span followed fuzzily (a claim's longest quote).
     """
     plan = Plan()
     if old_body is not None:
@@ -286,111 +241,7 @@ def plan_reanchor(*, old_body: str | None, new_body: str, claims: Iterable[Ancho
                 hint = max(0, claim.start + delta)
             region = (same_head, len(new_body) - same_tail)
         anchor = _by_exact_quote(claim, new_body, hint, region) or _by_fuzzy_match(
-            claim, new_body, hint, region
+            claim, new_body, hint, region, max_span
         )
-        plan.anchors.append(anchor or _orphan(claim))
+        plan.anchors.append(anchor or orphan_anchor(claim))
     return plan
-
-
-# --- database ---------------------------------------------------------------------------------
-
-
-def _article_claims(article_id: int):
-    # Orphans are tried again too: an edit that puts their words back re-attaches them.
-    return list(
-        Claim.objects.filter(article_id=article_id)
-        .exclude(status=Claim.Status.ORPHANED, orphan_dismissal__isnull=False)
-        .only(
-            "pk", "author_id", "updated_at", "start", "end", "exact", "prefix", "suffix", "status",
-            "version", "body_hash",
-        )
-        .order_by("start", "pk")
-    )
-
-
-def reanchor_preview(*, article, new_body: str) -> Plan:
-    """What saving ``new_body`` would do to ``article``'s claims, without writing anything."""
-    old_body = type(article).objects.filter(pk=article.pk).values_list("body", flat=True).first()
-    return plan_reanchor(old_body=old_body, new_body=new_body, claims=_article_claims(article.pk))
-
-
-def reanchor_article(*, article, old_body: str | None, new_body: str, new_hash: str) -> Plan:
-    """Move, adjust or orphan ``article``'s claims for its new body. Call inside the transaction
-    that saves the body (``articles.services.article_update`` does)."""
-    claims = _article_claims(article.pk)
-    if not claims:
-        return Plan()
-    plan = plan_reanchor(old_body=old_body, new_body=new_body, claims=claims)
-    by_id = {c.pk: c for c in claims}
-    fields = ("start", "end", "exact", "prefix", "suffix", "status", "body_hash")
-    taken: set[tuple[int, int, int]] = set()
-    changed: list[Claim] = []
-    for index, anchor in enumerate(plan.anchors):
-        claim = by_id[anchor.claim_id]
-        if anchor.found and (claim.author_id, anchor.start, anchor.end) in taken:
-            # Two of one author's claims landed on one span: keep the first, orphan the other
-            # rather than break the one-active-claim-per-span rule.
-            anchor = plan.anchors[index] = _orphan(claim)
-        was = [getattr(claim, name) for name in fields]
-        if anchor.found:
-            taken.add((claim.author_id, anchor.start, anchor.end))
-            claim.start, claim.end, claim.exact = anchor.start, anchor.end, anchor.exact
-            claim.prefix, claim.suffix = anchor.prefix, anchor.suffix
-            claim.status, claim.body_hash = Claim.Status.ACTIVE, new_hash
-        else:
-            claim.status = Claim.Status.ORPHANED
-        now = [getattr(claim, name) for name in fields]
-        if now != was:
-            # The version (optimistic concurrency for editors) moves when what the reader
-            # sees moves; a new body hash alone does not count.
-            if now[:6] != was[:6]:
-                claim.version += 1
-            changed.append(claim)
-    if changed:
-        # Park the changed claims outside the partial unique index first: one UPDATE checks
-        # uniqueness row by row, so claim A moving onto the span claim B is leaving would
-        # otherwise collide half-way.
-        Claim.objects.filter(pk__in=[c.pk for c in changed]).update(status=Claim.Status.ORPHANED)
-        now = timezone.now()
-        for claim in changed:
-            claim.updated_at = now
-        _update_rows(changed, [*fields, "version", "updated_at"])
-    return plan
-
-
-def _update_rows(claims: list[Claim], names: list[str], batch: int = 500) -> None:
-    """``UPDATE ... FROM (VALUES ...)``: one statement per ``batch`` rows. ``bulk_update`` builds
-    a CASE WHEN per row and field in Python, ~1 s for 1,000 claims; this takes milliseconds."""
-    qn = connection.ops.quote_name
-    table = qn(Claim._meta.db_table)
-    columns = [Claim._meta.get_field(name) for name in names]
-    types = [column.db_type(connection) for column in columns]
-    sets = ", ".join(f"{qn(c.column)} = v.{qn(c.column)}" for c in columns)
-    aliases = ", ".join(["id", *(qn(c.column) for c in columns)])
-    row = "(" + ", ".join(["%s::bigint", *(f"%s::{t}" for t in types)]) + ")"
-    with connection.cursor() as cursor:
-        for i in range(0, len(claims), batch):
-            chunk = claims[i : i + batch]
-            params = []
-            for claim in chunk:
-                params.append(claim.pk)
-                params += [c.get_db_prep_value(getattr(claim, c.attname), connection) for c in columns]
-            cursor.execute(
-                f"UPDATE {table} AS c SET {sets} FROM (VALUES {', '.join([row] * len(chunk))})"
-                f" AS v({aliases}) WHERE c.id = v.id",
-                params,
-            )
-
-
-def reanchor_on_save(*, article) -> Plan:
-    """Re-anchor ``article``'s claims if its body differs from the stored one. Locks the article
-    row first, so two concurrent edits re-anchor one after the other."""
-    old = (
-        type(article).objects.select_for_update().filter(pk=article.pk)
-        .values_list("body", flat=True).first()
-    )
-    if old is None or old == article.body:
-        return Plan()
-    return reanchor_article(
-        article=article, old_body=old, new_body=article.body, new_hash=article.body_hash
-    )

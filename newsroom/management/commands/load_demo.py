@@ -15,7 +15,7 @@ from articles.services import story_set_desk
 
 from .import_articles import import_paths
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "demo" / "deepseek-r1"
+DEMO_DIR = Path(__file__).resolve().parents[3] / "articles" / "demo" / "deepseek-r1"
 DEMO_SLUG = "deepseek-r1"
 #: (username, is_staff, description) of each demo account.
 DEMO_USERS = [
