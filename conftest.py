@@ -48,6 +48,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
+@pytest.fixture(autouse=True)
+def _live_server_settles(request):
+    """After a browser test, wait for the live server to finish the requests the page had in
+    flight (closing the page does not stop them) before the database is flushed: a request
+    still writing while the flush truncates the tables deadlocks it, and the next test then
+    starts on a dirty database. Runs after the page fixtures close (they are set up later) and
+    before pytest-django's flush (set up earlier)."""
+    yield
+    if request.node.get_closest_marker("e2e") is None:
+        return
+    import threading
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        busy = [t for t in threading.enumerate() if "process_request_thread" in t.name and t.is_alive()]
+        if not busy:
+            return
+        busy[0].join(timeout=0.2)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run."""

@@ -140,6 +140,10 @@ class Claim(models.Model):
         return self.end - self.start
 
 
+#: The sign shown with each relation, so a relation is never told by colour alone.
+RELATION_ICONS = {"agrees": "✓", "contradicts": "✗", "qualifies": "≈"}
+
+
 class ClaimLink(models.Model):
     """A typed, symmetric connection between two claims in different articles of one story.
 
@@ -239,3 +243,30 @@ class ClaimLink(models.Model):
     def other_id(self, claim_id: int) -> int:
         """The id of the claim at the other end from ``claim_id``."""
         return self.claim_b_id if claim_id == self.claim_a_id else self.claim_a_id
+
+
+class AnnotationChange(models.Model):
+    """One write to the claims or links of an article, appended by database triggers on
+    ``annotations_claim``, ``annotations_claimlink`` and the user table (a renamed author), so
+    writes through the admin, bulk updates and raw SQL count as well as the services'.
+
+    An article's *annotation version* is the id of its newest change (0 before the first). The
+    reader keys what it caches by these versions, so what it shows is never older than the rows.
+    Rows are only appended (no row is ever updated), so concurrent writers never wait on each
+    other here.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    #: The article's id, not a foreign key: deleting an article deletes its claims, whose
+    #: triggers append changes for it while it is being deleted; those rows are simply never
+    #: read again.
+    article_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            # An article's newest change is one step down this index.
+            models.Index(fields=["article_id", "-id"], name="annchange_article_id_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"change #{self.pk} of article {self.article_id}"

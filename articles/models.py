@@ -58,7 +58,7 @@ class Story(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:story_read", kwargs={"slug": self.slug})
+        return reverse("reader:story_read", kwargs={"slug": self.slug})
 
 
 class Article(models.Model):

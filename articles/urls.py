@@ -6,6 +6,5 @@ app_name = "articles"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("stories/<slug:slug>/", views.story_read, name="story_read"),
     path("search", views.search, name="search"),
 ]

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
-import statistics
 import sys
 import threading
 import time

@@ -19,7 +19,6 @@ class FaviconRedirect(RedirectView):
 
 urlpatterns = [
     path("", include("articles.urls")),
-    path("", include("annotations.urls")),
     path("", include("curation.urls")),
     path("annotations/", include("opendata.urls")),
     path("", include("reader.urls")),

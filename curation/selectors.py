@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from annotations import permissions
 from annotations import selectors as annotation_selectors
-from annotations.models import Claim, ClaimLink
+from annotations.models import RELATION_ICONS, Claim, ClaimLink
 from articles.models import Article, Story
 from teams.models import Membership, Team
 from textkernel.quotes import quote_candidates
@@ -19,7 +19,13 @@ from textkernel.quotes import quote_candidates
 from .models import CanonicalClaim, CanonicalMember, LinkReview, Verdict
 
 SILENT = "silent"
-STANCE_ICONS = {"asserts": "●", "contradicts": "✗", "qualifies": "≈", SILENT: "·"}
+#: A stance's sign: contradicting and qualifying use the relations' signs.
+STANCE_ICONS = {
+    "asserts": "●",
+    "contradicts": RELATION_ICONS["contradicts"],
+    "qualifies": RELATION_ICONS["qualifies"],
+    SILENT: "·",
+}
 
 _ARTICLE_HEAVY = ("article__body", "article__search_vector")
 

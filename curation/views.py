@@ -328,8 +328,16 @@ def verdict(request: HtmxHttpRequest, link_pk: int) -> HttpResponse:
 def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """How far annotators agree on the relations of the pairs several of them linked."""
     story = permissions.story_access(request.user, slug, for_="curate")
-    notes = annotation_selectors.story_annotations(story=story, user=request.user)
-    result = story_agreement(claims=notes.claims, links=notes.links)
+    claims = annotation_selectors.claims_visible_to(user=request.user).filter(
+        article__story=story
+    ).only("pk", "article_id", "start", "end")
+    links = (
+        annotation_selectors.links_visible_to(user=request.user)
+        .filter(claim_a__article__story=story)
+        .select_related("author")
+        .only("pk", "claim_a_id", "claim_b_id", "relation", "author__username")
+    )
+    result = story_agreement(claims=claims, links=links)
     context = {"story": story, "result": result}
     return render(request, "curation/agreement.html", context)
 

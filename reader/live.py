@@ -206,7 +206,7 @@ def story_activity(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("actor", "team")
         .order_by("-id")[:FEED_LENGTH]
     )
-    template = "activity/story_activity.html"
+    template = "reader/activity.html"
     if getattr(request, "htmx", False):
         template += "#feed"
     return render(request, template, {"story": story, "events": events})

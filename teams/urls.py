@@ -7,7 +7,6 @@ app_name = "teams"
 urlpatterns = [
     path("teams/", views.team_list, name="team_list"),
     path("teams/new/", views.team_create, name="team_create"),
-    path("teams/visibility/", views.visibility_choose, name="visibility_choose"),
     path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
     path("teams/<slug:slug>/members/", views.member_add, name="member_add"),
     path(

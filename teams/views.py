@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from activity.models import Event
@@ -103,26 +102,3 @@ def _after_change(request, slug: str) -> HttpResponse:
     if getattr(request, "htmx", False):
         return _detail(request, team)
     return HttpResponseRedirect(team.get_absolute_url())
-
-
-@require_POST
-@login_required
-def visibility_choose(request: HttpRequest) -> HttpResponse:
-    """Remember who new claims are visible to (``as``: public, private or team:<id>). 204 for
-    htmx; a plain form post goes back to ``next``."""
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    value = request.POST.get("as", "")
-    memberships = Membership.objects.filter(user=request.user).select_related("team")
-    allowed = {v for v, _label in selectors.visibility_choices(memberships=memberships)}
-    if value not in allowed:
-        return HttpResponse(
-            gettext("You cannot give new claims that visibility."), status=403, content_type="text/plain"
-        )
-    request.session[selectors.VISIBILITY_SESSION_KEY] = value
-    if getattr(request, "htmx", False):
-        return HttpResponse(status=204)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    return HttpResponseRedirect(target)

@@ -252,13 +252,13 @@ STATIC = {"per_visibility": False}
 ROWS: dict[str, Row] = {
     # --- reading ---------------------------------------------------------------------------
     "articles:home": Row(lambda w, v: reverse("articles:home"), everyone(200), **STATIC),
-    "articles:story_read": Row(
+    "reader:story_read": Row(
         lambda w, v: w.story.get_absolute_url() + f"?claim={w.claims[v].pk}&panel=connections",
         everyone(200),
     ),
     "articles:search": Row(lambda w, v: reverse("articles:search") + "?q=Alpha", everyone(200), **STATIC),
-    "annotations:story_connections": Row(
-        slug_url("annotations:story_connections"), everyone(200), headers=HX, **STATIC
+    "reader:story_connections": Row(
+        slug_url("reader:story_connections"), everyone(200), headers=HX, **STATIC
     ),
     "reader:story_activity": Row(slug_url("reader:story_activity"), everyone(200), **STATIC),
     "reader:story_stream": Row(
@@ -281,8 +281,8 @@ ROWS: dict[str, Row] = {
     ),
     "suggestions:story": Row(slug_url("suggestions:story"), everyone(200), **STATIC),
     # --- annotating -------------------------------------------------------------------------
-    "annotations:claim_create": Row(
-        lambda w, v: reverse("annotations:claim_create", kwargs={"article_pk": w.articles[0].pk}),
+    "reader:claim_create": Row(
+        lambda w, v: reverse("reader:claim_create", kwargs={"article_pk": w.articles[0].pk}),
         lambda role, v: {403} if role == "anon" else (
             {200} if v != "team" or role in ("annotator", "author", "curator") else {403}
         ),
@@ -292,18 +292,18 @@ ROWS: dict[str, Row] = {
             "visibility": v, "team": w.desk.pk if v == "team" else "",
         },
     ),
-    "annotations:claim_edit": Row(
-        pk_url("annotations:claim_edit", "claims"), authors_only(200), method="POST",
+    "reader:claim_edit": Row(
+        pk_url("reader:claim_edit", "claims"), authors_only(200), method="POST",
         headers=HX, data=lambda w, v: {"note": "changed"},
     ),
-    "annotations:claim_delete GET": Row(
-        pk_url("annotations:claim_delete", "claims"), authors_only(200), headers=HX
+    "reader:claim_delete GET": Row(
+        pk_url("reader:claim_delete", "claims"), authors_only(200), headers=HX
     ),
-    "annotations:claim_delete POST": Row(
-        pk_url("annotations:claim_delete", "claims"), authors_only(200), method="POST", headers=HX
+    "reader:claim_delete POST": Row(
+        pk_url("reader:claim_delete", "claims"), authors_only(200), method="POST", headers=HX
     ),
-    "annotations:link_create": Row(
-        lambda w, v: reverse("annotations:link_create"),
+    "reader:link_create": Row(
+        lambda w, v: reverse("reader:link_create"),
         lambda role, v: LOGIN if role == "anon" else (
             {404} if not sees(role, v)
             else {403} if v == "team" and role == "viewer"
@@ -312,19 +312,19 @@ ROWS: dict[str, Row] = {
         method="POST", headers=HX,
         data=lambda w, v: {"claim": w.claims[v].pk, "other": w.partner.pk, "relation": "qualifies"},
     ),
-    "annotations:link_edit": Row(
-        pk_url("annotations:link_edit", "links"), authors_only(200), method="POST", headers=HX,
+    "reader:link_edit": Row(
+        pk_url("reader:link_edit", "links"), authors_only(200), method="POST", headers=HX,
         data=lambda w, v: {"relation": "agrees"},
     ),
-    "annotations:link_delete": Row(
-        pk_url("annotations:link_delete", "links"), authors_only(200), method="POST", headers=HX
+    "reader:link_delete": Row(
+        pk_url("reader:link_delete", "links"), authors_only(200), method="POST", headers=HX
     ),
     "reader:presence_update": Row(
         slug_url("reader:presence_update"), signed_in(204), method="POST",
         data=lambda w, v: {"article": w.articles[0].pk}, **STATIC,
     ),
-    "teams:visibility_choose": Row(
-        lambda w, v: reverse("teams:visibility_choose"),
+    "reader:visibility_choose": Row(
+        lambda w, v: reverse("reader:visibility_choose"),
         lambda role, v: LOGIN if role == "anon" else (
             {204} if v != "team" or role in ("annotator", "author", "curator") else {403}
         ),

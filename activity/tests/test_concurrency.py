@@ -111,7 +111,6 @@ def test_linking_a_claim_that_was_just_deleted_says_so():
     client.force_login(linker)
     response = client.post(
         "/links/", {"claim": a.pk, "other": b.pk, "relation": "agrees"}, HTTP_HX_REQUEST="true",
-        HTTP_X_PARALLAX_POPUP="1",
     )
     assert response.status_code == 409
     assert "deleted" in response.content.decode()

@@ -18,7 +18,16 @@ from teams import services as team_services
 from teams.tests.factories import team_create
 
 from . import factories
-from .test_selectors import touch_claim, touch_link
+
+
+def touch_claim(claim) -> tuple:
+    """Everything the reader's panels read from a claim."""
+    return (claim.exact, claim.article.short_label, claim.article.language, claim.author.get_username())
+
+
+def touch_link(link) -> tuple:
+    return (link.relation, link.get_status_display(), link.author.get_username(),
+            touch_claim(link.claim_a), touch_claim(link.claim_b))
 
 pytestmark = pytest.mark.django_db
 

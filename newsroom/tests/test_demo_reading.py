@@ -256,7 +256,7 @@ def test_a_refusal_after_the_import_rolls_it_back(demo_story, folder):
     # lan annotates but may not curate: the services refuse the reviews after the claims and
     # links were imported, and the import goes with them.
     spoil(folder, CURATION_FILE, lambda curation: curation.update(curator="lan"))
-    assert "Only the curators" in refusal(demo_story, folder)
+    assert "Only the curators of this story's desk" in refusal(demo_story, folder)
 
 
 def test_missing_demo_users_are_named(demo_story):

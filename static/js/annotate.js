@@ -101,25 +101,18 @@ function selectionSpan() {
 }
 
 // ---------------------------------------------------------------- the Highlight popup
-const popup = document.createElement("div");
-popup.className = "highlight-popup";
-popup.hidden = true;
-popup.innerHTML =
-  '<button type="button" class="highlight-button" aria-keyshortcuts="h">Highlight <kbd>H</kbd></button>' +
-  '<div class="popup-message" role="alert"></div>';
-document.body.append(popup);
-const popupButton = popup.querySelector("button");
-const popupMessage = popup.querySelector(".popup-message");
-popupButton.textContent = document.documentElement.lang === "vi" ? "Đánh dấu " : "Highlight ";
-popupButton.insertAdjacentHTML("beforeend", "<kbd>H</kbd>");
+// The popup is part of the page (server-rendered, translated); for someone who may not annotate
+// it holds a "log in" message instead of the button.
+const popup = document.getElementById("highlight-popup");
+const popupButton = popup?.querySelector(".highlight-button");
+const popupMessage = document.getElementById("popup-message");
+const loginMessage = popupMessage?.innerHTML ?? "";
 let pendingSpan = null;
 
-function showPopup(span, message = "") {
+function showPopup(span) {
+  if (!popup) return;
   pendingSpan = span;
   popup.hidden = false;
-  popupMessage.textContent = message;
-  popupMessage.hidden = !message;
-  popupButton.hidden = Boolean(message) && !span;
   const rect = span?.rect ?? popup.getBoundingClientRect();
   const top = Math.max(8, rect.top - popup.offsetHeight - 8);
   const left = Math.min(window.innerWidth - popup.offsetWidth - 8, Math.max(8, rect.left));
@@ -130,8 +123,10 @@ function showPopup(span, message = "") {
 }
 
 function hidePopup() {
+  if (!popup) return;
   popup.hidden = true;
   pendingSpan = null;
+  if (popupMessage) popupMessage.innerHTML = canAnnotate() ? "" : loginMessage;
 }
 
 function canAnnotate() {
@@ -141,39 +136,52 @@ function canAnnotate() {
 function refreshPopup() {
   const span = selectionSpan();
   if (!span) {
-    if (!popupMessage.textContent) hidePopup();
-    return;
-  }
-  if (!canAnnotate()) {
-    showPopup(span, document.documentElement.lang === "vi" ? "Đăng nhập để đánh dấu." : "Log in to highlight claims.");
+    if (!popupMessage?.textContent.trim() || !canAnnotate()) hidePopup();
     return;
   }
   showPopup(span);
 }
 
 document.addEventListener("mouseup", (event) => {
-  if (popup.contains(event.target)) return;
+  if (popup?.contains(event.target)) return;
   setTimeout(refreshPopup, 0);
 });
 document.addEventListener("keyup", (event) => {
   if (event.shiftKey || event.key.startsWith("Arrow")) setTimeout(refreshPopup, 0);
 });
 
-// ---------------------------------------------------------------- swapping the reader
-function swapReader(html, pushUrl) {
-  const current = $reader();
-  if (!current) return;
-  const scrolls = saveScroll();
-  const template = document.createElement("template");
-  template.innerHTML = html.trim();
-  const fresh = template.content.querySelector("#reader");
-  if (!fresh) return;
-  current.replaceWith(fresh);
-  window.htmx?.process(fresh);
-  restoreScroll(scrolls);
-  if (pushUrl) history.pushState({ htmx: true }, "", pushUrl);
-  afterReaderChange();
+/**
+ * Highlight a span: the server stores the claim and answers with the column's text redrawn
+ * (marks are drawn by the server only), or with the reason it refused, which htmx puts in the
+ * popup's message (the server retargets it there).
+ */
+function highlight(span) {
+  if (!span || !canAnnotate() || !window.htmx) return;
+  if (popupButton) popupButton.disabled = true;
+  if (popupMessage) popupMessage.textContent = "";
+  window.htmx
+    .ajax("POST", `/articles/${span.article}/claims/`, {
+      source: popupButton ?? span.columnBody,
+      target: `#article-${span.article}`,
+      swap: "innerHTML",
+      values: { start: span.start, end: span.end, exact: span.exact, offsets: "utf16" },
+    })
+    .finally(() => {
+      if (popupButton) popupButton.disabled = false;
+    });
 }
+
+// After a highlight: the new mark takes focus, and the page says it worked.
+document.body.addEventListener("parallax:claim-created", (event) => {
+  window.getSelection()?.removeAllRanges();
+  hidePopup();
+  document.getElementById(`claim-${event.detail.claim}`)?.focus({ preventScroll: true });
+  announce(event.detail.message);
+});
+// A redrawn column has new text nodes: its offsets model must be rebuilt.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail?.target?.classList?.contains("column-body")) models.delete(event.detail.target);
+});
 
 function saveScroll() {
   return new Map([...document.querySelectorAll("[data-article] .column-body")].map((el) => [el.parentElement.dataset.article, el.scrollTop]));
@@ -186,109 +194,8 @@ function restoreScroll(scrolls) {
   }
 }
 
-/**
- * Wrap the column text between UTF-16 offsets `start` and `end` in marks for a new claim, as
- * the server would render it (one <mark data-claim> per text piece; the first carries the id,
- * tab stop and accessible name). Returns the first mark. Only text inside paragraphs is wrapped.
- */
-function markSpan(columnBody, start, end, claimId, label) {
-  const model = columnModel(columnBody);
-  const pieces = [];
-  for (const p of model.paragraphs) {
-    const pStart = model.starts16.get(p);
-    if (pStart >= end || pStart + p.textContent.length <= start) continue;
-    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
-    const nodes = [];
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
-    let at = pStart;
-    for (const node of nodes) {
-      const nodeStart = at;
-      at += node.data.length;
-      if (at <= start || nodeStart >= end) continue;
-      const to = Math.min(end, at) - nodeStart;
-      const from = Math.max(start, nodeStart) - nodeStart;
-      if (to < node.data.length) node.splitText(to);
-      pieces.push(from > 0 ? node.splitText(from) : node);
-    }
-  }
-  const marks = pieces.map((piece) => {
-    const mark = document.createElement("mark");
-    mark.dataset.claim = String(claimId);
-    mark.className = "claim";
-    piece.replaceWith(mark);
-    mark.append(piece);
-    return mark;
-  });
-  const first = marks[0];
-  if (first) {
-    first.id = `claim-${claimId}`;
-    first.tabIndex = 0;
-    first.setAttribute("role", "button");
-    first.setAttribute("aria-label", label);
-  }
-  return first;
-}
-
-async function post(url, data, { popupErrors = false, mark = false } = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    body: new URLSearchParams(data),
-    headers: {
-      "X-CSRFToken": csrfToken(),
-      "HX-Request": "true",
-      "HX-Target": "reader",
-      "HX-Current-URL": window.location.href,
-      ...(popupErrors ? { "X-Parallax-Popup": "1" } : {}),
-      ...(mark ? { "X-Parallax-Mark": "1" } : {}),
-    },
-    credentials: "same-origin",
-  });
-  return { response, text: await response.text() };
-}
-
-async function highlight(span) {
-  if (!span) return;
-  if (!canAnnotate()) {
-    showPopup(span, "Log in to highlight claims.");
-    return;
-  }
-  popupButton.disabled = true;
-  try {
-    const { response, text } = await post(
-      `/articles/${span.article}/claims/`,
-      { start: span.start, end: span.end, exact: span.exact, offsets: "utf16" },
-      { popupErrors: true, mark: true },
-    );
-    if (response.ok) {
-      window.getSelection()?.removeAllRanges();
-      hidePopup();
-      // The column as it is now (a live refresh may have replaced the one the span came from).
-      const columnBody = document.getElementById(`article-${span.article}`);
-      if (response.headers.get("Content-Type")?.startsWith("application/json")) {
-        const claim = JSON.parse(text);
-        // With layer toggles set, whether the new claim shows is the server's call: redraw.
-        const filtered = new URL(readerUrl({}), window.location.origin).searchParams.has("layers");
-        const mark = !filtered && columnBody && markSpan(columnBody, span.start, span.end, claim.claim, claim.label);
-        if (mark) mark.focus({ preventScroll: true });
-        else getReader(readerUrl({})); // layers chosen, or the column is gone: ask the server
-        announce(claim.message);
-      } else {
-        swapReader(text, response.headers.get("HX-Push-Url"));
-        document.querySelector("#reader .claim.is-selected[tabindex]")?.focus({ preventScroll: true });
-      }
-    } else {
-      const message = new DOMParser().parseFromString(text, "text/html").body.textContent.trim();
-      showPopup(span, message || `Error ${response.status}`);
-    }
-  } catch (error) {
-    showPopup(span, "The server could not be reached; nothing was saved. Try again.");
-  } finally {
-    popupButton.disabled = false;
-  }
-}
-
-popupButton.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
-popupButton.addEventListener("click", () => highlight(pendingSpan ?? selectionSpan()));
+popupButton?.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
+popupButton?.addEventListener("click", () => highlight(pendingSpan ?? selectionSpan()));
 
 // ---------------------------------------------------------------- keyboard selection
 // J / K select the next / previous sentence in the focused column; Shift+J extends; H highlights.

@@ -143,7 +143,7 @@ def test_reader_layers_toggle_what_is_shown(admin_user, team, article):
 
 def test_new_claim_visibility_choice_applies_and_is_checked(admin_user, team, article, other_user):
     client = _client(admin_user)
-    assert client.post("/teams/visibility/", {"as": f"team:{team.pk}"},
+    assert client.post("/reader/visibility/", {"as": f"team:{team.pk}"},
                        HTTP_HX_REQUEST="true").status_code == 204
     start = article.body.index("120 people")
     response = client.post(
@@ -157,8 +157,8 @@ def test_new_claim_visibility_choice_applies_and_is_checked(admin_user, team, ar
     # A team the user is not in, or only views: refused.
     foreign = team_create(members={other_user: "admin"})
     Membership.objects.create(team=foreign, user=admin_user, role="viewer")
-    assert client.post("/teams/visibility/", {"as": f"team:{foreign.pk}"}).status_code == 403
-    assert client.post("/teams/visibility/", {"as": "everyone"}).status_code == 403
+    assert client.post("/reader/visibility/", {"as": f"team:{foreign.pk}"}).status_code == 403
+    assert client.post("/reader/visibility/", {"as": "everyone"}).status_code == 403
 
 
 def test_viewer_posting_a_team_claim_gets_403_and_nothing_is_written(team, article, other_user):
@@ -180,7 +180,7 @@ def test_forged_team_id_on_a_claim_is_refused(team, article, other_user):
             f"/articles/{article.pk}/claims/",
             {"start": start, "end": start + 6, "exact": "Monday", "visibility": "team",
              "team": team_id},
-            HTTP_HX_REQUEST="true", HTTP_X_PARALLAX_POPUP="1",
+            HTTP_HX_REQUEST="true",
         )
         assert response.status_code == status, team_id
     assert not Claim.objects.exists()

@@ -220,18 +220,19 @@ def test_phone_layout_highlight_in_one_column_at_a_time(phone_page, live_server,
     assert width <= 390 + 1
 
 
-def test_the_marks_drawn_in_the_page_match_the_server_rendering(page, live_server, demo):
-    """Highlight answers with the claim's id and name only; the page marks the words itself.
-    Those marks (also nested in an older claim) must be what the server draws after a reload."""
+def test_a_highlight_redraws_its_column_as_a_reload_would(page, live_server, demo):
+    """Marks are drawn by the server only: Highlight swaps in the column's text as the server
+    draws it (a new claim nested in an older one splits it into more segments), focuses the new
+    mark, and a reload shows exactly the same marks."""
     first = demo[0]
     _reader(page, live_server)
     outer = _highlight_with_mouse(page, first.pk, PHRASE_1)
-    assert "claim" not in query_params(page.url)  # no round trip through the reader
+    assert "claim" not in query_params(page.url)  # the reader's view did not change
     inner_text = "phòng thí nghiệm"
     select_text(page, first.pk, inner_text)
     page.locator(".highlight-popup button").click()
-    # Inside the older mark: one more <mark> element (the server splits it into more segments).
-    expect(page.locator(f"#article-{first.pk} mark[data-claim]")).to_have_count(2)
+    # The older claim is now three segments around the new one.
+    expect(page.locator(f"#article-{first.pk} mark[data-claim='{outer.pk}']")).to_have_count(3)
     inner = Claim.objects.get(article_id=first.pk, exact=inner_text)
 
     def drawn() -> dict:

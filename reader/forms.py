@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-RELATIONS = [("agrees", _("agrees")), ("contradicts", _("contradicts")), ("qualifies", _("qualifies"))]
+from annotations.models import ClaimLink
 RELATION_ERRORS = {
     "required": _("Choose a relation: agrees, contradicts or qualifies."),
     "invalid_choice": _(
@@ -58,10 +58,10 @@ class ClaimEditForm(_Form):
 class LinkCreateForm(_Form):
     claim = forms.IntegerField(label=_("Claim"), min_value=1)
     other = forms.IntegerField(label=_("Other claim"), min_value=1)
-    relation = forms.ChoiceField(choices=RELATIONS, error_messages=RELATION_ERRORS)
+    relation = forms.ChoiceField(choices=ClaimLink.Relation.choices, error_messages=RELATION_ERRORS)
     rationale = forms.CharField(label=_("Rationale"), required=False, max_length=5000)
 
 
 class LinkEditForm(_Form):
-    relation = forms.ChoiceField(choices=RELATIONS, error_messages=RELATION_ERRORS)
+    relation = forms.ChoiceField(choices=ClaimLink.Relation.choices, error_messages=RELATION_ERRORS)
     rationale = forms.CharField(label=_("Rationale"), required=False, max_length=5000)

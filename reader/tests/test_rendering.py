@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 from itertools import pairwise
 
-from annotations.rendering import render_paragraphs
+from reader.rendering import render_paragraphs
 from textkernel.text import paragraphs
 
 
