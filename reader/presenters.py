@@ -186,8 +186,24 @@ class _Loader:
         index = self.cache.get(self.index_key)
         if index is None:
             index = StoryIndex.build(self.rows(), layers=self.layers, user_id=getattr(self.user, "pk", None))
-            self.cache.set(self.index_key, index, timeout=READER_CACHE_SECONDS)
+            self.cache.set_many(
+                {self.index_key: index, self.summary_key: (len(index.claims), len(index.links))},
+                timeout=READER_CACHE_SECONDS,
+            )
         return index
+
+    @property
+    def summary_key(self) -> str:
+        return f"{self.index_key}:summary"
+
+    def cached_view(self, *, only: str) -> tuple[dict, tuple[int, int]] | None:
+        """A view with nothing selected, entirely from the cache (every column and the counts),
+        without unpickling the index; None if anything is missing."""
+        keys = {a.pk: self.column_key(a.pk, only=only) for a in self.articles}
+        found = self.cache.get_many([*keys.values(), self.summary_key])
+        if len(found) < len(keys) + 1:
+            return None
+        return {pk: _paragraphs(found[key]) for pk, key in keys.items()}, found[self.summary_key]
 
 
 def _paragraphs(cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
@@ -251,6 +267,12 @@ def reader_annotations(
     only = params.get("only", "")
     only = only if only in RELATION_ICONS else ""
     panel = params.get("panel", "")
+    if not params.get("claim") and panel != "connections" and (cached := loader.cached_view(only=only)):
+        paragraphs, (claim_count, link_count) = cached
+        return ReaderAnnotations(
+            paragraphs=paragraphs, only=only, panel=panel, link_count=link_count,
+            claim_count=claim_count, cancel_link_url=url(link_to=""),
+        )
     index = loader.index()
 
     def claim_url(**changes) -> Callable[[int], str]:
