@@ -86,7 +86,9 @@ run: deps
 	echo
 	echo "==> Parallax is at http://$(HOST):$(PORT)/  (Ctrl-C stops it; make stop-db stops Postgres)"
 	echo
-	exec $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	# One server, one URL: pages through Django's WSGI handler, the live stream through its ASGI
+	# handler (config/serve.py, config/dispatch.py).
+	exec $(PY) -m config.serve --host $(HOST) --port $(PORT)
 
 test: deps chromium check
 	@$(database_url)

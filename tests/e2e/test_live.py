@@ -1,72 +1,28 @@
 """Two people in two browsers annotate one story together and see each other live (issue 4).
 
 The live stream is an async view, which pytest-django's (WSGI) live server cannot serve, so
-these tests start uvicorn against the test database (``asgi_server``), as ``make run`` does.
+these tests start the server ``make run`` starts (config/serve.py: pages on WSGI, the stream on
+ASGI, one URL) against the test database (``asgi_server``).
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from annotations.models import Claim, ClaimLink
 from teams.tests.factories import team_create
+from tests.servers import one_url_server
 
 from .helpers import DEMO_SLUG, load_demo, log_in, select_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PROJECT = Path(__file__).resolve().parents[2]
-
-
 @pytest.fixture
 def asgi_server():
-    """uvicorn serving config.asgi:application on a free port, against the test database."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DEBUG": "1",  # static files from the finders; no collectstatic in tests
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    log = tempfile.NamedTemporaryFile(prefix="parallax-e2e-uvicorn-", suffix=".log")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "off", "--log-level", "warning"],
-        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - our own local server
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(Path(log.name).read_text()) from None
-            time.sleep(0.2)
-    yield url
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    """``python -m config.serve`` (as ``make run``) on a free port, against the test database."""
+    with one_url_server() as url:
+        yield url
 
 
 @pytest.fixture
