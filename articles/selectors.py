@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Func, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+
+from textkernel.snippet import snippet
 
 from .models import SEARCH_CONFIG, Article, Story
 
@@ -108,26 +110,21 @@ def clean_query(query: str) -> str:
 def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     """Articles matching ``query``, diacritics ignored, best first, with highlighted snippets.
 
-    Uses the GIN index on ``search_vector``; the headline runs on the original (accented) text,
-    so snippets keep their diacritics while matching without them.
+    Matching and ranking use the GIN index on ``search_vector`` (``parallax_unaccent``). The
+    title is marked by ``ts_headline`` (titles are short); the body's snippet is the paragraph
+    that holds the most of the query's words, cut around them (textkernel.snippet), found in
+    Python from the lexemes PostgreSQL parsed the query into (``querytree``: negated words left
+    out). Both keep the original accents while matching without them. One query.
     """
     query = clean_query(query)
     ts_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
     # The words next to each other, in order, rank above the same words scattered.
     phrase = SearchQuery(query, config=SEARCH_CONFIG, search_type="phrase")
-    headline_options = {
-        "start_sel": MARK_START,
-        "stop_sel": MARK_STOP,
-        "max_fragments": 2,
-        "max_words": 28,
-        "min_words": 12,
-        "fragment_delimiter": " … ",
-    }
     # ts_headline is costly; Postgres evaluates it after ORDER BY/LIMIT, so only for this page.
     rows = (
         Article.objects.filter(search_vector=ts_query)
         .select_related("source")
-        .defer("search_vector", "body")
+        .defer("search_vector")
         .annotate(
             rank=SearchRank(F("search_vector"), ts_query, cover_density=True)
             + SearchRank(F("search_vector"), phrase, cover_density=True),
@@ -141,7 +138,7 @@ def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
                 stop_sel=MARK_STOP,
                 highlight_all=True,
             ),
-            body_hl=SearchHeadline("body", ts_query, config=SEARCH_CONFIG, **headline_options),
+            lexemes=Func(ts_query, function="querytree", output_field=TextField()),
         )
         .order_by("-rank", "pk")[:limit]
     )
@@ -152,7 +149,31 @@ def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
             story_title=a.story_title,
             rank=a.rank,
             title_headline=a.title_hl,
-            body_headline=a.body_hl,
+            body_headline=_body_headline(a.body, _lexemes(a.lexemes)),
         )
         for a in rows
     ]
+
+
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _lexemes(tree: str) -> list[str]:
+    """The lexemes of a ``querytree`` text (``'chi' <-> 'phi' & 'nvidia'``)."""
+    return [match.replace("''", "'") for match in _LEXEME.findall(tree or "")]
+
+
+def _body_headline(body: str, lexemes: list[str]) -> str:
+    """The snippet of ``body`` with each match between MARK_START and MARK_STOP (which cannot
+    appear in the text itself)."""
+    found = snippet(body, lexemes)
+    pieces, at = [], 0
+    for start, end in found.matches:
+        pieces += [found.text[at:start], MARK_START, found.text[start:end], MARK_STOP]
+        at = end
+    pieces.append(found.text[at:])
+    return "".join(
+        piece if piece in (MARK_START, MARK_STOP) else piece.replace(MARK_START, "").replace(MARK_STOP, "")
+        for piece in pieces
+    )
+

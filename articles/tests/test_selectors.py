@@ -212,6 +212,42 @@ def test_search_title_headline_marks_title_words(db):
     )
 
 
+LONG_BODY = (
+    "Đoạn mở đầu: thị trường chứng khoán Mỹ biến động mạnh trong tuần.\n"
+    "\n"
+    "Đoạn hai nói về nhân sự và các nhà đầu tư lớn của công ty.\n"
+    "\n"
+    "Đoạn ba: theo báo cáo, chi phí đào tạo mô hình R1 chỉ khoảng 6 triệu USD.\n"
+)
+
+
+@pytest.mark.parametrize("query", ["chi phi dao tao", "chi phí đào tạo", '"CHI PHI DAO TAO"'])
+def test_search_snippet_is_the_matching_paragraph_not_the_start(db, query):
+    """Built from the paragraph that matches (the third), with or without diacritics in the
+    query; the original accents are kept and each matched word is marked."""
+    article_factory(title="Bài dài", body=LONG_BODY)
+    (hit,) = selectors.article_search(query=query)
+    assert hit.body_headline.startswith("Đoạn ba: theo báo cáo,")
+    for word in ("chi", "phí", "đào", "tạo"):
+        assert f"{MARK_START}{word}{MARK_STOP}" in hit.body_headline
+    assert "Đoạn mở đầu" not in hit.body_headline and "Đoạn hai" not in hit.body_headline
+
+
+def test_search_snippet_of_a_long_paragraph_is_a_window_around_the_match(db):
+    filler = " ".join(["thị trường biến động"] * 40)
+    article_factory(body=f"{filler} rồi Nvidia mất 600 tỷ USD trong một ngày. {filler}\n")
+    (hit,) = selectors.article_search(query="nvidia")
+    assert f"{MARK_START}Nvidia{MARK_STOP} mất 600 tỷ USD" in hit.body_headline
+    assert hit.body_headline.startswith("… ") and hit.body_headline.endswith(" …")
+    assert len(hit.body_headline) < 300
+
+
+def test_search_snippet_leaves_out_negated_words_and_keeps_sentinels_out_of_the_text(db):
+    article_factory(body="Nvidia và AMD\x02 cùng giảm.\nĐoạn khác.\n")
+    (hit,) = selectors.article_search(query="nvidia -intel")
+    assert hit.body_headline == f"{MARK_START}Nvidia{MARK_STOP} và AMD cùng giảm."
+
+
 def test_search_no_match_returns_empty(corpus):
     assert selectors.article_search(query="blockchain") == []
 

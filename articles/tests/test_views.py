@@ -168,6 +168,14 @@ def test_search_query_count_is_constant(client, django_assert_num_queries):
     assert "10 results" in response.content.decode()
 
 
+def test_search_snippet_escapes_the_text_around_the_marks(client):
+    story = story_factory()
+    article_factory(story=story, body="Mở đầu.\nTheo <b>nguồn</b> & chi phí đào tạo thấp.\n")
+    content = client.get("/search", {"q": "dao tao"}).content.decode()
+    assert "Theo &lt;b&gt;nguồn&lt;/b&gt; &amp; chi phí <mark>đào</mark> <mark>tạo</mark> thấp." in content
+    assert "Mở đầu." not in content
+
+
 # --- escaping --------------------------------------------------------------------------------
 
 XSS = "<script>alert(1)</script>"
