@@ -26,12 +26,27 @@ DATABASE_URL="$$($(PY) -m config.localdb)"
 export DATABASE_URL
 endef
 
-.PHONY: help run test check bench clean stop-db deps chromium
+# Installs Debian's package $(2) unless the command $(1) is there (as root), or says how to.
+define debian_package
+if ! command -v $(1) >/dev/null; then
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> Installing Debian's $(2) for $(3)"
+    apt-get update
+    $(APT_INSTALL) $(2)
+  else
+    echo "Debian's $(2) is needed for $(3): sudo apt-get install $(2)" >&2
+    exit 1
+  fi
+fi
+endef
+
+.PHONY: help run test check check-deploy bench clean stop-db deps chromium nginx
 
 help:
 	@echo "make run      set up .venv and Postgres, load the demo, serve on http://$(HOST):$(PORT)"
 	echo "make test     makemigrations --check, pytest (browser tests too) and make check"
 	echo "make check    manage.py check --deploy with production-like settings"
+	echo "make check-deploy  the nginx configuration of docs/deployment.md, run and checked"
 	echo "make bench    the benchmarks (bench/run_all.py)"
 	echo "make stop-db  stop the private PostgreSQL cluster in .pgdata, if one is running"
 	echo "make clean    remove collected static files and caches (keeps .venv and .pgdata)"
@@ -63,17 +78,11 @@ $(STAMP): requirements.txt | $(PY)
 deps: $(STAMP)
 
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	    echo "==> Installing Debian's chromium for the browser tests"
-	    apt-get update
-	    $(APT_INSTALL) chromium
-	  else
-	    echo "The browser tests need Debian's Chromium at $(CHROMIUM):" >&2
-	    echo "  sudo apt-get install chromium" >&2
-	    exit 1
-	  fi
-	fi
+	@$(call debian_package,$(CHROMIUM),chromium,the browser tests)
+
+# tests/test_deploy.py runs deploy/nginx-parallax.conf in front of the two production servers.
+nginx:
+	@$(call debian_package,nginx,nginx,the test of the load balancer configuration)
 
 # --- the two commands -----------------------------------------------------------------------
 
@@ -90,7 +99,7 @@ run: deps
 	# handler (config/serve.py, config/dispatch.py).
 	exec $(PY) -m config.serve --host $(HOST) --port $(PORT)
 
-test: deps chromium check
+test: deps chromium nginx check
 	@$(database_url)
 	echo "==> Database: $$DATABASE_URL (the suite makes its own test database)"
 	$(MANAGE) makemigrations --check --dry-run
@@ -103,6 +112,11 @@ check: deps
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')"
 	DEBUG=0 SECRET_KEY="$$SECRET_KEY" ALLOWED_HOSTS=example.org \
 	  $(MANAGE) check --deploy --fail-level WARNING
+
+# The production split behind nginx (docs/deployment.md), on its own.
+check-deploy: deps nginx
+	@$(database_url)
+	$(PY) -m pytest tests/test_deploy.py -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: deps
 	@$(database_url)

@@ -1,4 +1,5 @@
-"""ASGI entry point (uvicorn workers under gunicorn in production; see docs/deployment.md)."""
+"""ASGI entry point: the live stream (uvicorn in production, config.dispatch under make run; see
+docs/deployment.md)."""
 
 import os
 

@@ -2,8 +2,12 @@
 
 Runs granian (a Rust HTTP server) with config.dispatch: the live stream through Django's ASGI
 handler, everything else through its WSGI handler, in one process. ``make run`` and the browser
-tests of the live session use it. Production splits the two halves across servers behind a load
-balancer instead (docs/deployment.md); the benchmarks measure both (bench/server.py).
+tests of the live session use it.
+
+Production splits the two halves across two servers behind a load balancer (docs/deployment.md,
+deploy/nginx-parallax.conf): ``pages_command`` (WSGI) and ``live_command`` (ASGI) are those
+servers' command lines, used as they are by the benchmarks (bench/common.py) and the test of the
+nginx configuration (tests/test_deploy.py); the systemd units in docs/deployment.md run the same.
 """
 
 from __future__ import annotations
@@ -23,6 +27,24 @@ def command(*, host: str, port: int, access_log: bool = True) -> list[str]:
         # Open live streams never end by themselves: stop the worker anyway after 3 s (browsers
         # reconnect when the server is back).
         "--workers-kill-timeout", "3",
+    ]  # fmt: skip
+
+
+def pages_command(*, host: str, port, workers: int = 1, threads: int = 8) -> list[str]:
+    """The WSGI server for pages, fragments, writes and the API: gunicorn's threaded worker."""
+    return [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}",
+        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+        "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def live_command(*, host: str, port, workers: int = 1) -> list[str]:
+    """The ASGI server for the live stream: uvicorn on Django's ASGI handler."""
+    return [
+        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", host,
+        "--port", str(port), "--workers", str(workers), "--lifespan", "off",
+        "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""WSGI entry point, kept for tools that expect one; production serves ASGI."""
+"""WSGI entry point: pages, fragments, writes and the API (gunicorn in production, config.dispatch
+under make run; see docs/deployment.md)."""
 
 import os
 
