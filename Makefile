@@ -16,6 +16,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST := 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y
 
@@ -40,14 +41,14 @@ if ! command -v $(1) >/dev/null; then
 fi
 endef
 
-.PHONY: help run test check check-deploy bench clean stop-db deps chromium nginx
+.PHONY: help run test check check-deploy bench clean stop-db deps chromium nginx wrk
 
 help:
 	@echo "make run      set up .venv and Postgres, load the demo, serve on http://$(HOST):$(PORT)"
 	echo "make test     makemigrations --check, pytest (browser tests too) and make check"
 	echo "make check    manage.py check --deploy with production-like settings"
 	echo "make check-deploy  the nginx configuration of docs/deployment.md, run and checked"
-	echo "make bench    the benchmarks (bench/run_all.py)"
+	echo "make bench    the benchmarks (bench/run_all.py; BENCH_ARGS=--quick for a smoke run)"
 	echo "make stop-db  stop the private PostgreSQL cluster in .pgdata, if one is running"
 	echo "make clean    remove collected static files and caches (keeps .venv and .pgdata)"
 
@@ -113,14 +114,18 @@ check: deps
 	DEBUG=0 SECRET_KEY="$$SECRET_KEY" ALLOWED_HOSTS=example.org \
 	  $(MANAGE) check --deploy --fail-level WARNING
 
+# The benchmarks drive load with wrk (bench/wrk.py says why).
+wrk:
+	@$(call debian_package,wrk,wrk,the benchmarks)
+
 # The production split behind nginx (docs/deployment.md), on its own.
 check-deploy: deps nginx
 	@$(database_url)
 	$(PY) -m pytest tests/test_deploy.py -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: deps
+bench: deps wrk
 	@$(database_url)
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 stop-db:
 	@$(PYTHON) -m config.localdb --stop

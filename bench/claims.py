@@ -1,8 +1,11 @@
 """Claims benchmarks (issue 3): what annotations cost the reader, claim writes, and the browser.
 
     .venv/bin/python bench/claims.py [--rounds 3 --duration 4 --browser-runs 7 --fresh-db]
+                                     [--database parallax_bench_claims --server gthread]
 
-All in the benchmark database parallax_bench_claims, served by uvicorn (1 worker, DEBUG off):
+In the benchmark database (--database, default parallax_bench_claims), served by the WSGI server
+that serves pages in production (one worker, DEBUG off; --server picks another set-up), load
+driven by wrk (bench/wrk.py):
 
   1. Reader cost of annotations. The demo story (5 articles, no claims) against a copy of it
      (``bench-annotated``, the same five bodies) carrying 1,000 public claims and 1,000 links,
@@ -10,7 +13,7 @@ All in the benchmark database parallax_bench_claims, served by uvicorn (1 worker
      SQL queries each page runs (anonymous and logged in; first and repeat view), counted
      in-process, and the time of a first view (nothing cached, as after any change), in-process.
   2. Write throughput. --write-concurrency clients (16), each logged in as its own user with its
-     session and CSRF cookies, POST new claims (``/articles/<pk>/claims/`` with ``HX-Request``,
+     session and CSRF cookies (one wrk connection each, bench/wrk/replay.lua), POST new claims (``/articles/<pk>/claims/`` with ``HX-Request``,
      and ``X-Parallax-Mark`` as the reader's Highlight button sends them, answered with the new
      claim's id and accessible name; the page marks the words itself) against ``POST /bench/bare-insert/``
      (config/bench_urls.py: the same stack, one INSERT, no rendering). Every request highlights a
@@ -25,19 +28,17 @@ Writes bench/results/claims.json and prints markdown tables.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics
 import sys
 import time
-import urllib.parse
-from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
+import common  # noqa: E402
+import wrk  # noqa: E402
 
 DATABASE = "parallax_bench_claims"
 PLAIN = "deepseek-r1"
@@ -53,15 +54,8 @@ SPAN_LENGTH = 40
 # --- data ---------------------------------------------------------------------------------------
 
 
-def django_setup(env: dict[str, str]) -> None:
-    os.environ.update(env)
-    # Playwright's sync API runs an event loop in this thread; the ORM is still used
-    # synchronously from here only (see the root conftest.py).
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    sys.path.insert(0, str(harness.PROJECT))
-    import django
-
-    django.setup()
+#: Kept under this name for the scripts that import it from here.
+django_setup = common.django_setup
 
 
 def story_copy(*, slug: str, title: str):
@@ -167,7 +161,7 @@ def stories_ensure(*, claims: int, links: int) -> dict:
         ClaimLink.objects.filter(claim_a__article__story__slug=ANNOTATED).count(),
     )
     if have != (claims, links) or not Article.objects.filter(story__slug=ANNOTATED).exists():
-        harness.log(f"annotating {ANNOTATED}: {claims} claims, {links} links")
+        common.log(f"annotating {ANNOTATED}: {claims} claims, {links} links")
         _, articles = story_copy(slug=ANNOTATED, title=f"DeepSeek R1 ({claims:,} claims)")
         annotate(articles=articles, claims=claims, links=links)
     if not Article.objects.filter(story__slug=WRITES).exists():
@@ -188,7 +182,7 @@ def query_counts() -> dict:
     (user,) = users([DEMO_USERS[0]])
     counts = {}
     for who in ("anonymous", "logged in"):
-        client = Client(HTTP_HOST=harness.HOST)
+        client = Client(HTTP_HOST=common.HOST)
         if who == "logged in":
             client.force_login(user)
         for slug in (PLAIN, ANNOTATED):
@@ -219,7 +213,7 @@ def first_views(runs: int) -> dict:
     from django.core.cache import caches
     from django.test import Client
 
-    client = Client(HTTP_HOST=harness.HOST)
+    client = Client(HTTP_HOST=common.HOST)
     times: dict[str, list[float]] = {PLAIN: [], ANNOTATED: []}
     for slug in times:
         client.get(f"/stories/{slug}/")
@@ -244,7 +238,7 @@ def after_one_change(runs: int) -> dict:
 
     (author,) = users([BROWSER_USER])
     article = Article.objects.filter(story__slug=ANNOTATED).order_by("position", "pk").first()
-    client = Client(HTTP_HOST=harness.HOST)
+    client = Client(HTTP_HOST=common.HOST)
     times: dict[str, list[float]] = {PLAIN: [], ANNOTATED: []}
     for slug in times:
         client.get(f"/stories/{slug}/")
@@ -270,7 +264,7 @@ def sessions(names: list[str], *, page: str = f"/stories/{WRITES}/") -> list[dic
 
     found = []
     for user in users(names):
-        client = Client(HTTP_HOST=harness.HOST)
+        client = Client(HTTP_HOST=common.HOST)
         client.force_login(user)
         client.get(page)
         found.append(
@@ -292,92 +286,41 @@ def claims_delete(article_ids: list[int]) -> None:
 # --- 1. the reader ------------------------------------------------------------------------------
 
 
-def summarize(phases: list[harness.Phase]) -> dict:
-    return {
-        attr: round(statistics.median(getattr(p, attr) for p in phases), 2)
-        for attr in ("rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu")
-    } | {
-        "response_bytes": phases[0].response_bytes,
-        "requests": sum(p.requests for p in phases),
-        "errors": sum(p.errors for p in phases),
-    }
-
-
-def ratios(page: dict, baseline: dict) -> dict:
-    return {
-        "rps": round(page["rps"] / baseline["rps"], 3),
-        "p50": round(page["p50_ms"] / baseline["p50_ms"], 2),
-        "p95": round(page["p95_ms"] / baseline["p95_ms"], 2),
-        "p99": round(page["p99_ms"] / baseline["p99_ms"], 2),
-    }
-
-
-def interleaved(server, pair: dict[str, dict], *, rounds: int, label: str, **load) -> dict:
-    """Alternate the two phases of ``pair`` (A B, B A, ...) and return each one's medians."""
-    names = list(pair)
-    phases: dict[str, list[harness.Phase]] = {name: [] for name in names}
-    for number in range(rounds):
-        for name in names if number % 2 == 0 else names[::-1]:
-            before = pair[name].get("before")
-            if before:
-                before()
-            phase = harness.load(server, pair[name]["path"], **pair[name].get("load", {}), **load)
-            phases[name].append(phase)
-            harness.log(
-                f"{label} round {number + 1} {name:10}: {phase.rps:7.1f} req/s  p50 {phase.p50_ms:7.1f} ms"
-                f"  p99 {phase.p99_ms:7.1f} ms  ({phase.requests} req, {phase.errors} errors,"
-                f" server cpu {phase.server_cpu})"
-            )
-    return {name: {"summary": summarize(items), "phases": [asdict(p) for p in items]}
-            for name, items in phases.items()}  # fmt: skip
-
-
 # --- 2. writes ----------------------------------------------------------------------------------
 
 
-class Writers:
-    """Builds each client's next POST: a new span of the writes story per request."""
+#: As the reader's Highlight button sends a claim: answered 201 with the claim's id and name.
+MARK_HEADERS = {"X-Parallax-Popup": "1", "X-Parallax-Mark": "1"}
 
-    def __init__(self, port: int, sessions: list[dict], articles: list[tuple[int, str]]):
-        self.port, self.sessions, self.articles = port, sessions, articles
-        self.sent = [0] * len(sessions)
 
-    def reset(self) -> None:
-        self.sent = [0] * len(self.sessions)
+def span(number: int, articles: list[tuple[int, str]]) -> tuple[int, int, int, str]:
+    """The ``number``-th span a writer highlights: round the articles, then step along."""
+    pk, body = articles[number % len(articles)]
+    start = (number // len(articles)) * SPAN_STEP % (len(body) - SPAN_LENGTH)
+    end = start + SPAN_LENGTH
+    return pk, start, end, body[start:end]
 
-    def span(self, index: int) -> tuple[int, int, int, str]:
-        number = self.sent[index]
-        self.sent[index] += 1
-        pk, body = self.articles[number % len(self.articles)]
-        start = (number // len(self.articles)) * SPAN_STEP % (len(body) - SPAN_LENGTH)
-        end = start + SPAN_LENGTH
-        return pk, start, end, body[start:end]
 
-    def _post(self, index: int, path: str, fields: dict, extra: str = "") -> bytes:
-        who = self.sessions[index]
-        body = urllib.parse.urlencode(fields).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {harness.HOST}:{self.port}\r\n"
-            "User-Agent: parallax-bench\r\nAccept: text/html\r\nConnection: keep-alive\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            f"Cookie: sessionid={who['session']}; csrftoken={who['csrf']}\r\n"
-            f"X-CSRFToken: {who['csrf']}\r\nHX-Request: true\r\nHX-Target: reader\r\n"
-            f"HX-Current-URL: http://{harness.HOST}:{self.port}/stories/{WRITES}/\r\n{extra}\r\n"
-        )
-        return head.encode("utf-8") + body
-
-    def claim(self, index: int) -> bytes:
-        pk, start, end, exact = self.span(index)
-        fields = {"start": start, "end": end, "exact": exact, "offsets": "codepoint"}
-        # As the reader's Highlight button sends it: answered with the claim's id and name (201).
-        mark = "X-Parallax-Popup: 1\r\nX-Parallax-Mark: 1\r\n"
-        return self._post(index, f"/articles/{pk}/claims/", fields, mark)
-
-    def bare(self, index: int) -> bytes:
-        pk, start, end, exact = self.span(index)
-        fields = {"article": pk, "start": start, "end": end, "exact": exact}
-        return self._post(index, "/bench/bare-insert/", fields)
+def write_requests(sessions: list[dict], articles: list[tuple[int, str]], *, kind: str,
+                   duration: float, warmup: float) -> wrk.Requests:  # fmt: skip
+    """Each writer's POSTs for one phase: a new span per request (claims are deleted before
+    each phase, so every phase may send the same spans). ``kind``: claim_create or bare_insert.
+    Room for 80 requests per writer per second; past that a writer starts again (409s)."""
+    warm, measured = int(warmup * 80) + 20, int(duration * 80) + 50
+    per_connection = []
+    for who in sessions:
+        headers = wrk.session_headers(who, referer=f"http://{common.HOST}/stories/{WRITES}/")
+        items = []
+        for number in range(warm + measured):
+            pk, start, end, exact = span(number, articles)
+            if kind == "claim_create":
+                fields = {"start": start, "end": end, "exact": exact, "offsets": "codepoint"}
+                items.append(("POST", f"/articles/{pk}/claims/", fields))
+            else:
+                fields = {"article": pk, "start": start, "end": end, "exact": exact}
+                items.append(("POST", "/bench/bare-insert/", fields))
+        per_connection.append(({**headers, **MARK_HEADERS}, items))
+    return wrk.requests_write(per_connection, warmup=warm)
 
 
 # --- 3. the browser -----------------------------------------------------------------------------
@@ -446,12 +389,12 @@ def browser(server, *, session: str, runs: int, article_counts: dict[str, int]) 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(harness.PROJECT))
+    sys.path.insert(0, str(common.PROJECT))
     from conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium), or pass --no-browser")
-    base = f"http://{harness.HOST}:{server.port}"
+    base = f"http://{common.HOST}:{server.port}"
     results = {slug: {"load": [], "highlight": []} for slug in (PLAIN, ANNOTATED)}
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -482,7 +425,7 @@ def browser(server, *, session: str, runs: int, article_counts: dict[str, int]) 
                 if "error" in outcome:
                     raise SystemExit(f"{slug}: Highlight failed: {outcome['error']}")
                 results[slug]["highlight"].append(outcome)
-                harness.log(
+                common.log(
                     f"browser run {number + 1} {slug:16}: DOMContentLoaded {timing['dom_content_loaded']:6.0f} ms,"
                     f" load {timing['load']:6.0f} ms, {timing['marks']} marks;"
                     f" Highlight -> mark painted {outcome['painted_ms']:6.0f} ms"
@@ -516,17 +459,19 @@ def browser(server, *, session: str, runs: int, article_counts: dict[str, int]) 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    harness.common_arguments(parser, concurrency=8, duration=4.0)
+    wrk.common_arguments(parser, concurrency=8, duration=4.0, database=DATABASE)
     parser.add_argument("--write-concurrency", type=int, default=16)
     parser.add_argument("--claims", type=int, default=1000)
     parser.add_argument("--links", type=int, default=1000)
     parser.add_argument("--browser-runs", type=int, default=7, help="page loads / clicks per story")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--server", choices=sorted(common.SERVERS), default=common.WSGI,
+                        help=f"server set-up (default {common.WSGI}, what serves pages in production)")
     parser.add_argument("--first-view-runs", type=int, default=15, help="in-process first views")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    with harness.django_site(database=DATABASE, fresh_db=args.fresh_db) as env:
-        harness.manage("load_demo", "--no-progress", env=env, quiet=True)
+    with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
+        common.manage("load_demo", "--no-progress", env=env, quiet=True)
         django_setup(env)
         data = stories_ensure(claims=args.claims, links=args.links)
         write_ids = [pk for pk, _ in data["writes"]]
@@ -536,81 +481,77 @@ def main(argv: list[str] | None = None) -> dict:
 
         Claim.objects.filter(author=browser_user).delete()
         counts = query_counts()
-        harness.log(f"queries per reader page: {counts}")
+        common.log(f"queries per reader page: {counts}")
         first = first_views(args.first_view_runs)
-        harness.log(
+        common.log(
             f"first views: plain {first['plain_ms']:.1f} ms, annotated {first['annotated_ms']:.1f} ms"
             f" ({first['ratio']:.2f}x)"
         )
         changed = after_one_change(args.first_view_runs)
-        harness.log(
+        common.log(
             f"after one new claim: plain {changed['plain_ms']:.1f} ms, annotated"
             f" {changed['annotated_ms']:.1f} ms ({changed['ratio']:.2f}x)"
         )
         writer_sessions = sessions([WRITER.format(n) for n in range(args.write_concurrency)])
         (browser_session,) = sessions([BROWSER_USER])
         load = {"duration": args.duration, "warmup": args.warmup}
-        with harness.Server(env) as server:
+        with common.Server(env, kind=args.server) as server:
             for slug in (PLAIN, ANNOTATED):
-                status, _, _ = harness.fetch(server.port, f"/stories/{slug}/")
+                status, _ = common.fetch(server.port, f"/stories/{slug}/")
                 if status != 200:
                     raise SystemExit(f"/stories/{slug}/: HTTP {status}\n{server.log_tail()}")
-            reader = interleaved(
-                server,
-                {
-                    "annotated": {"path": f"/stories/{ANNOTATED}/"},
-                    "plain": {"path": f"/stories/{PLAIN}/"},
-                },
-                rounds=args.rounds, label="reader", concurrency=args.concurrency, **load,
-            )  # fmt: skip
-            reader["ratio"] = ratios(reader["annotated"]["summary"], reader["plain"]["summary"])
+            pages = {"annotated": {"path": f"/stories/{ANNOTATED}/"}, "plain": {"path": f"/stories/{PLAIN}/"}}
+            reader = wrk.interleaved(server, pages, rounds=args.rounds, label="reader",
+                                     concurrency=args.concurrency, **load)  # fmt: skip
+            reader["ratio"] = wrk.ratios(reader["annotated"]["summary"], reader["plain"]["summary"])
             # One connection too: the time of a single view, with no queueing behind others.
-            single = interleaved(
-                server,
-                {
-                    "annotated": {"path": f"/stories/{ANNOTATED}/"},
-                    "plain": {"path": f"/stories/{PLAIN}/"},
-                },
-                rounds=args.rounds, label="reader, 1 connection", concurrency=1, **load,
-            )  # fmt: skip
-            single["ratio"] = ratios(single["annotated"]["summary"], single["plain"]["summary"])
+            single = wrk.interleaved(server, pages, rounds=args.rounds, label="reader, 1 connection",
+                                     concurrency=1, **load)  # fmt: skip
+            single["ratio"] = wrk.ratios(single["annotated"]["summary"], single["plain"]["summary"])
             reader["one_connection"] = single
 
-            writers = Writers(server.port, writer_sessions, data["writes"])
             claim_counts: dict[str, list[int]] = {"claim_create": [], "bare_insert": []}
+            last = [""]
 
             def fresh(kind: str):
                 def before() -> None:
-                    if writers.sent != [0] * len(writers.sent):
+                    if last[0]:
                         claim_counts[last[0]].append(
                             Claim.objects.filter(article_id__in=write_ids).count()
                         )
                     claims_delete(write_ids)
-                    writers.reset()
                     last[0] = kind
 
                 return before
 
-            last = [""]
-            writes = interleaved(
-                server,
-                {
-                    "claim_create": {
-                        "path": "POST /articles/<pk>/claims/",
-                        "before": fresh("claim_create"),
-                        "load": {"make_request": writers.claim},
+            lists = {
+                kind: write_requests(writer_sessions, data["writes"], kind=kind,
+                                     duration=args.duration, warmup=args.warmup)
+                for kind in ("claim_create", "bare_insert")
+            }  # fmt: skip
+            try:
+                writes = wrk.interleaved(
+                    server,
+                    {
+                        "claim_create": {
+                            "path": "POST /articles/<pk>/claims/",
+                            "before": fresh("claim_create"),
+                            "load": {"requests": lists["claim_create"]},
+                        },
+                        "bare_insert": {
+                            "path": "POST /bench/bare-insert/",
+                            "before": fresh("bare_insert"),
+                            "load": {"requests": lists["bare_insert"]},
+                        },
                     },
-                    "bare_insert": {
-                        "path": "POST /bench/bare-insert/",
-                        "before": fresh("bare_insert"),
-                        "load": {"make_request": writers.bare},
-                    },
-                },
-                rounds=args.rounds, label="writes", concurrency=args.write_concurrency, **load,
-            )  # fmt: skip
+                    rounds=args.rounds, label="writes", concurrency=args.write_concurrency, **load,
+                )  # fmt: skip
+            finally:
+                for made in lists.values():
+                    made.remove()
             claim_counts[last[0]].append(Claim.objects.filter(article_id__in=write_ids).count())
             claims_delete(write_ids)
-            writes["ratio"] = ratios(writes["claim_create"]["summary"], writes["bare_insert"]["summary"])
+            writes["ratio"] = wrk.ratios(writes["claim_create"]["summary"], writes["bare_insert"]["summary"])
             writes["claims_per_phase"] = claim_counts
 
             in_browser = None
@@ -627,10 +568,10 @@ def main(argv: list[str] | None = None) -> dict:
                     },
                 )
                 Claim.objects.filter(author=browser_user).delete()
-            server_command = server.command
+            server_command = server.describe()
     result = {
         "settings": vars(args),
-        "server": " ".join(["python" if p == harness.PYTHON else p for p in server_command]),
+        "server": server_command,
         "queries": counts,
         "first_views": first,
         "after_one_change": changed,
@@ -639,7 +580,7 @@ def main(argv: list[str] | None = None) -> dict:
         "browser": in_browser,
         "seconds": round(time.monotonic() - started),
     }
-    harness.save("claims", result)
+    common.save("claims", result)
     print()
     print(report(result))
     return result

@@ -1,14 +1,16 @@
 """Curation benchmarks (issue 5): the claim matrix and re-anchoring claims after an article edit.
 
     .venv/bin/python bench/curation.py [--rounds 3 --duration 4 --fresh-db]
+                                       [--database parallax_bench_curation --server gthread]
 
-In the benchmark database parallax_bench_curation, served by uvicorn (1 worker, DEBUG off):
+In the benchmark database (--database, default parallax_bench_curation), served by the WSGI
+server that serves pages in production (1 worker, DEBUG off), load driven by wrk:
 
   1. Claim matrix. Copies of the demo story (5 articles) with 5 x 20 and 5 x 200 public claims,
      a third of them gathered into canonical claims of three sources (some contradicting), with
      contradiction links and verdicts. SQL queries per matrix page counted in-process for both
      sizes (they must be equal), then ``/stories/<slug>/matrix/`` of the 1,000-claim copy served
-     against its in-memory baseline (harness.compare: the same bytes from a view that does
+     against its in-memory baseline (wrk.compare: the same bytes from a view that does
      nothing), interleaved rounds, medians.
   2. Re-anchoring. One synthetic 10,000-word article (generate_articles) with 1,000 claims,
      edited three ways: its first paragraph cut (like the demo's ad notice), 50 words changed
@@ -32,8 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
-from claims import django_setup, story_copy, users  # noqa: E402
+import common  # noqa: E402
+import wrk  # noqa: E402
+from claims import story_copy, users  # noqa: E402
 
 DATABASE = "parallax_bench_curation"
 SIZES = {"bench-matrix-20": 20, "bench-matrix-200": 200}
@@ -91,7 +94,7 @@ def matrix_story(slug: str, per_article: int, seed: int = 5) -> None:
         from annotations.models import Claim
 
         if Claim.objects.filter(article__story=existing).count() == 5 * per_article:
-            harness.log(f"{slug} already built")
+            common.log(f"{slug} already built")
             return
     rng = random.Random(seed)
     story, articles = story_copy(slug=slug, title=f"DeepSeek R1 ({5 * per_article:,} claims)")
@@ -120,7 +123,7 @@ def matrix_story(slug: str, per_article: int, seed: int = 5) -> None:
                     evidence="Benchmark verdict.", author=curator)
         )
     Verdict.objects.bulk_create(verdicts)
-    harness.log(f"{slug}: {sum(map(len, by_article))} claims, {groups} canonical, {len(made)} links")
+    common.log(f"{slug}: {sum(map(len, by_article))} claims, {groups} canonical, {len(made)} links")
 
 
 def matrix_queries() -> dict:
@@ -130,7 +133,7 @@ def matrix_queries() -> dict:
 
     counts = {}
     for slug in SIZES:
-        client = Client(HTTP_HOST=harness.HOST)
+        client = Client(HTTP_HOST=common.HOST)
         client.get(f"/stories/{slug}/matrix/")
         with CaptureQueriesContext(connection) as captured:
             response = client.get(f"/stories/{slug}/matrix/")
@@ -146,7 +149,7 @@ def matrix_queries() -> dict:
 def anchor_data(env) -> tuple:
     from articles.models import Article
 
-    harness.story_ensure(env=env, slug=ANCHOR_STORY, articles=1, words=ANCHOR_WORDS,
+    common.story_ensure(env=env, slug=ANCHOR_STORY, articles=1, words=ANCHOR_WORDS,
                          progress=False)
     article = Article.objects.get(story__slug=ANCHOR_STORY)
     from annotations.models import Claim
@@ -228,7 +231,7 @@ def anchor_bench(article, runs: int) -> dict:
             "chars_before": len(old),
             "chars_after": len(new),
         }
-        harness.log(f"re-anchor {name}: {results[name]}")
+        common.log(f"re-anchor {name}: {results[name]}")
     newsroom_services.record_events = recording
     return results
 
@@ -238,38 +241,39 @@ def anchor_bench(article, runs: int) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    harness.common_arguments(parser, concurrency=8, duration=4.0)
+    wrk.common_arguments(parser, concurrency=8, duration=4.0, database=DATABASE)
+    parser.add_argument("--server", choices=sorted(common.SERVERS), default=common.WSGI)
     parser.add_argument("--anchor-runs", type=int, default=5)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    with harness.django_site(database=DATABASE, fresh_db=args.fresh_db) as env:
-        harness.manage("load_demo", "--no-progress", env=env, quiet=True)
-        django_setup(env)
+    with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
+        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.django_setup(env)
         for slug, per_article in SIZES.items():
             matrix_story(slug, per_article)
         queries = matrix_queries()
-        harness.log(f"queries per matrix page: {queries}")
+        common.log(f"queries per matrix page: {queries}")
         article = anchor_data(env)
         anchoring = anchor_bench(article, args.anchor_runs)
         comparisons = []
-        with harness.Server(env) as server:
+        with common.Server(env, kind=args.server) as server:
             for slug in SIZES:
-                comparisons.append(harness.compare(
+                comparisons.append(wrk.compare(
                     server, name=f"matrix {SIZES[slug] * 5:,} claims",
                     page=f"/stories/{slug}/matrix/", rounds=args.rounds,
                     concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
                 ).__dict__)  # fmt: skip
-            server_command = server.command
+            server_command = server.describe()
     result = {
         "settings": vars(args),
-        "server": " ".join(["python" if p == harness.PYTHON else p for p in server_command]),
+        "server": server_command,
         "matrix_queries": queries,
         "matrix": comparisons,
         "anchoring": anchoring,
-        "machine": harness.machine(),
+        "machine": common.machine(),
         "seconds": round(time.monotonic() - started),
     }
-    harness.save("curation", result)
+    common.save("curation", result)
     print()
     print(report(result))
     return result
@@ -283,7 +287,7 @@ def report(r: dict) -> str:
         f" {s['duration']:g} s (medians); queries per page: "
         + ", ".join(f"{SIZES[k] * 5:,} claims {v}" for k, v in q.items()),
         "",
-        harness.comparison_table(r["matrix"], label="Matrix"),
+        wrk.comparison_table(r["matrix"], label="Matrix"),
         "",
         f"Re-anchoring {ANCHOR_CLAIMS:,} claims in a {ANCHOR_WORDS:,}-word article "
         f"(medians of {s['anchor_runs']}):",

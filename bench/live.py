@@ -1,8 +1,13 @@
 """Live team sessions benchmark (issue 4): writes while many people hold live streams.
 
     .venv/bin/python bench/live.py [--writers 20 --listeners 50 --duration 60 --idle-streams 200]
+                                   [--database parallax_bench_live --stack split|make-run]
 
-In the benchmark database parallax_bench_live, served by uvicorn (1 worker, DEBUG off):
+In the benchmark database (--database, default parallax_bench_live), DEBUG off, served as in
+production (--stack split): writes on the WSGI server, the live streams on the ASGI server, one
+worker each (--server-workers); or all through ``make run``'s one server (--stack make-run).
+The writers are wrk connections, one per annotator (bench/wrk/live.lua); the listeners are read
+by a child process (below), which records when each event's bytes arrive.
 
   1. Baseline: --writers clients POST ``/bench/bare-insert/`` (config/bench_urls.py: the same
      stack, login and CSRF, then one INSERT) for --baseline-duration seconds.
@@ -19,7 +24,7 @@ In the benchmark database parallax_bench_live, served by uvicorn (1 worker, DEBU
      none reached one who may not), and the delay from the event's ``created_at`` (taken inside
      the writing transaction, just before COMMIT, so the delay is an upper bound of
      commit→delivery) to the moment the listener's socket read it.
-  4. Memory: the server's RSS before and with --idle-streams idle streams open.
+  4. Memory: the stream server's RSS before and with --idle-streams idle streams open.
 
 Writes bench/results/live.json and prints a markdown table.
 """
@@ -30,15 +35,15 @@ import argparse
 import json
 import socket
 import sys
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import claims as claims_bench  # noqa: E402  (django_setup, story_copy, users, sessions)
-import harness  # noqa: E402
+import claims as claims_bench  # noqa: E402  (story_copy, users, sessions)
+import common  # noqa: E402
+import wrk  # noqa: E402
+from common import _with_workers  # noqa: E402
 
 DATABASE = "parallax_bench_live"
 STORY = "bench-live"
@@ -48,7 +53,6 @@ TEAM = "Bench live team"
 SPAN_STEP = 7
 SPAN_LENGTH = 30
 RELATIONS = ["agrees", "contradicts", "qualifies"]
-MARK_HEADERS = "X-Parallax-Popup: 1\r\nX-Parallax-Mark: 1\r\n"
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -101,105 +105,53 @@ def reset_story(story_id: int) -> None:
 # --- writers ------------------------------------------------------------------------------------
 
 
-class Writers:
-    """Closed-loop writers: each sends its next claim (and link) when the last one returns."""
+def writer_requests(data: dict, *, bare: bool, seconds: float) -> wrk.Requests:
+    """Each writer's claims for one phase (bench/wrk/live.lua sends them and the links).
 
-    def __init__(self, port: int, data: dict, *, bare: bool = False, think: float = 0):
-        self.port, self.data, self.bare, self.think = port, data, bare, think
-        self.sessions = data["writers"]
-        self.team_id = data["team_id"]
-        self.latencies: list[float] = []
-        self.errors: list[str] = []
-        self.writes = 0
-        self.lock = threading.Lock()
-
-    def _post(self, who: dict, path: str, fields: dict, extra: str = "") -> bytes:
-        body = urllib.parse.urlencode(fields).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {harness.HOST}:{self.port}\r\n"
-            "User-Agent: parallax-bench\r\nAccept: text/html\r\nConnection: keep-alive\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            f"Cookie: sessionid={who['session']}; csrftoken={who['csrf']}\r\n"
-            f"X-CSRFToken: {who['csrf']}\r\nHX-Request: true\r\nHX-Target: reader\r\n"
-            f"HX-Current-URL: http://{harness.HOST}:{self.port}/stories/{STORY}/\r\n{extra}\r\n"
-        )
-        return head.encode() + body
-
-    def run(self, seconds: float, server: harness.Server | None = None) -> float:
-        cpu_before = server.cpu_seconds() if server else 0.0
-        stop = time.perf_counter() + seconds
-        threads = [
-            threading.Thread(target=self._worker, args=(i, stop), daemon=True)
-            for i in range(len(self.sessions))
-        ]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if server:
-            self.server_cpu_s = server.cpu_seconds() - cpu_before
-        return time.perf_counter() - started
-
-    def _send(self, conn: harness.Connection, request: bytes, ok=(200,)):
-        sent = time.perf_counter()
-        try:
-            status, headers, body = conn.get(request)
-        except OSError as exc:
-            conn.close()
-            with self.lock:
-                self.errors.append(repr(exc))
-            return None
-        with self.lock:
-            if status in ok:
-                self.latencies.append(time.perf_counter() - sent)
-                self.writes += 1
+    Writer ``i``'s ``n``-th claim goes to column ``(n + i) % columns``, on a span that moves on by
+    SPAN_STEP each round of the columns. Visibility rotates: 8 in 10 public, 1 private, 1 for the
+    team (writers 0-9, who are in it; the others' are public). Room for 25 claims per writer per
+    second; the story is reset before each phase, so every phase may send the same spans."""
+    articles = data["articles"]
+    per_connection = []
+    for index, who in enumerate(data["writers"]):
+        headers = wrk.session_headers(who, referer=f"http://{common.HOST}/stories/{STORY}/")
+        items = []
+        for n in range(int(seconds * 25) + 100):
+            art = (n + index) % len(articles)
+            pk, body = articles[art]
+            start = (index * 101 + (n // len(articles)) * SPAN_STEP) % (len(body) - SPAN_LENGTH)
+            fields = {"start": start, "end": start + SPAN_LENGTH,
+                      "exact": body[start:start + SPAN_LENGTH]}  # fmt: skip
+            if bare:
+                items.append(("POST", "/bench/bare-insert/", {**fields, "article": pk}, art, "-"))
+                continue
+            kind = (n + 1) % 10
+            if kind == 9:
+                fields["visibility"] = "private"
+            elif kind == 8 and index < 10:
+                fields.update(visibility="team", team=data["team_id"])
             else:
-                self.errors.append(f"HTTP {status}")
-        return body if status in ok else None
+                fields["visibility"] = "public"
+            items.append(("POST", f"/articles/{pk}/claims/", fields, art, RELATIONS[(n + 1) % 3]))
+        per_connection.append((headers, items))
+    return wrk.requests_write(per_connection, warmup=0)
 
-    def _worker(self, index: int, stop: float) -> None:
-        who = self.sessions[index]
-        conn = harness.Connection(self.port)
-        articles = self.data["articles"]
-        previous: tuple[int, int] | None = None  # (claim pk, article index)
-        n = 0
-        try:
-            while time.perf_counter() < stop:
-                art = (n + index) % len(articles)
-                pk, body = articles[art]
-                start = (index * 101 + (n // len(articles)) * SPAN_STEP) % (len(body) - SPAN_LENGTH)
-                fields = {"start": start, "end": start + SPAN_LENGTH,
-                          "exact": body[start:start + SPAN_LENGTH]}  # fmt: skip
-                n += 1
-                if self.bare:
-                    fields["article"] = pk
-                    self._send(conn, self._post(who, "/bench/bare-insert/", fields))
-                    continue
-                kind = n % 10
-                if kind == 9:
-                    fields["visibility"] = "private"
-                elif kind == 8 and index < 10:
-                    fields.update(visibility="team", team=self.team_id)
-                else:
-                    fields["visibility"] = "public"
-                # As the reader's Highlight button sends it: answered 201 with the claim's id.
-                request = self._post(who, f"/articles/{pk}/claims/", fields, MARK_HEADERS)
-                body = self._send(conn, request, ok=(201,))
-                if body is None:
-                    continue
-                claim = str(json.loads(body).get("claim", ""))
-                if not claim.isdigit():
-                    continue
-                if previous is not None and previous[1] != art:
-                    link = {"claim": claim, "other": previous[0], "relation": RELATIONS[n % 3]}
-                    self._send(conn, self._post(who, "/links/", link))
-                previous = (int(claim), art)
-                if self.think:
-                    time.sleep(self.think)  # a person reading before the next highlight
-        finally:
-            conn.close()
+
+def write(stack, data: dict, *, seconds: float, bare: bool = False, think_ms: float = 0) -> dict:
+    """The writers, flat out or pausing ``think_ms`` before each claim, for ``seconds``: wrk with
+    one connection per writer (bench/wrk/live.lua) against the pages server."""
+    requests = writer_requests(data, bare=bare, seconds=seconds)
+    try:
+        phase = wrk.load(
+            stack, "writes", concurrency=len(data["writers"]), duration=seconds, warmup=0,
+            requests=requests, lua="live.lua",
+            lua_args=[str(round(think_ms)), "no-links" if bare else "links"],
+            label="bare-insert" if bare else "claims + links",
+        )  # fmt: skip
+    finally:
+        requests.remove()
+    return summary(phase)
 
 
 # --- listeners ----------------------------------------------------------------------------------
@@ -216,12 +168,12 @@ def _stream_loop(port: int, sessions: list[dict | None], path: str, conn) -> Non
     sel = selectors.DefaultSelector()
     state = []
     for index, who in enumerate(sessions):
-        sock = socket.create_connection((harness.HOST, port), timeout=120)
+        sock = socket.create_connection((common.HOST, port), timeout=120)
         cookie = (
             f"Cookie: sessionid={who['session']}; csrftoken={who['csrf']}\r\n" if who else ""
         )
         sock.sendall(
-            f"GET {path} HTTP/1.1\r\nHost: {harness.HOST}:{port}\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: {common.HOST}:{port}\r\n"
             f"Accept: text/event-stream\r\n{cookie}\r\n".encode()
         )
         sock.setblocking(False)
@@ -289,21 +241,6 @@ class Streams:
         return self.results
 
 
-def rss_kib(server: harness.Server) -> int:
-    """Resident memory of the server process and its children, in KiB."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        pid, ppid = fields.get("Pid", "").strip(), fields.get("PPid", "").strip()
-        if str(server.process.pid) in (pid, ppid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-    return total
-
-
 # --- analysis -----------------------------------------------------------------------------------
 
 
@@ -340,25 +277,24 @@ def delivery(data: dict, listeners: list[dict], first_id: int) -> dict:
         "deliveries_expected": expected_total,
         "deliveries_missing": missing,
         "deliveries_to_listeners_who_may_not_see": leaked,
-        "delay_p50_ms": round(harness.percentile(delays, 0.50) * 1000, 1) if delays else None,
-        "delay_p95_ms": round(harness.percentile(delays, 0.95) * 1000, 1) if delays else None,
-        "delay_p99_ms": round(harness.percentile(delays, 0.99) * 1000, 1) if delays else None,
+        "delay_p50_ms": round(common.percentile(delays, 0.50) * 1000, 1) if delays else None,
+        "delay_p95_ms": round(common.percentile(delays, 0.95) * 1000, 1) if delays else None,
+        "delay_p99_ms": round(common.percentile(delays, 0.99) * 1000, 1) if delays else None,
         "delay_max_ms": round(delays[-1] * 1000, 1) if delays else None,
     }
 
 
-def summary(writers: Writers, seconds: float) -> dict:
-    lat = sorted(writers.latencies)
+def summary(phase: wrk.Phase) -> dict:
     return {
-        "seconds": round(seconds, 1),
-        "writes": writers.writes,
-        "writes_per_s": round(writers.writes / seconds, 1),
-        "p50_ms": round(harness.percentile(lat, 0.5) * 1000, 1) if lat else None,
-        "p95_ms": round(harness.percentile(lat, 0.95) * 1000, 1) if lat else None,
-        "errors": len(writers.errors),
-        "error_examples": writers.errors[:3],
-        "server_cpu_ms_per_write": round(1000 * writers.server_cpu_s / writers.writes, 1)
-        if getattr(writers, "server_cpu_s", None) and writers.writes
+        "seconds": round(phase.seconds, 1),
+        "writes": phase.requests,
+        "writes_per_s": round(phase.rps, 1),
+        "p50_ms": round(phase.p50_ms, 1),
+        "p95_ms": round(phase.p95_ms, 1),
+        "errors": phase.errors,
+        "error_examples": phase.error_detail,
+        "server_cpu_ms_per_write": round(1000 * phase.server_cpu * phase.seconds / phase.requests, 1)
+        if phase.requests
         else None,
     }
 
@@ -391,8 +327,8 @@ def inject(data: dict, *, rate: float, seconds: float) -> int:
     return n
 
 
-def fan_out(server: harness.Server, data: dict, *, rate: float, seconds: float, listeners: int):
-    """Server CPU per event with no listener and with ``listeners`` streams."""
+def fan_out(server: common.Server, data: dict, *, rate: float, seconds: float, listeners: int):
+    """CPU of the live-stream server per event with no listener and with ``listeners`` streams."""
     out = {"rate_per_s": rate}
     for count in (0, listeners):
         first_id = last_event_id(data["story_id"])
@@ -429,37 +365,45 @@ def main(argv: list[str] | None = None) -> dict:
         "--think-ms", type=float, default=0,
         help="pause of each annotator between actions (0: as fast as the server answers)",
     )  # fmt: skip
-    parser.add_argument("--server-workers", type=int, default=1)
+    parser.add_argument("--server-workers", type=int, default=1, help="processes per server")
+    parser.add_argument(
+        "--stack", choices=["split", "make-run"], default="split",
+        help="split: writes on the WSGI server, streams on the ASGI server, as in production;"
+        " make-run: both through make run's one server (config/serve.py)",
+    )  # fmt: skip
     parser.add_argument("--fan-out-rate", type=float, default=20, help="events/s in the fan-out phase")
-    parser.add_argument("--database", default=DATABASE, help="benchmark database (parallax_bench_*)")
-    parser.add_argument("--fresh-db", action="store_true")
+    common.database_argument(parser, DATABASE)
     args = parser.parse_args(argv)
 
-    result: dict = {"machine": harness.machine(), "args": vars(args)}
-    with harness.django_site(database=args.database, fresh_db=args.fresh_db) as env:
+    result: dict = {"machine": common.machine(), "args": vars(args)}
+    with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
         # Streams hold no database connection between events (see activity/views.py), but the
         # writers do while they write: room for them all.
         env["DB_POOL_MAX"] = str(max(20, args.writers + 10))
-        harness.manage("load_demo", "--no-progress", env=env, quiet=True)
-        claims_bench.django_setup(env)
+        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.django_setup(env)
         data = prepare(writers=args.writers, listeners=args.listeners)
-        server = harness.Server(env)
-        if args.server_workers != 1:
-            server.command[server.command.index("--workers") + 1] = str(args.server_workers)
-        with server:
+        if args.stack == "split":
+            stack = common.Split(env, workers=args.server_workers)
+        else:
+            stack = common.OneServer(common.Server(env, kind="make-run", command=_with_workers(
+                common.SERVERS["make-run"]("{port}"), args.server_workers)))  # fmt: skip
+        with stack:
+            result["servers"] = stack.describe()
+            live_port = stack.live.port
             stream_path = lambda: f"/stories/{STORY}/live/?after={last_event_id(data['story_id'])}"  # noqa: E731
 
             # 1. Memory with idle streams, on a server that has served a little of everything.
-            warm = Streams(server.port, data["listeners"][:5], stream_path())
-            Writers(server.port, data, think=0).run(3)
+            warm = Streams(live_port, data["listeners"][:5], stream_path())
+            write(stack, data, seconds=3)
             warm.stop()
             reset_story(data["story_id"])
             time.sleep(1)
-            before = rss_kib(server)
+            before = stack.live.rss_kib()
             who = [data["listeners"][i % len(data["listeners"])] for i in range(args.idle_streams)]
-            idle = Streams(server.port, who, stream_path())
+            idle = Streams(live_port, who, stream_path())
             time.sleep(2)
-            during = rss_kib(server)
+            during = stack.live.rss_kib()
             idle_results = idle.stop()
             result["memory"] = {
                 "idle_streams": args.idle_streams,
@@ -470,35 +414,33 @@ def main(argv: list[str] | None = None) -> dict:
             }
             time.sleep(1)
 
-            # 2. Fan-out cost: server CPU per event with and without listeners, events written
-            # from here at a steady rate (no HTTP writes, so only the live path costs).
-            result["fan_out"] = fan_out(server, data, rate=args.fan_out_rate, seconds=10,
+            # 2. Fan-out cost: CPU of the stream server per event with and without listeners,
+            # events written from here at a steady rate (no HTTP writes, so only the live path costs).
+            result["fan_out"] = fan_out(stack.live, data, rate=args.fan_out_rate, seconds=10,
                                         listeners=args.listeners)  # fmt: skip
             reset_story(data["story_id"])
 
             # 3. Baseline: one INSERT per request through the same stack.
-            harness.log(f"baseline: {args.writers} writers on /bench/bare-insert/")
-            bare = Writers(server.port, data, bare=True)
-            result["bare_insert"] = summary(bare, bare.run(args.baseline_duration, server))
+            common.log(f"baseline: {args.writers} writers on /bench/bare-insert/")
+            result["bare_insert"] = write(stack, data, seconds=args.baseline_duration, bare=True)
             reset_story(data["story_id"])
 
-            # 3. The real writes, nobody listening.
-            harness.log(f"writes alone: {args.writers} writers, {args.baseline_duration:.0f} s")
-            alone = Writers(server.port, data, think=args.think_ms / 1000)
-            result["writes_alone"] = summary(alone, alone.run(args.baseline_duration, server))
+            # 4. The real writes, nobody listening.
+            common.log(f"writes alone: {args.writers} writers, {args.baseline_duration:.0f} s")
+            result["writes_alone"] = write(stack, data, seconds=args.baseline_duration,
+                                           think_ms=args.think_ms)  # fmt: skip
             reset_story(data["story_id"])
 
-            # 4. The live session.
+            # 5. The live session.
             first_id = last_event_id(data["story_id"])
-            harness.log(
+            common.log(
                 f"live: {args.listeners} listeners, {args.writers} writers, {args.duration:.0f} s"
             )
-            listeners = Streams(server.port, data["listeners"], f"/stories/{STORY}/live/?after={first_id}")
-            live = Writers(server.port, data, think=args.think_ms / 1000)
-            seconds = live.run(args.duration, server)
+            listeners = Streams(live_port, data["listeners"], f"/stories/{STORY}/live/?after={first_id}")
+            result["live"] = write(stack, data, seconds=args.duration, think_ms=args.think_ms)
             time.sleep(3)  # let the last events arrive
             got = listeners.stop()
-            result["live"] = summary(live, seconds) | delivery(data, got, first_id)
+            result["live"] |= delivery(data, got, first_id)
             result["live"]["listener_errors"] = sum(len(r["errors"]) for r in got)
             result["ratio_live_writes_to_bare"] = round(
                 result["live"]["writes_per_s"] / result["bare_insert"]["writes_per_s"], 3
@@ -508,8 +450,8 @@ def main(argv: list[str] | None = None) -> dict:
             )
     name = "live" if not args.think_ms else f"live-think{int(args.think_ms)}"
     name += "" if args.server_workers == 1 else f"-w{args.server_workers}"
-    path = harness.save(name, result)
-    harness.log(f"saved {path}")
+    name += "" if args.stack == "split" else f"-{args.stack}"
+    common.save(name, result)
     print(report(result))
     return result
 
@@ -518,6 +460,8 @@ def report(r: dict) -> str:
     b, a, lv, m, f = r["bare_insert"], r["writes_alone"], r["live"], r["memory"], r["fan_out"]
     with_listeners = f"server_cpu_ms_per_event_{r['args']['listeners']}_listeners"
     rows = [
+        f"Servers: {r.get('servers', '?')}",
+        "",
         "| Phase | Writes/s | p50 / p95 write (ms) | Server CPU ms / write | Errors |",
         "|---|---:|---:|---:|---:|",
         f"| `POST /bench/bare-insert/` (one INSERT; baseline) | {b['writes_per_s']} | {b['p50_ms']} / {b['p95_ms']} | {b['server_cpu_ms_per_write']} | {b['errors']} |",

@@ -1,8 +1,9 @@
 """Open-data benchmarks (issue 7): W3C export and import of a big story, and the protocol container.
 
     .venv/bin/python bench/opendata.py [--rounds 3 --duration 4 --repeats 5 --fresh-db]
+                                       [--database parallax_bench_opendata --server gthread]
 
-All in the benchmark database parallax_bench_opendata (DEBUG off), on a copy of the demo story
+All in the benchmark database (--database, default parallax_bench_opendata; DEBUG off), on a copy of the demo story
 (``bench-annotated``: the five demo bodies) carrying 1,000 public claims and 1,000 links, made
 by bench/claims.py's generator.
 
@@ -12,7 +13,7 @@ by bench/claims.py's generator.
   2. Import, in-process: ``opendata.services.annotations_import`` of that export (as another user,
      so every claim and link is new; deleted again after each run) against a baseline that
      ``bulk_create``s the same number of claim and link rows without any checks.
-  3. Over HTTP (uvicorn, one worker): a container page ``/annotations/?story=…&page=0`` (100
+  3. Over HTTP (the production WSGI server, one worker; load by wrk): a container page ``/annotations/?story=…&page=0`` (100
      descriptions), the same page as IRIs, and the full export ``/annotations/stories/….jsonld``,
      each against the bench baseline (the same bytes served from memory by the same stack),
      interleaved rounds, medians.
@@ -27,12 +28,14 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import claims as claims_bench  # noqa: E402  (its story copy and generator)
-import harness  # noqa: E402
+import common  # noqa: E402
+import wrk  # noqa: E402
 
 DATABASE = "parallax_bench_opendata"
 STORY = claims_bench.ANNOTATED
@@ -97,7 +100,7 @@ def export_vs_values(repeats: int) -> dict:
         "baseline_bytes": values_bytes,
         "ratio": round(export_s / values_s, 2),
     }
-    harness.log(f"export: {result}")
+    common.log(f"export: {result}")
     return result
 
 
@@ -173,20 +176,21 @@ def import_vs_bulk(repeats: int) -> dict:
         "ratio": round(import_s / bulk_s, 1),
         "per_annotation_ms": round(1000 * import_s / max(1, counts["claims"] + counts["links"]), 3),
     }
-    harness.log(f"import: {result}")
+    common.log(f"import: {result}")
     return result
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    harness.common_arguments(parser, concurrency=8, duration=4.0)
+    wrk.common_arguments(parser, concurrency=8, duration=4.0, database=DATABASE)
+    parser.add_argument("--server", choices=sorted(common.SERVERS), default=common.WSGI)
     parser.add_argument("--claims", type=int, default=1000)
     parser.add_argument("--links", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of export and import")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    with harness.django_site(database=DATABASE, fresh_db=args.fresh_db) as env:
-        harness.manage("load_demo", "--no-progress", env=env, quiet=True)
+    with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
+        common.manage("load_demo", "--no-progress", env=env, quiet=True)
         claims_bench.django_setup(env)
         claims_bench.stories_ensure(claims=args.claims, links=args.links)
         export = export_vs_values(args.repeats)
@@ -197,13 +201,13 @@ def main(argv: list[str] | None = None) -> dict:
             "story export (2,000 annotations)": f"/annotations/stories/{STORY}.jsonld",
         }
         comparisons = []
-        with harness.Server(env) as server:
+        with common.Server(env, kind=args.server) as server:
             for name, path in pages.items():
-                comparison = harness.compare(
+                comparison = wrk.compare(
                     server, name=name, page=path, rounds=args.rounds,
                     concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
                 )  # fmt: skip
-                comparisons.append(harness.asdict(comparison))
+                comparisons.append(asdict(comparison))
     result = {
         "claims": args.claims,
         "links": args.links,
@@ -212,7 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
         "http": comparisons,
         "elapsed_s": round(time.monotonic() - started, 1),
     }
-    harness.save("opendata", result)
+    common.save("opendata", result)
     print(
         "| In-process (median of runs) | Parallax | Baseline | Ratio |\n|---|--:|--:|--:|\n"
         f"| Export {export['annotations']:,} annotations (JSON-LD vs .values() + json.dumps) | "
@@ -222,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"(services vs bulk_create) | {imported['import_s']:.2f} s | "
         f"{imported['baseline_bulk_create_s'] * 1000:.0f} ms | **{imported['ratio']}×** |\n"
     )
-    print(harness.comparison_table(comparisons, label="Resource"))
+    print(wrk.comparison_table(comparisons, label="Resource"))
     return result
 
 

@@ -6,11 +6,13 @@
     .venv/bin/python bench/run_all.py --only claims    # one benchmark (repeatable)
     .venv/bin/python bench/run_all.py --rounds 5 --duration 10   # longer, steadier run
 
-Each benchmark runs in its own process and database (parallax_bench_reader, shared by reader and
-server, parallax_bench_search and parallax_bench_claims; the dev database is never touched) and
-writes bench/results/<name>.json; this script then writes bench/results/summary.md and prints it. It also runs the other issues'
-scripts listed in OTHERS (bench/curation.py, live.py, suggest.py, opendata.py) and appends what they print.
-Longer runs of one script: see its docstring (e.g. bench/reader.py --help).
+Each benchmark runs in its own process and database (parallax_bench_<name>, or
+parallax_bench_<prefix>_<name> with --database-prefix, so that two runs never collide; the dev
+database is never touched) and writes bench/results/<name>.json; this script then writes
+bench/results/summary.md and prints it. It also runs the other issues' scripts listed in OTHERS
+(bench/curation.py, live.py, suggest.py, opendata.py) and appends what they print. Load is driven
+by wrk (bench/wrk.py; ``make bench`` installs it). Longer runs of one script: see its docstring
+(e.g. bench/reader.py --help).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
+import common  # noqa: E402
+import wrk  # noqa: E402
 
 BENCHMARKS = ["reader", "search", "server", "claims"]
 #: Other issues' scripts (their own flags and tables; their figures are in their own sections of
@@ -60,7 +63,7 @@ def report(results: dict[str, dict], failed: list[str], others: dict[str, str] |
             f" {s['duration']:g} s per phase, medians across rounds. Ratio = page / baseline"
             " (baseline: the same bytes served from memory by the same server).",
             "",
-            harness.comparison_table(r["comparisons"], label="Reader page"),
+            wrk.comparison_table(r["comparisons"], label="Reader page"),
             "",
         ]
     if "search" in results:
@@ -75,7 +78,7 @@ def report(results: dict[str, dict], failed: list[str], others: dict[str, str] |
             f"`{r['command']}` — {r['articles_in_db']} articles, {s['concurrency']} connection(s),"
             f" {s['rounds']} interleaved rounds of {s['duration']:g} s, medians across rounds.",
             "",
-            harness.comparison_table(r["comparisons"], label="Query"),
+            wrk.comparison_table(r["comparisons"], label="Query"),
             "",
             "EXPLAIN (ANALYZE, BUFFERS) of the selector's SQL (median of 5 executions):",
             "",
@@ -119,6 +122,10 @@ def report(results: dict[str, dict], failed: list[str], others: dict[str, str] |
     return "\n".join(lines)
 
 
+def database(prefix: str, name: str) -> str:
+    return f"parallax_bench_{prefix}_{name}" if prefix else f"parallax_bench_{name}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 round of 2 s per phase")
@@ -126,7 +133,12 @@ def main() -> int:
     parser.add_argument("--only", choices=[*BENCHMARKS, *OTHERS], action="append")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (each script's default: 3)")
     parser.add_argument("--duration", type=float, help="measured seconds per phase")
+    parser.add_argument(
+        "--database-prefix", default="",
+        help="benchmark databases are named parallax_bench_<prefix>_<name> (default: no prefix)",
+    )  # fmt: skip
     args = parser.parse_args()
+    wrk.ensure()
     extra = ["--rounds", "1", "--duration", "2", "--warmup", "0.5"] if args.quick else []
     extra += ["--rounds", str(args.rounds)] if args.rounds else []
     extra += ["--duration", str(args.duration)] if args.duration else []
@@ -135,13 +147,15 @@ def main() -> int:
     started = time.monotonic()
     for name in args.only or [*BENCHMARKS, *OTHERS]:
         script = Path(__file__).resolve().parent / f"{name}.py"
-        harness.log(f"=== {name} ===")
+        common.log(f"=== {name} ===")
         if name in OTHERS:
             if not script.exists():
                 continue
             quick, full = OTHERS[name]
             command = [sys.executable, str(script), *(quick if args.quick else full)]
-            command += ["--fresh-db"] if args.fresh_db and name not in NO_DATABASE else []
+            if name not in NO_DATABASE:
+                command += ["--database", database(args.database_prefix, name)]
+                command += ["--fresh-db"] if args.fresh_db else []
             done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
             sys.stdout.write(done.stdout)
             others[name] = done.stdout
@@ -150,17 +164,18 @@ def main() -> int:
             continue
         before = time.time()
         own = ["--browser-runs", "3"] if args.quick and name == "claims" else []
+        own += ["--database", database(args.database_prefix, name)]
         code = subprocess.call([sys.executable, str(script), "--no-progress", *extra, *own])
-        path = harness.RESULTS / f"{name}.json"
+        path = common.RESULTS / f"{name}.json"
         if path.exists() and path.stat().st_mtime >= before:
             results[name] = json.loads(path.read_text())
         if code:
             failed.append(f"{name} (exit {code})")
     text = report(results, failed, others)
-    harness.RESULTS.mkdir(parents=True, exist_ok=True)
-    (harness.RESULTS / "summary.md").write_text(text)
+    common.RESULTS.mkdir(parents=True, exist_ok=True)
+    (common.RESULTS / "summary.md").write_text(text)
     print("\n" + text)
-    harness.log(f"all benchmarks took {time.monotonic() - started:.0f} s")
+    common.log(f"all benchmarks took {time.monotonic() - started:.0f} s")
     return 1 if failed else 0
 
 

@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/screenshot.py [--out docs/screenshot-reader.png] [--width 1440 --height 900]
 
-Loads the demo story into its own database (parallax_bench_screenshot), highlights a handful of
+Loads the demo story into its own database (--database, default parallax_bench_screenshot), highlights a handful of
 the cost figures the five articles quote (through the services, as a reader would), links them
-(agrees / contradicts / qualifies), serves the site with uvicorn and photographs the reader in
+(agrees / contradicts / qualifies), serves the site on one URL as ``make run`` does (config/serve.py) and photographs the reader in
 Debian's Chromium, logged in as the demo user ``lan`` with one claim selected so its links show.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
+import common  # noqa: E402
 from claims import PLAIN, django_setup, sessions  # noqa: E402
 
 DATABASE = "parallax_bench_screenshot"
@@ -67,23 +67,23 @@ def annotate() -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(harness.PROJECT / "docs" / "screenshot-reader.png"))
+    parser.add_argument("--out", default=str(common.PROJECT / "docs" / "screenshot-reader.png"))
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
-    parser.add_argument("--fresh-db", action="store_true")
+    common.database_argument(parser, DATABASE)
     args = parser.parse_args(argv)
-    with harness.django_site(database=DATABASE, fresh_db=args.fresh_db) as env:
-        harness.manage("load_demo", "--no-progress", env=env, quiet=True)
+    with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
+        common.manage("load_demo", "--no-progress", env=env, quiet=True)
         django_setup(env)
         selected = annotate()
         (session,) = sessions(["lan"], page=f"/stories/{PLAIN}/")
         from playwright.sync_api import sync_playwright
 
-        sys.path.insert(0, str(harness.PROJECT))
+        sys.path.insert(0, str(common.PROJECT))
         from conftest import CHROMIUM, CHROMIUM_ARGS
 
-        with harness.Server(env) as server, sync_playwright() as playwright:
-            base = f"http://{harness.HOST}:{server.port}"
+        with common.Server(env, kind="make-run") as server, sync_playwright() as playwright:
+            base = f"http://{common.HOST}:{server.port}"
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             context = chromium.new_context(
                 viewport={"width": args.width, "height": args.height}, locale="en-US"
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=args.out)
             chromium.close()
-    harness.log(f"wrote {args.out}")
+    common.log(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

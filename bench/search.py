@@ -1,6 +1,7 @@
 """Search benchmark: /search?q= with 10,000 articles, against the same bytes served from memory.
 
     .venv/bin/python bench/search.py [--rounds 3 --concurrency 1 --duration 4 --fresh-db]
+                                     [--database parallax_bench_search --server gthread]
 
 Generates 10 synthetic stories x 1,000 articles x 300 words (once; reused while the parameters
 match), runs VACUUM ANALYZE, then:
@@ -25,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
+import common  # noqa: E402
+import wrk  # noqa: E402
 
 DATABASE = "parallax_bench_search"
 
@@ -90,7 +92,7 @@ def explain(*, env: dict[str, str], queries: list[str], repeats: int = 5) -> dic
     comparison, with random_page_cost set to the usual SSD value.
     """
     os.environ.update(env)
-    sys.path.insert(0, str(harness.PROJECT))
+    sys.path.insert(0, str(common.PROJECT))
     import django
 
     django.setup()
@@ -153,12 +155,13 @@ def plan_summary(plan: str) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    harness.common_arguments(parser, concurrency=1, duration=4.0)
+    wrk.common_arguments(parser, concurrency=1, duration=4.0, database=DATABASE)
+    parser.add_argument("--server", choices=sorted(common.SERVERS), default=common.WSGI)
     parser.add_argument("--strict", action="store_true", help="exit 1 when the index check fails")
     args = parser.parse_args(argv)
-    with harness.django_site(database=DATABASE, fresh_db=args.fresh_db) as env:
+    with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
         for number in range(STORIES):
-            harness.story_ensure(
+            common.story_ensure(
                 env=env,
                 slug=f"bench-search-{number:02d}",
                 articles=ARTICLES_PER_STORY,
@@ -167,9 +170,9 @@ def main(argv: list[str] | None = None) -> dict:
                 progress=not args.no_progress,
             )
         url = env["DATABASE_URL"]
-        harness.log("VACUUM ANALYZE articles_article")
-        harness.sql(url, "VACUUM ANALYZE articles_article")
-        total = harness.sql(url, "SELECT count(*) FROM articles_article")[0][0]
+        common.log("VACUUM ANALYZE articles_article")
+        common.sql(url, "VACUUM ANALYZE articles_article")
+        total = common.sql(url, "SELECT count(*) FROM articles_article")[0][0]
         plans = explain(env=env, queries=list(QUERIES))
         for query, info in plans.items():
             print(f"\n-- EXPLAIN (ANALYZE, BUFFERS) article_search(query={query!r}):"
@@ -179,9 +182,9 @@ def main(argv: list[str] | None = None) -> dict:
             q for q, info in plans.items()
             if info["index_expected"] and (info["seq_scan_on_articles"] or not info["uses_gin_index"])
         ]  # fmt: skip
-        with harness.Server(env) as server:
+        with common.Server(env, kind=args.server) as server:
             comparisons = [
-                harness.compare(
+                wrk.compare(
                     server,
                     name=f"`{query}` ({plans[query]['matching_rows']} hits)",
                     page="/search?" + urllib.parse.urlencode({"q": query}),
@@ -204,10 +207,10 @@ def main(argv: list[str] | None = None) -> dict:
     }
     data["index_check"] = {"failures": failures, "rule": f"queries matching under "
                            f"{SELECTIVE_SHARE:.0%} of articles use {GIN_INDEX} and no Seq Scan"}
-    harness.save("search", data)
+    common.save("search", data)
     print(f"\nSearch over {total} articles, {args.concurrency} connection(s), {args.rounds} interleaved"
           f" rounds of {args.duration:g} s (medians):\n")
-    print(harness.comparison_table(data["comparisons"], label="Query"))
+    print(wrk.comparison_table(data["comparisons"], label="Query"))
     print()
     print(explain_table(data))
     if failures:

@@ -5,7 +5,7 @@
 The baseline answers with the bytes (and content type) that ``<path>`` returned the first time it
 was asked for, kept in memory. It goes through the same server, ASGI handler and middleware as the
 real page but does no database or template work, so "page / baseline" isolates the page's own cost.
-The harness asks for it once before measuring, which captures the bytes.
+bench/wrk.py asks for it once before measuring, which captures the bytes.
 
 ``POST /bench/bare-insert/`` — writes' baseline (bench/claims.py; reusable by any write benchmark).
 Form fields ``article`` (an article pk), ``start``, ``end`` and ``exact``. It runs the same server,
