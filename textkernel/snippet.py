@@ -35,8 +35,10 @@ def _fold_char(char: str) -> str:
     return folded
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """``text`` in lower case without diacritics ("Đào TẠO" -> "dao tao")."""
+    """``text`` in lower case without diacritics ("Đào TẠO" -> "dao tao"); meant for words
+    (query words and the words they matched), so the results are kept."""
     return "".join(_fold_char(char) for char in unicodedata.normalize("NFC", text))
 
 
@@ -70,7 +72,7 @@ def _pattern(terms: tuple[str, ...]) -> re.Pattern | None:
     if not terms:
         return None
     # Longer terms first, so "deepseek-r1" is one match rather than two.
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(_term_regex, terms)) + r")(?!\w)")
+    return re.compile(r"\b(?:" + "|".join(map(_term_regex, terms)) + r")(?!\w)")
 
 
 def terms_pattern(terms) -> re.Pattern | None:
