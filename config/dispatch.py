@@ -22,7 +22,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from config.asgi import application as asgi_application  # noqa: E402
 from config.wsgi import application as wsgi_application  # noqa: E402
 
-#: The paths served through ASGI: activity.urls' ``story_stream`` (``stories/<slug>/live/``), the
+#: The paths served through ASGI: reader.urls' ``story_stream`` (``stories/<slug>/live/``), the
 #: only async view. The nginx and HAProxy configurations in docs/deployment.md route the same
 #: pattern; tests check that it matches that view and no other.
 LIVE_PATH = re.compile(r"^/stories/[-a-zA-Z0-9_]+/live/$")

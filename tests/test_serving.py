@@ -37,7 +37,7 @@ def _patterns(resolver: URLResolver, prefix: str = ""):
 def test_the_live_path_is_exactly_the_async_views():
     """Every coroutine view is routed to ASGI and nothing else: a new async view must be added
     to LIVE_PATH (and to the load balancer configurations), or it would run under WSGI."""
-    stream = reverse("activity:story_stream", kwargs={"slug": "deepseek-r1"})
+    stream = reverse("reader:story_stream", kwargs={"slug": "deepseek-r1"})
     assert dispatch.LIVE_PATH.match(stream)
     async_routes = [
         route for route, pattern in _patterns(get_resolver())
