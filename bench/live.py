@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     result: dict = {"machine": common.machine(), "args": vars(args)}
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
-        # Streams hold no database connection between events (see activity/views.py), but the
+        # Streams hold no database connection between events (see reader/live.py), but the
         # writers do while they write: room for them all.
         env["DB_POOL_MAX"] = str(max(20, args.writers + 10))
         common.manage("load_demo", "--no-progress", env=env, quiet=True)
