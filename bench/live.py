@@ -299,6 +299,19 @@ def summary(phase: wrk.Phase) -> dict:
     }
 
 
+def quiet_events(story_id: int, *, quiet: float, limit: float) -> float:
+    """Wait until the story's last event id has not changed for ``quiet`` seconds (at most
+    ``limit`` seconds); how long that took."""
+    started = time.monotonic()
+    last, since = last_event_id(story_id), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() - started < limit:
+        time.sleep(0.25)
+        now = last_event_id(story_id)
+        if now != last:
+            last, since = now, time.monotonic()
+    return round(time.monotonic() - started, 1)
+
+
 def last_event_id(story_id: int) -> int:
     from activity.models import Event
 
@@ -429,6 +442,7 @@ def main(argv: list[str] | None = None) -> dict:
             common.log(f"writes alone: {args.writers} writers, {args.baseline_duration:.0f} s")
             result["writes_alone"] = write(stack, data, seconds=args.baseline_duration,
                                            think_ms=args.think_ms)  # fmt: skip
+            quiet_events(data["story_id"], quiet=2.0, limit=120.0)  # requests still in flight
             reset_story(data["story_id"])
 
             # 5. The live session.
@@ -438,7 +452,12 @@ def main(argv: list[str] | None = None) -> dict:
             )
             listeners = Streams(live_port, data["listeners"], f"/stories/{STORY}/live/?after={first_id}")
             result["live"] = write(stack, data, seconds=args.duration, think_ms=args.think_ms)
-            time.sleep(3)  # let the last events arrive
+            # wrk stops on the clock with requests still in flight; the server finishes them
+            # (under load, seconds later). Wait until no new event has been written for 2 s, so
+            # that every event written is owed to the listeners, then let the last ones arrive.
+            settled = quiet_events(data["story_id"], quiet=2.0, limit=120.0)
+            result["live"]["seconds_until_writes_settled"] = settled
+            time.sleep(3)
             got = listeners.stop()
             result["live"] |= delivery(data, got, first_id)
             result["live"]["listener_errors"] = sum(len(r["errors"]) for r in got)
