@@ -13,9 +13,9 @@ by a child process (below), which records when each event's bytes arrive.
      stack, login and CSRF, then one INSERT) for --baseline-duration seconds.
   2. Writes alone: the same clients annotate a copy of the demo story (``bench-live``) through
      the real actions: each request highlights a new claim (``POST /articles/<pk>/claims/`` with
-     ``HX-Request`` and ``X-Parallax-Mark`` as the Highlight button sends them, answered with the
-     claim's id), and every claim after a writer's
-     first also links it to that writer's previous claim in another column (``POST /links/``).
+     htmx's headers, answered with the redrawn reader and the claim's id in a header), and every
+     claim after a writer's first also links it to that writer's previous claim in another
+     column (``POST /links/``).
      Visibility rotates: 8 in 10 claims public, 1 private, 1 for a team (writers 0-9 and
      listeners 0-24 are in it; other writers' "team" claims are public).
   3. Live session: the same writes for --duration seconds while --listeners people (each logged

@@ -32,6 +32,7 @@ from django.db import connection
 
 from annotations.tests.factories import article_create, claim_create
 from config import serve
+from tests.servers import process_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -50,29 +51,6 @@ def _free_port() -> int:
 def _swap(text: str, old: str, new: str) -> str:
     assert text.count(old) == 1, f"{SITE.name} should contain {old!r} once"
     return text.replace(old, new)
-
-
-@contextmanager
-def _process(argv: list[str], *, env: dict | None = None, ready=None, name: str):
-    log = tempfile.NamedTemporaryFile(prefix=f"parallax-deploy-{name}-", suffix=".log")
-    process = subprocess.Popen(argv, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while ready is not None and not ready():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start:\n{Path(log.name).read_text()}")
-            time.sleep(0.2)
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
 
 
 def _listening(port: int):
@@ -103,12 +81,14 @@ class Site:
     def start_pages(self):
         argv = serve.pages_command(host="127.0.0.1", port=self.ports["pages"])
         ready = _listening(self.ports["pages"])
-        return self.stack.enter_context(_process(argv, env=self.env, name="pages", ready=ready))
+        server = process_group(argv, env=self.env, name="deploy-pages", ready=ready)
+        return self.stack.enter_context(server)
 
     def start_live(self):
         argv = serve.live_command(host="127.0.0.1", port=self.ports["live"])
         ready = _listening(self.ports["live"])
-        return self.stack.enter_context(_process(argv, env=self.env, name="live", ready=ready))
+        server = process_group(argv, env=self.env, name="deploy-live", ready=ready)
+        return self.stack.enter_context(server)
 
     def start_nginx(self) -> None:
         f = self.folder
@@ -140,7 +120,7 @@ class Site:
         )
         argv = [NGINX, "-p", str(f), "-c", str(f / "nginx.conf"), "-g", "daemon off;"]
         ready = _listening(self.ports["https"])
-        self.stack.enter_context(_process(argv, name="nginx", ready=ready))
+        self.stack.enter_context(process_group(argv, name="deploy-nginx", ready=ready))
 
     def https(self, path: str, *, timeout: float = 20) -> tuple[int, bytes]:
         conn = http.client.HTTPSConnection("127.0.0.1", self.ports["https"], timeout=timeout,

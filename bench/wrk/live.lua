@@ -1,6 +1,7 @@
 -- Annotators for bench/live.py (put after replay.lua, whose request lists and init it uses).
 -- Each list line is a claim, "POST<TAB>/articles/<pk>/claims/<TAB>fields<TAB>column<TAB>relation",
--- sent as the reader's Highlight button sends it (answered 201 with the claim's id); when the
+-- sent with htmx's headers (answered with the redrawn reader; the new claim's id is in the
+-- HX-Push-Url or HX-Trigger-After-Settle header, or a JSON body's "claim"); when the
 -- writer's previous claim lies in another column, the next request links the two (POST /links/,
 -- answered with the re-rendered reader, as in the browser). Extra arguments after replay.lua's:
 -- the pause before each new claim in ms (a person reading), and "links" or "no-links".
@@ -29,9 +30,17 @@ request = function()
   return wrk.format(item[1], item[2], with_links and claim_headers or headers, item[3])
 end
 
+local function claim_id(response_headers, body)
+  for _, value in pairs(response_headers) do
+    local id = string.match(value, "[?&]claim=(%d+)") or string.match(value, '"claim"%s*:%s*"?(%d+)')
+    if id then return id end
+  end
+  return string.match(body or "", '^%s*{.-"claim"%s*:%s*"?(%d+)')
+end
+
 response = function(status, response_headers, body)
-  if not (sent_claim and with_links and status == 201) then return end
-  local id = string.match(body, '"claim"%s*:%s*"?(%d+)')
+  if not (sent_claim and with_links and (status == 200 or status == 201)) then return end
+  local id = claim_id(response_headers, body)
   if not id then return end
   if previous and previous_column ~= column then
     pending = "claim=" .. id .. "&other=" .. previous .. "&relation=" .. relation
