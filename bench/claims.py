@@ -13,9 +13,10 @@ driven by wrk (bench/wrk.py):
      SQL queries each page runs (anonymous and logged in; first and repeat view), counted
      in-process, and the time of a first view (nothing cached, as after any change), in-process.
   2. Write throughput. --write-concurrency clients (16), each logged in as its own user with its
-     session and CSRF cookies (one wrk connection each, bench/wrk/replay.lua), POST new claims (``/articles/<pk>/claims/`` with ``HX-Request``,
-     and ``X-Parallax-Mark`` as the reader's Highlight button sends them, answered with the new
-     claim's id and accessible name; the page marks the words itself) against ``POST /bench/bare-insert/``
+     session and CSRF cookies (one wrk connection each, bench/wrk/replay.lua), POST new claims
+     (``/articles/<pk>/claims/``) as the reader's Highlight button sends them: htmx aimed at the
+     writer's column (``HX-Target: article-<pk>``), answered with that column's text redrawn by
+     the server (marks are drawn by the server only) against ``POST /bench/bare-insert/``
      (config/bench_urls.py: the same stack, one INSERT, no rendering). Every request highlights a
      new span; the story's claims are deleted before each phase so all phases start alike.
   3. In Chromium (Playwright, /usr/bin/chromium): page load of the annotated story (1,000 marks)
@@ -289,14 +290,10 @@ def claims_delete(article_ids: list[int]) -> None:
 # --- 2. writes ----------------------------------------------------------------------------------
 
 
-#: As the reader's Highlight button sends a claim: answered 201 with the claim's id and name.
-MARK_HEADERS = {"X-Parallax-Popup": "1", "X-Parallax-Mark": "1"}
-
-
-def span(number: int, articles: list[tuple[int, str]]) -> tuple[int, int, int, str]:
-    """The ``number``-th span a writer highlights: round the articles, then step along."""
-    pk, body = articles[number % len(articles)]
-    start = (number // len(articles)) * SPAN_STEP % (len(body) - SPAN_LENGTH)
+def span(number: int, article: tuple[int, str]) -> tuple[int, int, int, str]:
+    """The ``number``-th span a writer highlights in its column: stepping along the text."""
+    pk, body = article
+    start = number * SPAN_STEP % (len(body) - SPAN_LENGTH)
     end = start + SPAN_LENGTH
     return pk, start, end, body[start:end]
 
@@ -308,18 +305,24 @@ def write_requests(sessions: list[dict], articles: list[tuple[int, str]], *, kin
     Room for 80 requests per writer per second; past that a writer starts again (409s)."""
     warm, measured = int(warmup * 80) + 20, int(duration * 80) + 50
     per_connection = []
-    for who in sessions:
-        headers = wrk.session_headers(who, referer=f"http://{common.HOST}/stories/{WRITES}/")
+    for index, who in enumerate(sessions):
+        # Each writer highlights in one column, as the reader's Highlight button sends a claim:
+        # htmx aimed at that column, answered with its text redrawn by the server.
+        article = articles[index % len(articles)]
+        headers = {
+            **wrk.session_headers(who, referer=f"http://{common.HOST}/stories/{WRITES}/"),
+            "HX-Target": f"article-{article[0]}",
+        }
         items = []
         for number in range(warm + measured):
-            pk, start, end, exact = span(number, articles)
+            pk, start, end, exact = span(number + index * 37, article)
             if kind == "claim_create":
                 fields = {"start": start, "end": end, "exact": exact, "offsets": "codepoint"}
                 items.append(("POST", f"/articles/{pk}/claims/", fields))
             else:
                 fields = {"article": pk, "start": start, "end": end, "exact": exact}
                 items.append(("POST", "/bench/bare-insert/", fields))
-        per_connection.append(({**headers, **MARK_HEADERS}, items))
+        per_connection.append((headers, items))
     return wrk.requests_write(per_connection, warmup=warm)
 
 

@@ -12,8 +12,9 @@ by a child process (below), which records when each event's bytes arrive.
   1. Baseline: --writers clients POST ``/bench/bare-insert/`` (config/bench_urls.py: the same
      stack, login and CSRF, then one INSERT) for --baseline-duration seconds.
   2. Writes alone: the same clients annotate a copy of the demo story (``bench-live``) through
-     the real actions: each request highlights a new claim (``POST /articles/<pk>/claims/`` with
-     htmx's headers, answered with the redrawn reader and the claim's id in a header), and every
+     the real actions: each request highlights a new claim (``POST /articles/<pk>/claims/`` as the
+     Highlight button sends it, aimed at its column: answered with that column's text redrawn
+     and the claim's id in a header), and every
      claim after a writer's first also links it to that writer's previous claim in another
      column (``POST /links/``).
      Visibility rotates: 8 in 10 claims public, 1 private, 1 for a team (writers 0-9 and

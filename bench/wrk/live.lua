@@ -1,7 +1,8 @@
 -- Annotators for bench/live.py (put after replay.lua, whose request lists and init it uses).
 -- Each list line is a claim, "POST<TAB>/articles/<pk>/claims/<TAB>fields<TAB>column<TAB>relation",
--- sent with htmx's headers (answered with the redrawn reader; the new claim's id is in the
--- HX-Push-Url or HX-Trigger-After-Settle header, or a JSON body's "claim"); when the
+-- sent as the reader's Highlight button sends it (htmx aimed at the claim's column,
+-- "HX-Target: article-<pk>"; answered with that column's text redrawn and the new claim's id in
+-- the HX-Trigger-After-Settle header); when the
 -- writer's previous claim lies in another column, the next request links the two (POST /links/,
 -- answered with the re-rendered reader, as in the browser). Extra arguments after replay.lua's:
 -- the pause before each new claim in ms (a person reading), and "links" or "no-links".
@@ -15,8 +16,6 @@ init = function(args)
   think = tonumber(args[4]) or 0
   with_links = args[5] ~= "no-links"
   for name, value in pairs(headers) do claim_headers[name] = value end
-  claim_headers["X-Parallax-Popup"] = "1"
-  claim_headers["X-Parallax-Mark"] = "1"
 end
 
 request = function()
@@ -27,7 +26,10 @@ request = function()
   end
   local item = next_request()
   column, relation, sent_claim = item[4], item[5], true
-  return wrk.format(item[1], item[2], with_links and claim_headers or headers, item[3])
+  local article = string.match(item[2], "^/articles/(%d+)/claims/$")
+  if not article then return wrk.format(item[1], item[2], headers, item[3]) end
+  claim_headers["HX-Target"] = "article-" .. article
+  return wrk.format(item[1], item[2], claim_headers, item[3])
 end
 
 local function claim_id(response_headers, body)
