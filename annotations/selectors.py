@@ -65,16 +65,22 @@ class ClaimRow(NamedTuple):
 
 
 class LinkRow(NamedTuple):
-    """What the reader counts and lists of a link (the panels load the link itself)."""
+    """A link seen from one of its claims (``claim_id``, in the article it was read for), with
+    what the reader needs of the claim at the other end to decide whether the link shows."""
 
     pk: int
-    claim_a_id: int
-    claim_b_id: int
     relation: str
     status: str
     visibility: str
     team_id: int | None
     author_id: int
+    claim_id: int
+    other_id: int
+    other_article_id: int
+    other_status: str
+    other_visibility: str
+    other_team_id: int | None
+    other_author_id: int
 
 
 def _author_name() -> str:
@@ -98,20 +104,26 @@ def claim_rows(*, article_ids: Iterable[int], user) -> dict[int, list[ClaimRow]]
     return rows
 
 
+_LINK_OWN = ("pk", "relation", "status", "visibility", "team_id", "author_id")
+_CLAIM_END = ("id", "article_id", "status", "visibility", "team_id", "author_id")
+
+
 def link_rows(*, article_ids: Iterable[int], user) -> dict[int, list[LinkRow]]:
-    """The links ``user`` may see with a claim in each of ``article_ids`` (a link between two of
-    them is listed under both), oldest first. One query."""
+    """The links ``user`` may see with a claim in each of ``article_ids``, each seen from that
+    claim (a link between two of the articles is listed under both), oldest first. One query."""
     ids = list(article_ids)
     rows: dict[int, list[LinkRow]] = {pk: [] for pk in ids}
+    ends = [f"{side}__{name}" for side in ("claim_a", "claim_b") for name in _CLAIM_END]
     found = (
         links_visible_to(user=user)
         .filter(Q(claim_a__article_id__in=ids) | Q(claim_b__article_id__in=ids))
         .order_by("pk")
-        .values_list(*LinkRow._fields, "claim_a__article_id", "claim_b__article_id")
+        .values_list(*_LINK_OWN, *ends)
     )
-    for *values, article_a, article_b in found:
-        row = LinkRow(*values)
-        for article_id in {article_a, article_b}:
-            if article_id in rows:
-                rows[article_id].append(row)
+    n = len(_LINK_OWN)
+    for values in found:
+        own, a, b = values[:n], values[n : n + 6], values[n + 6 :]
+        for this, other in ((a, b), (b, a)):
+            if this[1] in rows:
+                rows[this[1]].append(LinkRow(*own, this[0], other[0], *other[1:]))
     return rows

@@ -10,6 +10,7 @@ none.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,14 @@ def parse_layers(value: str | None) -> Layers:
         if raw in ("mine", "public") or (raw.startswith("team:") and raw[5:].isdigit()):
             names.add(raw)
     return frozenset(names)
+
+
+class Facts(NamedTuple):
+    """What decides a row's layer (claims and links carry these fields themselves)."""
+
+    visibility: str
+    team_id: int | None
+    author_id: int
 
 
 def in_layers(row, *, layers: Layers, user_id: int | None) -> bool:

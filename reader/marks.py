@@ -102,12 +102,16 @@ def _paragraph_html(paragraph: rendering.RenderedParagraph, tags: _Tags) -> Safe
     return mark_safe("".join(parts))  # noqa: S308 - every text piece was escaped above
 
 
-def draw_column(*, body: str, claims: Iterable, style: MarkStyle) -> list[tuple[int, str]]:
+def draw_column(
+    *, body: str, claims: Iterable, style: MarkStyle, span: tuple[int, int] | None = None
+) -> list[tuple[int, str]]:
     """The column's paragraphs as ``(start offset, HTML)``, with ``claims`` (rows with ``pk``,
-    ``start``, ``end``, ``exact`` and ``author_name``, in offset order) drawn in."""
+    ``start``, ``end``, ``exact`` and ``author_name``, in offset order) drawn in; only those
+    overlapping ``span`` (start, end) when given."""
     claims = list(claims)
     tags = _Tags({claim.pk: claim for claim in claims}, style)
     return [
         (paragraph.start, str(_paragraph_html(paragraph, tags)))
         for paragraph in rendering.render_paragraphs(body=body, claims=claims)
+        if span is None or (paragraph.start < span[1] and span[0] < paragraph.end)
     ]

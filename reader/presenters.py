@@ -90,49 +90,52 @@ class ReaderAnnotations:
 
 @dataclass(frozen=True)
 class ArticleRows:
-    """One article's visible claims and the visible links touching it (cached per version)."""
+    """One article's visible claims, and the visible links touching it seen from its claims
+    (cached per annotation version and viewer)."""
 
     claims: tuple[ClaimRow, ...]
     links: tuple[LinkRow, ...]
 
 
 @dataclass(frozen=True)
-class StoryIndex:
-    """What the reader draws from a story's rows, for one viewer and view: per shown column its
-    active claims in the shown layers, in offset order; the links between them; per claim its
-    link counts and its neighbours ``(link id, other claim id)``."""
+class Column:
+    """What one shown column draws, for one viewer and view, from its article's rows alone: its
+    active claims in the shown layers, in offset order; the links that show (in the layers,
+    their other claim active, shown and in a shown column); per claim its link counts and
+    neighbours ``(link id, other claim id)``."""
 
-    claims: dict[int, ClaimRow]
-    by_article: dict[int, tuple[int, ...]]
+    claims: tuple[ClaimRow, ...]
     links: dict[int, LinkRow]
     counts: dict[int, dict[str, int]]
     neighbours: dict[int, tuple[tuple[int, int], ...]]
 
     @classmethod
-    def build(cls, rows: dict[int, ArticleRows], *, layers, user_id) -> StoryIndex:
-        def shown(row) -> bool:
+    def build(cls, rows: ArticleRows, *, layers, user_id, shown: set[int]) -> Column:
+        def in_layers(row) -> bool:
             return reader_layers.in_layers(row, layers=layers, user_id=user_id)
 
-        claims, by_article = {}, {}
-        for article_id, article_rows in rows.items():
-            active = [c for c in article_rows.claims if c.status == Claim.Status.ACTIVE and shown(c)]
-            by_article[article_id] = tuple(c.pk for c in active)
-            claims.update((c.pk, c) for c in active)
+        claims = tuple(c for c in rows.claims if c.status == Claim.Status.ACTIVE and in_layers(c))
+        here = {c.pk for c in claims}
         links, counts, neighbours = {}, {}, {}
-        for article_rows in rows.values():
-            for link in article_rows.links:
-                if link.pk in links or not shown(link):
-                    continue
-                if link.claim_a_id not in claims or link.claim_b_id not in claims:
-                    continue
-                links[link.pk] = link
-                for this, other in ((link.claim_a_id, link.claim_b_id), (link.claim_b_id, link.claim_a_id)):
-                    claim_counts = counts.setdefault(this, {})
-                    claim_counts[link.relation] = claim_counts.get(link.relation, 0) + 1
-                    neighbours.setdefault(this, []).append((link.pk, other))
+        for link in rows.links:
+            other = reader_layers.Facts(
+                visibility=link.other_visibility, team_id=link.other_team_id,
+                author_id=link.other_author_id,
+            )
+            if not (
+                link.claim_id in here
+                and link.other_status == Claim.Status.ACTIVE
+                and link.other_article_id in shown
+                and in_layers(link)
+                and in_layers(other)
+            ):
+                continue
+            links[link.pk] = link
+            claim_counts = counts.setdefault(link.claim_id, {})
+            claim_counts[link.relation] = claim_counts.get(link.relation, 0) + 1
+            neighbours.setdefault(link.claim_id, []).append((link.pk, link.other_id))
         return cls(
             claims=claims,
-            by_article=by_article,
             links=links,
             counts=counts,
             neighbours={pk: tuple(items) for pk, items in neighbours.items()},
@@ -148,30 +151,31 @@ def _viewer(user, team_ids: Iterable[int]) -> str:
 
 
 class _Loader:
-    """Rows, index and columns for one view, from the cache where it has them."""
+    """Rows and drawn columns for one view, from the cache where it has them."""
 
-    def __init__(self, *, user, team_ids, story, articles, layers):
-        self.user, self.story, self.articles, self.layers = user, story, articles, layers
+    def __init__(self, *, user, team_ids, articles, layers):
+        self.user, self.articles, self.layers = user, articles, layers
         self.cache = caches[READER_CACHE]
         self.viewer = _viewer(user, team_ids)
         self.versions = {a.pk: a.annotation_version for a in articles}
-        view = f"{self.viewer}|{sorted(layers) if layers is not None else '*'}"
-        self.view = view
-        shown = ",".join(f"{pk}:{v}" for pk, v in self.versions.items())
-        self.index_key = f"reader-index:{story.pk}:{shown}|{view}"
+        self.view = f"{self.viewer}|{sorted(layers) if layers is not None else '*'}"
 
     def rows_key(self, article_id: int) -> str:
         return f"reader-rows:{article_id}:{self.versions[article_id]}|{self.viewer}"
 
     def column_key(self, article_id: int, *, only: str, flags: tuple = ()) -> str:
-        shown = ",".join(map(str, self.versions))  # link counts depend on which columns show
+        # Link counts depend on which columns show; the marks' names on the language.
+        shown = ",".join(map(str, self.versions))
         return (
             f"reader-column:{article_id}:{self.versions[article_id]}|{self.view}|{shown}"
             f"|{only}|{flags}|{get_language()}"
         )
 
-    def rows(self) -> dict[int, ArticleRows]:
-        keys = {pk: self.rows_key(pk) for pk in self.versions}
+    def rows(self, article_ids: Iterable[int] | None = None) -> dict[int, ArticleRows]:
+        """The rows of ``article_ids`` (default: every shown article); those not cached are read
+        in two queries for all of them."""
+        ids = list(self.versions if article_ids is None else article_ids)
+        keys = {pk: self.rows_key(pk) for pk in ids}
         found = self.cache.get_many(keys.values())
         missing = [pk for pk, key in keys.items() if key not in found]
         if missing:
@@ -180,30 +184,24 @@ class _Loader:
             fresh = {keys[pk]: ArticleRows(tuple(claims[pk]), tuple(links[pk])) for pk in missing}
             self.cache.set_many(fresh, timeout=READER_CACHE_SECONDS)
             found.update(fresh)
-        return {pk: found[key] for pk, key in keys.items()}
+        return {pk: found[keys[pk]] for pk in ids}
 
-    def index(self) -> StoryIndex:
-        index = self.cache.get(self.index_key)
-        if index is None:
-            index = StoryIndex.build(self.rows(), layers=self.layers, user_id=getattr(self.user, "pk", None))
-            self.cache.set_many(
-                {self.index_key: index, self.summary_key: (len(index.claims), len(index.links))},
-                timeout=READER_CACHE_SECONDS,
-            )
-        return index
+    def columns(self, article_ids: Iterable[int] | None = None) -> dict[int, Column]:
+        shown = set(self.versions)
+        user_id = getattr(self.user, "pk", None)
+        return {
+            pk: Column.build(rows, layers=self.layers, user_id=user_id, shown=shown)
+            for pk, rows in self.rows(article_ids).items()
+        }
 
-    @property
-    def summary_key(self) -> str:
-        return f"{self.index_key}:summary"
-
-    def cached_view(self, *, only: str) -> tuple[dict, tuple[int, int]] | None:
-        """A view with nothing selected, entirely from the cache (every column and the counts),
-        without unpickling the index; None if anything is missing."""
-        keys = {a.pk: self.column_key(a.pk, only=only) for a in self.articles}
-        found = self.cache.get_many([*keys.values(), self.summary_key])
-        if len(found) < len(keys) + 1:
+    def cached_view(self, *, only: str) -> dict[int, tuple] | None:
+        """Every column of a view with nothing selected, drawn, from the cache; None if one
+        is missing."""
+        keys = {pk: self.column_key(pk, only=only) for pk in self.versions}
+        found = self.cache.get_many(keys.values())
+        if len(found) < len(keys):
             return None
-        return {pk: _paragraphs(found[key]) for pk, key in keys.items()}, found[self.summary_key]
+        return {pk: found[key] for pk, key in keys.items()}
 
 
 def _paragraphs(cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
@@ -211,28 +209,34 @@ def _paragraphs(cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
     return [RenderedParagraph(start=start, html=mark_safe(html)) for start, html in cached]  # noqa: S308
 
 
-def _columns(loader: _Loader, index: StoryIndex, style: MarkStyle) -> dict[int, list[RenderedParagraph]]:
-    """Every column's paragraphs: from the cache, or drawn (and cached)."""
+def _drawn(loader: _Loader, columns: dict[int, Column], *, selected_id, related, only) -> dict[int, tuple]:
+    """Every shown column drawn: ``(paragraphs as (start, html), (claims, links shown))``, from
+    the cache or drawn now (and cached)."""
     keys = {}
-    for article in loader.articles:
-        flags = tuple(
-            sorted(
-                (pk, pk == style.selected_id)
-                for pk in {style.selected_id, *style.related_ids}
-                if pk in index.claims and index.claims[pk].article_id == article.pk
-            )
-        )
-        keys[article.pk] = loader.column_key(article.pk, only=style.only, flags=flags)
+    for pk, column in columns.items():
+        mine = {c.pk for c in column.claims} & {selected_id, *related}
+        flags = tuple(sorted((claim, claim == selected_id) for claim in mine))
+        keys[pk] = loader.column_key(pk, only=only, flags=flags)
     found = loader.cache.get_many(keys.values())
     drawn = {}
     for article in loader.articles:
-        if keys[article.pk] not in found:
-            claims = [index.claims[pk] for pk in index.by_article[article.pk]]
-            drawn[keys[article.pk]] = draw_column(body=article.body, claims=claims, style=style)
+        key = keys[article.pk]
+        if key not in found:
+            column = columns[article.pk]
+            style = MarkStyle(counts=column.counts, selected_id=selected_id, related_ids=related, only=only)
+            paragraphs = draw_column(body=article.body, claims=column.claims, style=style)
+            drawn[key] = (paragraphs, (len(column.claims), len(column.links)))
     if drawn:
         loader.cache.set_many(drawn, timeout=READER_CACHE_SECONDS)
         found.update(drawn)
-    return {article.pk: _paragraphs(found[keys[article.pk]]) for article in loader.articles}
+    return {pk: found[key] for pk, key in keys.items()}
+
+
+def _totals(drawn: dict[int, tuple]) -> tuple[int, int]:
+    """(claims, links) the view shows: each shown link is counted by both its columns."""
+    claims = sum(summary[0] for _paragraphs, summary in drawn.values())
+    links = sum(summary[1] for _paragraphs, summary in drawn.values())
+    return claims, links // 2
 
 
 def _links(pks: Iterable[int]) -> dict[int, ClaimLink]:
@@ -263,48 +267,51 @@ def reader_annotations(
     ``articles`` are the shown columns, with ``annotation_version``; ``team_ids`` the teams
     ``user`` belongs to."""
     layers = reader_layers.parse_layers(params.get("layers"))
-    loader = _Loader(user=user, team_ids=team_ids, story=story, articles=articles, layers=layers)
+    loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
     only = params.get("only", "")
     only = only if only in RELATION_ICONS else ""
     panel = params.get("panel", "")
-    if not params.get("claim") and panel != "connections" and (cached := loader.cached_view(only=only)):
-        paragraphs, (claim_count, link_count) = cached
+    selected_id = parse_id(params.get("claim"))
+    if not selected_id and panel != "connections" and (cached := loader.cached_view(only=only)):
+        claim_count, link_count = _totals(cached)
         return ReaderAnnotations(
-            paragraphs=paragraphs, only=only, panel=panel, link_count=link_count,
-            claim_count=claim_count, cancel_link_url=url(link_to=""),
+            paragraphs={pk: _paragraphs(drawn) for pk, (drawn, _summary) in cached.items()},
+            only=only, panel=panel, link_count=link_count, claim_count=claim_count,
+            cancel_link_url=url(link_to=""),
         )
-    index = loader.index()
+    columns = loader.columns()
 
     def claim_url(**changes) -> Callable[[int], str]:
         template = url(claim=_CLAIM_SLOT, **changes)
         return lambda claim_id: template.replace(_CLAIM_SLOT, str(claim_id))
 
-    selected_id = parse_id(params.get("claim"))
-    selected_id = selected_id if selected_id in index.claims else None
+    home = {c.pk: pk for pk, column in columns.items() for c in column.claims}
+    selected_id = selected_id if selected_id in home else None
     target_id = parse_id(params.get("link_to")) if selected_id else None
-    target_id = target_id if target_id in index.claims else None
-    neighbours = index.neighbours.get(selected_id, ()) if selected_id else ()
+    target_id = target_id if target_id in home else None
+    selected_column = columns[home[selected_id]] if selected_id else None
     shown_neighbours = [
-        (link_pk, other) for link_pk, other in neighbours
-        if not only or index.links[link_pk].relation == only
+        (link_pk, other)
+        for link_pk, other in (selected_column.neighbours.get(selected_id, ()) if selected_id else ())
+        if not only or selected_column.links[link_pk].relation == only
     ]
     related = frozenset(other for _link, other in shown_neighbours)
-    style = MarkStyle(counts=index.counts, selected_id=selected_id, related_ids=related, only=only)
+    drawn = _drawn(loader, columns, selected_id=selected_id, related=related, only=only)
+    claim_count, link_count = _totals(drawn)
     notes = ReaderAnnotations(
-        paragraphs=_columns(loader, index, style),
+        paragraphs={pk: _paragraphs(paragraphs) for pk, (paragraphs, _summary) in drawn.items()},
         only=only,
         panel=panel,
-        link_count=len(index.links),
-        claim_count=len(index.claims),
+        link_count=link_count,
+        claim_count=claim_count,
         related_ids=related,
         cancel_link_url=url(link_to=""),
     )
 
+    all_links = {pk: link for column in columns.values() for pk, link in column.links.items()}
     wanted_links = [link_pk for link_pk, _other in shown_neighbours]
     if panel == "connections":
-        wanted_links += [
-            pk for pk, link in index.links.items() if not only or link.relation == only
-        ]
+        wanted_links += [pk for pk, link in all_links.items() if not only or link.relation == only]
     loaded = _links(dict.fromkeys(wanted_links))
     if selected_id:
         # The claim itself, with everything the panel shows (its article, source, author).
@@ -339,7 +346,7 @@ def reader_annotations(
             if only and relation != only:
                 continue
             group = sorted(
-                (loaded[pk] for pk, row in index.links.items() if row.relation == relation),
+                (loaded[pk] for pk, row in all_links.items() if row.relation == relation),
                 key=place,
             )
             notes.connection_groups.append(
@@ -353,8 +360,33 @@ def reader_annotations(
                 )
             )
     # Verdicts show beside the contradictions the panels list (one query, none without any).
-    attach_verdicts(
-        [view.link for view in notes.selected_links]
-        + [entry.link for group in notes.connection_groups for entry in group.entries]
-    )
+    shown_links = [view.link for view in notes.selected_links] + [
+        entry.link for group in notes.connection_groups for entry in group.entries
+    ]
+    if shown_links:
+        attach_verdicts(shown_links)
     return notes
+
+
+def highlight_paragraphs(
+    *, user, team_ids: Iterable[int], article, articles, params, start: int, end: int
+) -> list[RenderedParagraph]:
+    """The paragraphs of ``article``'s column that a new claim on ``body[start:end]`` changed,
+    drawn with the view's layers and filter: all a Highlight needs to send back (the rest of the
+    column is as it was). ``articles`` are the shown columns, with versions."""
+    layers = reader_layers.parse_layers(params.get("layers"))
+    loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
+    only = params.get("only", "")
+    only = only if only in RELATION_ICONS else ""
+    column = loader.columns([article.pk])[article.pk]
+    # The view's selection shows in these paragraphs too: the selected claim, or the claims
+    # here linked to it.
+    selected_id = parse_id(params.get("claim"))
+    related = frozenset(
+        link.claim_id for link in column.links.values()
+        if link.other_id == selected_id and (not only or link.relation == only)
+    )
+    style = MarkStyle(counts=column.counts, selected_id=selected_id, related_ids=related, only=only)
+    return _paragraphs(
+        draw_column(body=article.body, claims=column.claims, style=style, span=(start, end))
+    )

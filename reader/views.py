@@ -255,12 +255,33 @@ def claim_create(request: HtmxHttpRequest, article_pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _refused(request, story, " ".join(exc.messages))
     if _column_target(request) is not None:
-        # The Highlight button: the column redrawn with the new mark, which the page focuses.
-        return _done(
-            request, story,
-            trigger={"parallax:claim-created": {"claim": claim.pk, "message": _("Claim highlighted.")}},
-        )
+        return _highlighted(request, story, article=article, claim=claim)
     return _done(request, story, claim=claim.pk, link_to=None, panel=None)
+
+
+def _highlighted(request: HtmxHttpRequest, story, *, article, claim) -> HttpResponse:
+    """The Highlight button's answer: the paragraphs of its column the new claim changed, drawn
+    by the server and swapped in by id (the rest of the column is as it was); the page then
+    focuses the new mark."""
+    params = _view_params(request, story)
+    layout = column_layout(
+        articles=story_articles(story=story), order=params.get("order", ""), hidden=params.get("hide", "")
+    )
+    shown = next((a for a in layout.visible if a.pk == article.pk), None)
+    paragraphs = []
+    if shown is not None:
+        paragraphs = presenters.highlight_paragraphs(
+            user=request.user, team_ids=[m.team_id for m in layers.memberships(request.user)],
+            article=shown, articles=layout.visible, params=params, start=claim.start, end=claim.end,
+        )
+    response = render(
+        request, f"{TEMPLATE}#highlighted", {"article": article, "paragraphs": paragraphs}
+    )
+    response["HX-Reswap"] = "none"  # the paragraphs swap themselves in by id
+    response["HX-Trigger-After-Settle"] = json.dumps(
+        {"parallax:claim-created": {"claim": claim.pk, "message": _("Claim highlighted.")}}
+    )
+    return response
 
 
 @require_POST

@@ -80,11 +80,11 @@ def _column_hx(article) -> dict:
 
 
 @pytest.mark.parametrize("existing", [3, 30])
-def test_highlight_button_gets_its_column_redrawn_by_the_server(
+def test_highlight_button_gets_its_paragraphs_redrawn_by_the_server(
     ana_client, story, author, existing, django_assert_num_queries
 ):
-    """The answer is the one column's text with the new mark (drawn by the server, like every
-    mark), in the same number of queries however many claims the story has."""
+    """The answer is the paragraph the new mark went into (drawn by the server, like every mark),
+    in the same number of queries however many claims the story has."""
     lines = [f"Claim number {i} says something." for i in range(existing)] + ["The new words."]
     article = factories.article_create(story=story, body="\n".join(lines))
     factories.article_create(story=story, body="Another column.", position=1)
@@ -102,7 +102,11 @@ def test_highlight_button_gets_its_column_redrawn_by_the_server(
     assert response.status_code == 200
     claim = Claim.objects.get(exact=text)
     html = response.content.decode()
-    assert html.startswith("<p data-start=") and 'id="reader"' not in html  # just the text
+    # Only the paragraph the new claim is in, drawn by the server, swapping itself in by id.
+    new_start = article.body.index("The new words")
+    assert html.count("<p ") == 1 and 'id="reader"' not in html
+    assert html.startswith(f'<p data-start="{new_start}" id="p{article.pk}-{new_start}" hx-swap-oob="true">')
+    assert response["HX-Reswap"] == "none"
     assert f'<mark data-claim="{claim.pk}"' in html
     assert f'aria-label="Claim by {author.username}: “{text}” (no links)"' in html
     trigger = json.loads(response["HX-Trigger-After-Settle"])

@@ -163,7 +163,7 @@ function highlight(span) {
     .ajax("POST", `/articles/${span.article}/claims/`, {
       source: popupButton ?? span.columnBody,
       target: `#article-${span.article}`,
-      swap: "innerHTML",
+      swap: "none", // the answer's paragraphs swap themselves in by id (hx-swap-oob)
       values: { start: span.start, end: span.end, exact: span.exact, offsets: "utf16" },
     })
     .finally(() => {
@@ -171,11 +171,15 @@ function highlight(span) {
     });
 }
 
-// After a highlight: the new mark takes focus, and the page says it worked.
+// After a highlight: the paragraphs it changed were swapped in by id (so the column's offsets
+// model is rebuilt from the new text nodes), the new mark takes focus, and the page says so.
 document.body.addEventListener("parallax:claim-created", (event) => {
   window.getSelection()?.removeAllRanges();
   hidePopup();
-  document.getElementById(`claim-${event.detail.claim}`)?.focus({ preventScroll: true });
+  const mark = document.getElementById(`claim-${event.detail.claim}`);
+  const columnBody = mark?.closest(".column-body");
+  if (columnBody) models.delete(columnBody);
+  mark?.focus({ preventScroll: true });
   announce(event.detail.message);
 });
 // A redrawn column has new text nodes: its offsets model must be rebuilt.

@@ -220,8 +220,8 @@ def test_phone_layout_highlight_in_one_column_at_a_time(phone_page, live_server,
     assert width <= 390 + 1
 
 
-def test_a_highlight_redraws_its_column_as_a_reload_would(page, live_server, demo):
-    """Marks are drawn by the server only: Highlight swaps in the column's text as the server
+def test_a_highlight_redraws_its_paragraph_as_a_reload_would(page, live_server, demo):
+    """Marks are drawn by the server only: Highlight swaps in the paragraph the server
     draws it (a new claim nested in an older one splits it into more segments), focuses the new
     mark, and a reload shows exactly the same marks."""
     first = demo[0]
