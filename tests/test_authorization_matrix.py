@@ -31,10 +31,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from activity.models import Event
 from annotations import services as annotation_services
 from annotations.models import Claim
-from annotations.tests import factories
+from tests import factories
 from curation import services as curation_services
 from suggestions.models import Suggestion, SuggestionRun
-from teams.tests.factories import team_create
+from tests.factories import make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -110,20 +110,20 @@ class World:
 
 
 def build_world() -> World:
-    users = {role: factories.user_create(username=role) for role in ROLES if role != "anon"}
+    users = {role: factories.make_user(username=role) for role in ROLES if role != "anon"}
     users["staff"].is_staff = True
     users["staff"].save()
     users["anon"] = None
-    desk = team_create(name="The desk", slug="the-desk", members={users[r]: DESK[r] for r in DESK})
-    team_create(name="Other desk", slug="other-desk", members={users["other_curator"]: "curator"})
-    story = factories.story_create(slug="matrix-story", desk=desk)
-    a = factories.article_create(story=story, body=BODY_A, position=0)
-    b = factories.article_create(story=story, body=BODY_B, position=1)
+    desk = make_team(name="The desk", slug="the-desk", members={users[r]: DESK[r] for r in DESK})
+    make_team(name="Other desk", slug="other-desk", members={users["other_curator"]: "curator"})
+    story = factories.make_story(slug="matrix-story", desk=desk)
+    a = factories.make_article(story=story, body=BODY_A, position=0)
+    b = factories.make_article(story=story, body=BODY_B, position=1)
     world = World(users=users, desk=desk, story=story, articles=[a, b])
     author = users["author"]
 
     def claim(article, text, visibility, note):
-        return factories.claim_create(
+        return factories.make_claim(
             article=article, author=author, text=text, visibility=visibility,
             team=desk if visibility == "team" else None, note=note,
         )
@@ -147,7 +147,7 @@ def build_world() -> World:
             verb="deleted", object_type="claim", object_id=gone.pk
         )
     Claim.objects.filter(pk__in=[c.pk for c in world.orphans.values()]).update(status="orphaned")
-    world.partner = factories.claim_create(article=b, author=author, text="Xi four")
+    world.partner = factories.make_claim(article=b, author=author, text="Xi four")
     world.canonical = curation_services.canonical_create(
         user=users["staff"], story=story, statement="The canonical statement",
         claims=list(world.claims.values()),

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from annotations.models import Claim
-from annotations.tests.factories import article_create, user_create
+from tests.factories import make_article, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("config.bench_urls")]
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("config.bench_urls")]
 def writer():
     """A logged-in client that enforces CSRF like a browser does, and its CSRF token."""
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user_create(username="bench-writer"))
+    client.force_login(make_user(username="bench-writer"))
     client.get("/")
     return client, client.cookies["csrftoken"].value
 
@@ -28,7 +28,7 @@ def _fields(article, start=0, end=9):
 
 def test_bare_insert_is_one_insert_after_session_and_user(writer, django_assert_num_queries):
     client, token = writer
-    article = article_create()
+    article = make_article()
     with django_assert_num_queries(3) as captured:  # session, user, the INSERT
         response = client.post(
             "/bench/bare-insert/", _fields(article), HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true"
@@ -44,7 +44,7 @@ def test_bare_insert_is_one_insert_after_session_and_user(writer, django_assert_
 @pytest.mark.django_db(transaction=True)  # autocommit, as served: a conflict must not poison it
 def test_bare_insert_refuses_missing_csrf_anonymous_and_repeats(writer):
     client, token = writer
-    article = article_create()
+    article = make_article()
     assert client.post("/bench/bare-insert/", _fields(article)).status_code == 403
     anonymous = Client()
     assert anonymous.post("/bench/bare-insert/", _fields(article)).status_code == 403

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from annotations.tests.factories import article_create, claim_create
+from tests.factories import make_article, make_claim
 from config import serve
 from tests.servers import process_group
 
@@ -173,7 +173,7 @@ def site():
 
 
 def test_nginx_routes_pages_to_wsgi_and_the_live_stream_unbuffered_to_asgi(site):
-    article = article_create()
+    article = make_article()
     live_path = f"/stories/{article.story.slug}/live/"
     pages = site.start_pages()
     live = site.start_live()
@@ -193,7 +193,7 @@ def test_nginx_routes_pages_to_wsgi_and_the_live_stream_unbuffered_to_asgi(site)
         head = until(b"event: ready")
         assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head.lower(), head[:300]
         assert b"event: ready" in head
-        claim = claim_create(article=article, text=article.body.split()[0])
+        claim = make_claim(article=article, text=article.body.split()[0])
         marker = f'"object_id":{claim.pk},'.encode()
         assert marker in until(marker, seconds=15), "the claim's event did not come through"
 

@@ -136,11 +136,11 @@ def test_serve_runs_one_granian_with_the_dispatcher():
 @pytest.mark.django_db(transaction=True)
 def test_one_url_serves_pages_writes_and_an_unbuffered_live_stream(one_url_server):
     from annotations.models import Claim
-    from annotations.tests.factories import article_create, user_create
+    from tests.factories import make_article, make_user
 
-    article = article_create()
+    article = make_article()
     story = article.story
-    user_create(username="reader-one", password="a long demo password 1")
+    make_user(username="reader-one", password="a long demo password 1")
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     # A page and a login (a write) through the one URL.

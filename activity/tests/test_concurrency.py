@@ -13,7 +13,7 @@ from django.test import Client
 from activity.models import Event
 from annotations import services
 from annotations.models import Claim, ClaimLink
-from annotations.tests import factories
+from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ def _race(*jobs):
 
 
 def test_two_saves_of_one_note_give_one_conflict_with_the_current_text():
-    claim = factories.claim_create(text="120 people")
+    claim = factories.make_claim(text="120 people")
     author = claim.author
 
     def save(note):
@@ -61,7 +61,7 @@ def test_two_saves_of_one_note_give_one_conflict_with_the_current_text():
 
 
 def test_conflict_over_http_is_409_with_the_current_text():
-    claim = factories.claim_create(text="120 people")
+    claim = factories.make_claim(text="120 people")
     client = Client()
     client.force_login(claim.author)
     url = f"/claims/{claim.pk}/edit/"
@@ -78,10 +78,10 @@ def test_conflict_over_http_is_409_with_the_current_text():
 
 
 def test_two_people_linking_the_same_pair_at_once_make_one_link():
-    story = factories.story_create()
-    a = factories.claim_create(article=factories.article_create(story=story), text="120 people")
-    b = factories.claim_create(article=factories.article_create(story=story), text="fewer than 100")
-    users = [factories.user_create(), factories.user_create()]
+    story = factories.make_story()
+    a = factories.make_claim(article=factories.make_article(story=story), text="120 people")
+    b = factories.make_claim(article=factories.make_article(story=story), text="fewer than 100")
+    users = [factories.make_user(), factories.make_user()]
 
     def link(user):
         return lambda: services.link_create(author=user, claim_a=a, claim_b=b, relation="contradicts")
@@ -96,10 +96,10 @@ def test_two_people_linking_the_same_pair_at_once_make_one_link():
 
 
 def test_linking_a_claim_that_was_just_deleted_says_so():
-    story = factories.story_create()
-    a = factories.claim_create(article=factories.article_create(story=story), text="120 people")
-    b = factories.claim_create(article=factories.article_create(story=story), text="fewer than 100")
-    linker = factories.user_create()
+    story = factories.make_story()
+    a = factories.make_claim(article=factories.make_article(story=story), text="120 people")
+    b = factories.make_claim(article=factories.make_article(story=story), text="fewer than 100")
+    linker = factories.make_user()
     stale_b = Claim.objects.select_related("article").get(pk=b.pk)  # loaded before the delete
     services.claim_delete(user=b.author, claim=b)
     with pytest.raises(ValidationError) as caught:
@@ -118,10 +118,10 @@ def test_linking_a_claim_that_was_just_deleted_says_so():
 
 
 def test_delete_racing_a_link_leaves_no_link_to_a_missing_claim():
-    story = factories.story_create()
-    a = factories.claim_create(article=factories.article_create(story=story), text="120 people")
-    b = factories.claim_create(article=factories.article_create(story=story), text="fewer than 100")
-    linker = factories.user_create()
+    story = factories.make_story()
+    a = factories.make_claim(article=factories.make_article(story=story), text="120 people")
+    b = factories.make_claim(article=factories.make_article(story=story), text="fewer than 100")
+    linker = factories.make_user()
     results = _race(
         lambda: services.claim_delete(user=b.author, claim=Claim.objects.get(pk=b.pk)),
         lambda: services.link_create(author=linker, claim_a=a, claim_b=b, relation="agrees"),

@@ -11,14 +11,14 @@ from annotations.permissions import visible_events
 from curation.selectors import object_history
 from annotations import services
 from annotations.models import Claim, ClaimLink
-from annotations.tests import factories
-from teams.tests.factories import team_create
+from tests import factories
+from tests.factories import make_team
 
 pytestmark = pytest.mark.django_db
 
 
 def test_claim_create_update_delete_record_events(claim, claim_2, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2)
+    link = factories.make_link(claim_a=claim, claim_b=claim_2)
     services.claim_update(user=author, claim=claim, note="checked", expected_version=1)
     services.claim_delete(user=author, claim=claim)
     events = list(Event.objects.order_by("id"))
@@ -40,7 +40,7 @@ def test_claim_create_update_delete_record_events(claim, claim_2, author):
 
 
 def test_link_update_and_delete_record_events(claim, claim_2, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2)
+    link = factories.make_link(claim_a=claim, claim_b=claim_2)
     services.link_update(user=author, link=link, relation="agrees")
     services.link_delete(user=author, link=link)
     rows = list(object_history(user=author, object_type="link", object_id=link.pk))
@@ -51,13 +51,13 @@ def test_link_update_and_delete_record_events(claim, claim_2, author):
 
 
 def test_event_copies_visibility_and_is_filtered(article, author, other_user):
-    member = factories.user_create()
-    team = team_create(members={author: "annotator", member: "viewer"})
-    private = factories.claim_create(article=article, author=author, text="120 people",
+    member = factories.make_user()
+    team = make_team(members={author: "annotator", member: "viewer"})
+    private = factories.make_claim(article=article, author=author, text="120 people",
                                      visibility="private")
-    team_claim = factories.claim_create(article=article, author=author, text="Monday",
+    team_claim = factories.make_claim(article=article, author=author, text="Monday",
                                         visibility="team", team=team)
-    public = factories.claim_create(article=article, author=author, text="meeting")
+    public = factories.make_claim(article=article, author=author, text="meeting")
     by_object = {e.object_id: e for e in Event.objects.all()}
     assert by_object[private.pk].visibility == "private"
     assert by_object[private.pk].owner_id == author.pk
@@ -79,37 +79,37 @@ def test_failed_write_records_no_event(article, author):
 
 
 def test_viewer_cannot_annotate_for_team_and_nothing_is_written(article, author):
-    team = team_create(members={author: "viewer"})
+    team = make_team(members={author: "viewer"})
     with pytest.raises(PermissionDenied):
-        factories.claim_create(article=article, author=author, visibility="team", team=team)
+        factories.make_claim(article=article, author=author, visibility="team", team=team)
     assert not Claim.objects.exists() and not Event.objects.exists()
 
 
 def test_forged_team_and_bad_visibility_are_refused(article, author, other_user):
-    foreign = team_create(members={other_user: "admin"})
+    foreign = make_team(members={other_user: "admin"})
     with pytest.raises(PermissionDenied):
-        factories.claim_create(article=article, author=author, visibility="team", team=foreign)
+        factories.make_claim(article=article, author=author, visibility="team", team=foreign)
     with pytest.raises(ValidationError):
-        factories.claim_create(article=article, author=author, visibility="team", team=999999)
+        factories.make_claim(article=article, author=author, visibility="team", team=999999)
     with pytest.raises(ValidationError):
-        factories.claim_create(article=article, author=author, visibility="team")
+        factories.make_claim(article=article, author=author, visibility="team")
     with pytest.raises(ValidationError):
-        factories.claim_create(article=article, author=author, visibility="everyone")
+        factories.make_claim(article=article, author=author, visibility="everyone")
     with pytest.raises(ValidationError):
-        factories.claim_create(article=article, author=author, visibility="public", team=foreign)
+        factories.make_claim(article=article, author=author, visibility="public", team=foreign)
     assert not Claim.objects.exists() and not Event.objects.exists()
 
 
 def test_link_visibility_never_wider_than_its_claims(article, article_2, author):
-    team = team_create(members={author: "annotator"})
-    private = factories.claim_create(article=article, author=author, text="120 people",
+    team = make_team(members={author: "annotator"})
+    private = factories.make_claim(article=article, author=author, text="120 people",
                                      visibility="private")
-    team_claim = factories.claim_create(article=article_2, author=author, text="fewer than 100",
+    team_claim = factories.make_claim(article=article_2, author=author, text="fewer than 100",
                                         visibility="team", team=team)
-    public = factories.claim_create(article=article_2, author=author, text="Organisers")
-    link = factories.link_create(claim_a=private, claim_b=public)
+    public = factories.make_claim(article=article_2, author=author, text="Organisers")
+    link = factories.make_link(claim_a=private, claim_b=public)
     assert link.visibility == "private"
-    link = factories.link_create(claim_a=factories.claim_create(article=article, author=author,
+    link = factories.make_link(claim_a=factories.make_claim(article=article, author=author,
                                                                 text="Monday"),
                                  claim_b=team_claim)
     assert (link.visibility, link.team_id) == ("team", team.pk)

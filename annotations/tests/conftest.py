@@ -2,39 +2,39 @@ from __future__ import annotations
 
 import pytest
 
-from . import factories
+from tests import factories
 
 
 @pytest.fixture
 def author(db):
-    return factories.user_create(username="ana")
+    return factories.make_user(username="ana")
 
 
 @pytest.fixture
 def other_user(db):
-    return factories.user_create(username="bao")
+    return factories.make_user(username="bao")
 
 
 @pytest.fixture
 def story(db):
-    return factories.story_create(slug="meeting")
+    return factories.make_story(slug="meeting")
 
 
 @pytest.fixture
 def article(story):
-    return factories.article_create(story=story, position=0)
+    return factories.make_article(story=story, position=0)
 
 
 @pytest.fixture
 def article_2(story):
-    return factories.article_create(story=story, position=1)
+    return factories.make_article(story=story, position=1)
 
 
 @pytest.fixture
 def claim(article, author):
-    return factories.claim_create(article=article, author=author, text="120 people")
+    return factories.make_claim(article=article, author=author, text="120 people")
 
 
 @pytest.fixture
 def claim_2(article_2, author):
-    return factories.claim_create(article=article_2, author=author, text="fewer than 100")
+    return factories.make_claim(article=article_2, author=author, text="fewer than 100")

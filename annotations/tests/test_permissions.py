@@ -15,9 +15,9 @@ from activity.models import Event
 from annotations import permissions
 from annotations.models import Claim
 from teams import services as team_services
-from teams.tests.factories import team_create
+from tests.factories import make_team
 
-from . import factories
+from tests import factories
 
 
 def touch_claim(claim) -> tuple:
@@ -34,16 +34,16 @@ pytestmark = pytest.mark.django_db
 
 def test_sees_and_visible_q_agree_on_every_combination(story, article):
     """Each visibility x owner x team-membership case, checked in Python and in SQL."""
-    owner = factories.user_create(username="owner")
-    member = factories.user_create(username="member")
-    viewer = factories.user_create(username="viewer")
-    outsider = factories.user_create(username="outsider")
-    team = team_create(name="Desk A", members={owner: "annotator", member: "annotator", viewer: "viewer"})
-    other_team = team_create(name="Desk B", members={outsider: "admin", owner: "annotator"})
+    owner = factories.make_user(username="owner")
+    member = factories.make_user(username="member")
+    viewer = factories.make_user(username="viewer")
+    outsider = factories.make_user(username="outsider")
+    team = make_team(name="Desk A", members={owner: "annotator", member: "annotator", viewer: "viewer"})
+    other_team = make_team(name="Desk B", members={outsider: "admin", owner: "annotator"})
     texts = ["120 people", "Monday", "the meeting", "the figure", "fewer than 100", "next month"]
     cases = [("public", None), ("private", None), ("team", team), ("team", other_team)]
     claims = [
-        factories.claim_create(article=article, author=owner, text=text, visibility=v, team=t)
+        factories.make_claim(article=article, author=owner, text=text, visibility=v, team=t)
         for text, (v, t) in zip(texts, cases, strict=False)
     ]
     for user in (owner, member, viewer, outsider, AnonymousUser(), None):
@@ -67,7 +67,7 @@ def test_sees_and_visible_q_agree_on_every_combination(story, article):
 def test_claim_access_loads_everything_the_reader_touches(
     django_assert_num_queries, claim, claim_2
 ):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2)
+    link = factories.make_link(claim_a=claim, claim_b=claim_2)
     with django_assert_num_queries(1):
         got = permissions.claim_access(None, str(claim.pk))
         assert got.article.story.slug == "meeting"
@@ -90,7 +90,7 @@ def test_claim_access_for_edit_is_403_for_others_and_404_when_hidden(claim, auth
             permissions.claim_access(someone, claim.pk, for_="edit")
     with pytest.raises(Http404):
         permissions.claim_access(author, claim.pk + 1000, for_="edit")
-    private = factories.claim_create(
+    private = factories.make_claim(
         article=claim.article, author=other_user, text="Monday", visibility="private"
     )
     with pytest.raises(Http404):  # not 403: that would tell them it exists
@@ -105,9 +105,9 @@ def test_claim_access_locks_only_the_claim_row(claim, author):
 
 
 def test_a_team_viewer_sees_but_cannot_edit_their_own_team_work(article):
-    author = factories.user_create(username="former-annotator")
-    team = team_create(name="Desk", members={author: "annotator"})
-    claim = factories.claim_create(
+    author = factories.make_user(username="former-annotator")
+    team = make_team(name="Desk", members={author: "annotator"})
+    claim = factories.make_claim(
         article=article, author=author, text="Monday", visibility="team", team=team
     )
     assert permissions.can_edit(author, claim)
@@ -122,10 +122,10 @@ def test_a_team_viewer_sees_but_cannot_edit_their_own_team_work(article):
 
 
 def test_curating_needs_the_curator_or_admin_role_in_the_story_desk(story):
-    staff = factories.user_create(username="staff", is_staff=True)
-    curator = factories.user_create(username="desk-curator")
-    annotator = factories.user_create(username="desk-annotator")
-    desk = team_create(name="Owning desk", members={curator: "curator", annotator: "annotator"})
+    staff = factories.make_user(username="staff", is_staff=True)
+    curator = factories.make_user(username="desk-curator")
+    annotator = factories.make_user(username="desk-annotator")
+    desk = make_team(name="Owning desk", members={curator: "curator", annotator: "annotator"})
     assert permissions.can_curate(staff, story)  # site-wide: staff only
     assert not permissions.can_curate(curator, story)
     story.desk = desk
@@ -134,21 +134,21 @@ def test_curating_needs_the_curator_or_admin_role_in_the_story_desk(story):
     assert permissions.can_curate(staff, story)
     assert not permissions.can_curate(annotator, story)
     assert not permissions.can_curate(AnonymousUser(), story)
-    inactive = factories.user_create(username="gone", is_staff=True, is_active=False)
+    inactive = factories.make_user(username="gone", is_staff=True, is_active=False)
     assert not permissions.can_curate(inactive, story)
 
 
 def test_creating_a_team_gives_no_rights_over_other_desks_stories(story):
     """The escalation the audit found: creating a team made you curator of every story."""
-    desk_admin = factories.user_create(username="desk-admin")
-    story.desk = team_create(name="Owning desk", members={desk_admin: "admin"})
+    desk_admin = factories.make_user(username="desk-admin")
+    story.desk = make_team(name="Owning desk", members={desk_admin: "admin"})
     story.save()
-    climber = factories.user_create(username="climber")
+    climber = factories.make_user(username="climber")
     own = team_services.team_create(creator=climber, name="My own desk")
     assert own.memberships.get(user=climber).role == "admin"
     assert not permissions.can_curate(climber, story)
     assert permissions.curates_any(climber)  # of stories their team owns: none yet
-    own_story = factories.story_create(slug="own-story", desk=own)
+    own_story = factories.make_story(slug="own-story", desk=own)
     assert permissions.can_curate(climber, own_story)
     with pytest.raises(PermissionDenied):
         permissions.story_access(climber, story.slug, for_="curate")
@@ -156,22 +156,22 @@ def test_creating_a_team_gives_no_rights_over_other_desks_stories(story):
 
 
 def test_curated_q_matches_can_curate(story):
-    curator = factories.user_create(username="c")
-    desk = team_create(name="Desk", members={curator: "curator"})
-    mine = factories.story_create(slug="mine", desk=desk)
-    others = factories.story_create(slug="others", desk=team_create(name="Other desk"))
+    curator = factories.make_user(username="c")
+    desk = make_team(name="Desk", members={curator: "curator"})
+    mine = factories.make_story(slug="mine", desk=desk)
+    others = factories.make_story(slug="others", desk=make_team(name="Other desk"))
     from articles.models import Story
 
     stories = [story, mine, others]
-    for user in (curator, factories.user_create(username="s", is_staff=True), None):
+    for user in (curator, factories.make_user(username="s", is_staff=True), None):
         in_sql = set(Story.objects.filter(permissions.curated_q(user)).values_list("pk", flat=True))
         assert in_sql == {s.pk for s in stories if permissions.can_curate(user, s)}
 
 
 def test_can_create_story():
-    staff = factories.user_create(username="staff", is_staff=True)
-    curator, annotator = factories.user_create(username="c"), factories.user_create(username="a")
-    desk = team_create(name="Desk", members={curator: "curator", annotator: "annotator"})
+    staff = factories.make_user(username="staff", is_staff=True)
+    curator, annotator = factories.make_user(username="c"), factories.make_user(username="a")
+    desk = make_team(name="Desk", members={curator: "curator", annotator: "annotator"})
     assert permissions.can_create_story(staff, None)
     assert permissions.can_create_story(staff, desk)
     assert permissions.can_create_story(curator, desk)
@@ -184,9 +184,9 @@ def test_can_create_story():
 
 
 def test_visible_snapshot_drops_links_the_viewer_may_not_see(article, article_2):
-    author, linker, outsider = (factories.user_create(username=n) for n in ("a", "l", "o"))
-    public = factories.claim_create(article=article, author=author, text="120 people")
-    theirs = factories.claim_create(article=article_2, author=linker, text="fewer than 100")
+    author, linker, outsider = (factories.make_user(username=n) for n in ("a", "l", "o"))
+    public = factories.make_claim(article=article, author=author, text="120 people")
+    theirs = factories.make_claim(article=article_2, author=linker, text="fewer than 100")
     from annotations import services
 
     private_link, _ = services.link_create(
@@ -206,15 +206,15 @@ def test_visible_snapshot_drops_links_the_viewer_may_not_see(article, article_2)
 
 @pytest.mark.parametrize(("visibility", "purpose"), itertools.product(["public"], ["see", "curate"]))
 def test_event_access(story, article, visibility, purpose):
-    author = factories.user_create(username="a")
-    claim = factories.claim_create(article=article, author=author, text="Monday", visibility=visibility)
+    author = factories.make_user(username="a")
+    claim = factories.make_claim(article=article, author=author, text="Monday", visibility=visibility)
     event = Event.objects.get(object_type="claim", object_id=claim.pk)
     if purpose == "see":
         assert permissions.event_access(None, event.pk) == event
     else:
         with pytest.raises(PermissionDenied):
             permissions.event_access(author, event.pk, for_="curate")
-        staff = factories.user_create(username="s", is_staff=True)
+        staff = factories.make_user(username="s", is_staff=True)
         assert permissions.event_access(staff, event.pk, for_="curate") == event
     with pytest.raises(Http404):
         permissions.event_access(None, "nope")

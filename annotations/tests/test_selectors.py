@@ -9,7 +9,7 @@ from django.db import connection
 from annotations import selectors, services
 from annotations.models import Claim, ClaimLink
 
-from . import factories
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def _versions(story) -> dict[int, int]:
 def test_rows_take_two_queries_whatever_the_counts(
     django_assert_num_queries, claims_per_article, links
 ):
-    story, arts, claims, made = factories.story_with_annotations(
+    story, arts, claims, made = factories.make_story_with_annotations(
         articles=3, claims_per_article=claims_per_article, links=links
     )
     ids = [a.pk for a in arts]
@@ -41,8 +41,8 @@ def test_rows_take_two_queries_whatever_the_counts(
 
 
 def test_rows_follow_the_rule_book(story, article, article_2, author, other_user):
-    public = factories.claim_create(article=article, author=author, text="120 people")
-    private = factories.claim_create(
+    public = factories.make_claim(article=article, author=author, text="120 people")
+    private = factories.make_claim(
         article=article_2, author=other_user, text="fewer than 100", visibility="private"
     )
     services.link_create(author=other_user, claim_a=public, claim_b=private, relation="contradicts")
@@ -61,7 +61,7 @@ def test_every_write_moves_the_annotation_version_whoever_makes_it(
 ):
     """Services, the admin's bulk updates, raw SQL and a renamed author: each moves the version of
     exactly the articles whose marks or counts it changes (triggers append the change)."""
-    article_3 = factories.article_create(story=story, position=2)
+    article_3 = factories.make_article(story=story, position=2)
     seen = _versions(story)
     assert seen == {article.pk: 0, article_2.pk: 0, article_3.pk: 0}
 
@@ -73,9 +73,9 @@ def test_every_write_moves_the_annotation_version_whoever_makes_it(
         seen = now
         return changed
 
-    claim = factories.claim_create(article=article, author=author, text="120 people")
+    claim = factories.make_claim(article=article, author=author, text="120 people")
     assert moved() == {article.pk}
-    other = factories.claim_create(article=article_2, author=author, text="Monday")
+    other = factories.make_claim(article=article_2, author=author, text="Monday")
     assert moved() == {article_2.pk}
     link, _ = services.link_create(author=author, claim_a=claim, claim_b=other, relation="agrees")
     assert moved() == {article.pk, article_2.pk}
@@ -93,8 +93,8 @@ def test_every_write_moves_the_annotation_version_whoever_makes_it(
     type(author).objects.filter(pk=author.pk).update(last_login=None)  # not the name: no change
     assert moved() == set()
     # A bulk update of many claims of one article is one change.
-    factories.claim_create(article=article_3, author=author, text="Officials")
-    factories.claim_create(article=article_3, author=author, text="Monday")
+    factories.make_claim(article=article_3, author=author, text="Officials")
+    factories.make_claim(article=article_3, author=author, text="Monday")
     moved()
     from annotations.models import AnnotationChange
 

@@ -11,7 +11,7 @@ from annotations import services
 from annotations.models import Claim, ClaimLink
 from textkernel.text import body_hash
 
-from . import factories
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_claim_create_prefix_and_suffix_are_short_at_the_edges(article, author):
 
 def test_claim_create_with_utf16_offsets_and_astral_characters(story, author):
     body = "Khán giả 😀 nói: 𝐀 120 người 😀 đã đến.\n"
-    article = factories.article_create(story=story, body=body)
+    article = factories.make_article(story=story, body=body)
     exact = "𝐀 120 người 😀"
     start_cp = body.index(exact)
     # As the browser counts: two astral characters before the span, two units each; one inside.
@@ -93,7 +93,7 @@ def test_claim_create_with_utf16_offsets_and_astral_characters(story, author):
 
 
 def test_claim_create_utf16_offset_inside_a_surrogate_pair_is_refused(story, author):
-    article = factories.article_create(story=story, body="a😀b c\n")
+    article = factories.make_article(story=story, body="a😀b c\n")
     before = snapshot()
     with pytest.raises(ValidationError, match="out of range") as exc:
         services.claim_create(
@@ -137,7 +137,7 @@ def test_claim_create_exact_mismatch_writes_nothing(article, author):
 
 
 def test_claim_create_whitespace_only_span_is_refused(story, author):
-    article = factories.article_create(story=story, body="One.    Two.\n\nThree.\n")
+    article = factories.make_article(story=story, body="One.    Two.\n\nThree.\n")
     start = article.body.index("    ")
     before = snapshot()
     with pytest.raises(ValidationError) as exc:
@@ -153,7 +153,7 @@ def test_claim_create_whitespace_only_span_is_refused(story, author):
 
 
 def test_claim_create_over_2000_characters_is_refused(story, author):
-    article = factories.article_create(story=story, body="word " * 1000)
+    article = factories.make_article(story=story, body="word " * 1000)
     assert (
         services.claim_create(
             author=author, article=article, start=0, end=2000, exact=article.body[:2000]
@@ -207,12 +207,12 @@ def test_tags_are_normalised():
 
 
 def test_claim_create_double_submit_returns_the_existing_claim(article, author, other_user):
-    first = factories.claim_create(article=article, author=author, text="120 people", note="first")
-    again = factories.claim_create(article=article, author=author, text="120 people", note="second")
+    first = factories.make_claim(article=article, author=author, text="120 people", note="first")
+    again = factories.make_claim(article=article, author=author, text="120 people", note="second")
     assert again.pk == first.pk
     assert again.note == "first"
     # Someone else highlighting the same words gets their own claim.
-    theirs = factories.claim_create(article=article, author=other_user, text="120 people")
+    theirs = factories.make_claim(article=article, author=other_user, text="120 people")
     assert theirs.pk != first.pk
     assert Claim.objects.count() == 2
 
@@ -221,7 +221,7 @@ def test_claim_create_needs_a_logged_in_author(article):
     from django.contrib.auth.models import AnonymousUser
 
     with pytest.raises(PermissionDenied):
-        factories.claim_create(article=article, author=AnonymousUser(), text="120 people")
+        factories.make_claim(article=article, author=AnonymousUser(), text="120 people")
     assert Claim.objects.count() == 0
 
 
@@ -279,18 +279,18 @@ def test_claim_update_bad_tags_write_nothing(claim, author):
 
 
 def test_claim_delete_cascades_links_and_reports_them(story, author):
-    a = factories.claim_create(
-        article=factories.article_create(story=story), author=author, text="120 people"
+    a = factories.make_claim(
+        article=factories.make_article(story=story), author=author, text="120 people"
     )
-    b = factories.claim_create(
-        article=factories.article_create(story=story), author=author, text="fewer than 100"
+    b = factories.make_claim(
+        article=factories.make_article(story=story), author=author, text="fewer than 100"
     )
-    c = factories.claim_create(
-        article=factories.article_create(story=story), author=author, text="Monday"
+    c = factories.make_claim(
+        article=factories.make_article(story=story), author=author, text="Monday"
     )
-    factories.link_create(claim_a=a, claim_b=b, relation="contradicts")
-    factories.link_create(claim_a=a, claim_b=b, relation="qualifies")
-    kept = factories.link_create(claim_a=b, claim_b=c, relation="agrees")
+    factories.make_link(claim_a=a, claim_b=b, relation="contradicts")
+    factories.make_link(claim_a=a, claim_b=b, relation="qualifies")
+    kept = factories.make_link(claim_a=b, claim_b=c, relation="agrees")
     assert services.claim_delete(user=author, claim=a) == 2
     assert not Claim.objects.filter(pk=a.pk).exists()
     assert list(ClaimLink.objects.values_list("pk", flat=True)) == [kept.pk]
@@ -337,7 +337,7 @@ def test_link_create_refuses_a_self_link(claim, author):
 
 
 def test_link_create_refuses_claims_of_one_article(claim, article, author):
-    same = factories.claim_create(article=article, author=author, text="Monday")
+    same = factories.make_claim(article=article, author=author, text="Monday")
     before = snapshot()
     with pytest.raises(ValidationError) as exc:
         services.link_create(author=author, claim_a=claim, claim_b=same, relation="agrees")
@@ -346,7 +346,7 @@ def test_link_create_refuses_claims_of_one_article(claim, article, author):
 
 
 def test_link_create_refuses_claims_of_different_stories(claim, author):
-    elsewhere = factories.claim_create(author=author, text="Monday")  # a new story
+    elsewhere = factories.make_claim(author=author, text="Monday")  # a new story
     before = snapshot()
     with pytest.raises(ValidationError, match="same story"):
         services.link_create(author=author, claim_a=claim, claim_b=elsewhere, relation="agrees")
@@ -362,7 +362,7 @@ def test_link_create_refuses_an_unknown_relation(claim, claim_2, author, relatio
 
 
 def test_link_create_refuses_someone_elses_private_claim(claim, article_2, author, other_user):
-    private = factories.claim_create(
+    private = factories.make_claim(
         article=article_2, author=other_user, text="fewer than 100", visibility="private"
     )
     before = snapshot()
@@ -378,7 +378,7 @@ def test_link_create_refuses_someone_elses_private_claim(claim, article_2, autho
 
 def test_database_refuses_bad_links(claim, claim_2, article, author):
     low, high = sorted([claim, claim_2], key=lambda c: c.pk)
-    same_article = factories.claim_create(article=article, author=author, text="Monday")
+    same_article = factories.make_claim(article=article, author=author, text="Monday")
     bad = [
         dict(claim_a=high, claim_b=low, relation="agrees"),  # not canonical
         dict(claim_a=low, claim_b=low, relation="agrees"),  # self link
@@ -400,7 +400,7 @@ def test_database_refuses_bad_links(claim, claim_2, article, author):
 
 
 def test_database_refuses_a_cross_story_link(claim, author):
-    elsewhere = factories.claim_create(author=author, text="Monday")
+    elsewhere = factories.make_claim(author=author, text="Monday")
     low, high = sorted([claim, elsewhere], key=lambda c: c.pk)
     with pytest.raises(IntegrityError, match="same story"), transaction.atomic():
         ClaimLink.objects.create(author=author, claim_a=low, claim_b=high, relation="agrees")
@@ -435,13 +435,13 @@ def run_at_once(*calls):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_link_create_makes_one_link():
-    story = factories.story_create()
-    author = factories.user_create()
-    a = factories.claim_create(
-        article=factories.article_create(story=story), author=author, text="120 people"
+    story = factories.make_story()
+    author = factories.make_user()
+    a = factories.make_claim(
+        article=factories.make_article(story=story), author=author, text="120 people"
     )
-    b = factories.claim_create(
-        article=factories.article_create(story=story), author=author, text="fewer than 100"
+    b = factories.make_claim(
+        article=factories.make_article(story=story), author=author, text="fewer than 100"
     )
     # Several rounds, since one race might by chance not overlap. One thread links A-B, the
     # other B-A: both canonicalise to the same row.
@@ -460,8 +460,8 @@ def test_concurrent_link_create_makes_one_link():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_double_submit_makes_one_claim():
-    article = factories.article_create()
-    author = factories.user_create()
+    article = factories.make_article()
+    author = factories.make_user()
     start = article.body.index("120 people")
 
     def submit():
@@ -479,7 +479,7 @@ def test_concurrent_double_submit_makes_one_claim():
 
 
 def test_link_update_changes_relation_and_sends_it_back_to_review(claim, claim_2, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2, relation="agrees")
+    link = factories.make_link(claim_a=claim, claim_b=claim_2, relation="agrees")
     ClaimLink.objects.filter(pk=link.pk).update(status=ClaimLink.Status.CONFIRMED)
     link.refresh_from_db()
     services.link_update(user=author, link=link, relation="qualifies", rationale="Rounded figure")
@@ -492,7 +492,7 @@ def test_link_update_changes_relation_and_sends_it_back_to_review(claim, claim_2
 
 
 def test_link_update_rationale_only_keeps_review_status(claim, claim_2, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2, relation="agrees")
+    link = factories.make_link(claim_a=claim, claim_b=claim_2, relation="agrees")
     ClaimLink.objects.filter(pk=link.pk).update(status=ClaimLink.Status.CONFIRMED)
     link.refresh_from_db()
     services.link_update(user=author, link=link, relation="agrees", rationale="Same number")
@@ -501,8 +501,8 @@ def test_link_update_rationale_only_keeps_review_status(claim, claim_2, author):
 
 
 def test_link_update_into_an_existing_relation_is_refused(claim, claim_2, author):
-    agrees = factories.link_create(claim_a=claim, claim_b=claim_2, relation="agrees")
-    factories.link_create(claim_a=claim, claim_b=claim_2, relation="contradicts")
+    agrees = factories.make_link(claim_a=claim, claim_b=claim_2, relation="agrees")
+    factories.make_link(claim_a=claim, claim_b=claim_2, relation="contradicts")
     before = snapshot()
     with pytest.raises(ValidationError) as exc:
         services.link_update(user=author, link=agrees, relation="contradicts", rationale="x")
@@ -513,7 +513,7 @@ def test_link_update_into_an_existing_relation_is_refused(claim, claim_2, author
 
 
 def test_link_update_unknown_relation_and_stranger_are_refused(claim, claim_2, other_user, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2, relation="agrees")
+    link = factories.make_link(claim_a=claim, claim_b=claim_2, relation="agrees")
     before = snapshot()
     with pytest.raises(ValidationError, match="Unknown relation"):
         services.link_update(user=author, link=link, relation="nope")
@@ -525,7 +525,7 @@ def test_link_update_unknown_relation_and_stranger_are_refused(claim, claim_2, o
 
 
 def test_link_delete(claim, claim_2, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2)
+    link = factories.make_link(claim_a=claim, claim_b=claim_2)
     services.link_delete(user=author, link=link)
     assert ClaimLink.objects.count() == 0
     assert Claim.objects.count() == 2

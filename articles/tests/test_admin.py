@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 
-from .factories import article_factory, source_factory, story_factory
+from tests.factories import make_article, make_source, make_story
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -24,9 +24,9 @@ CHANGELISTS = [
 def _make_rows(n: int) -> None:
     """``n`` stories, ``n`` sources and ``n`` articles (each story gets one, one source each)."""
     for i in range(n):
-        story = story_factory(title=f"Chuyện {i}")
-        article_factory(
-            story=story, source=source_factory(), title=f"Bài {i}", author=f"Tác giả {i}"
+        story = make_story(title=f"Chuyện {i}")
+        make_article(
+            story=story, source=make_source(), title=f"Bài {i}", author=f"Tác giả {i}"
         )
 
 
@@ -48,9 +48,9 @@ def test_changelist_query_count_does_not_grow_with_rows(
 
 
 def test_article_changelist_shows_related_names(admin_client):
-    story = story_factory(title="DeepSeek R1")
-    article_factory(
-        story=story, source=source_factory(name="Markettimes"), translated_from="Financial Times"
+    story = make_story(title="DeepSeek R1")
+    make_article(
+        story=story, source=make_source(name="Markettimes"), translated_from="Financial Times"
     )
     content = admin_client.get(reverse("admin:articles_article_changelist")).content.decode()
     assert "DeepSeek R1" in content
@@ -59,10 +59,10 @@ def test_article_changelist_shows_related_names(admin_client):
 
 
 def test_story_and_source_changelists_show_article_counts(admin_client):
-    story = story_factory(title="Đếm bài")
-    source = source_factory(name="Nhà Đầu Tư")
+    story = make_story(title="Đếm bài")
+    source = make_source(name="Nhà Đầu Tư")
     for _ in range(3):
-        article_factory(story=story, source=source)
+        make_article(story=story, source=source)
     story_cl = admin_client.get(reverse("admin:articles_story_changelist")).context["cl"]
     source_cl = admin_client.get(reverse("admin:articles_source_changelist")).context["cl"]
     assert story_cl.result_list[0].article_count == 3
@@ -82,20 +82,20 @@ def test_story_and_source_changelists_show_article_counts(admin_client):
     ],
 )
 def test_changelist_search(admin_client, name, query, expected):
-    story = story_factory(title="DeepSeek R1", slug="deepseek-r1")
-    article_factory(story=story, title="Startup AI", source=source_factory(name="Markettimes"))
-    article_factory(story=story, title="Cuộc đua AI", source=None, author="Thái Linh")
-    story_factory(title="Khác", slug="other")
+    story = make_story(title="DeepSeek R1", slug="deepseek-r1")
+    make_article(story=story, title="Startup AI", source=make_source(name="Markettimes"))
+    make_article(story=story, title="Cuộc đua AI", source=None, author="Thái Linh")
+    make_story(title="Khác", slug="other")
     response = admin_client.get(reverse(name), {"q": query})
     assert response.status_code == 200
     assert response.context["cl"].result_count == expected
 
 
 def test_article_changelist_filters(admin_client):
-    story = story_factory()
-    article_factory(story=story, translated_from="Financial Times")
-    article_factory(story=story)
-    article_factory()
+    story = make_story()
+    make_article(story=story, translated_from="Financial Times")
+    make_article(story=story)
+    make_article()
     url = reverse("admin:articles_article_changelist")
     assert admin_client.get(url, {"story__id__exact": story.pk}).context["cl"].result_count == 2
     assert (
@@ -105,9 +105,9 @@ def test_article_changelist_filters(admin_client):
 
 
 def test_story_change_page_with_inline_articles(admin_client):
-    story = story_factory()
+    story = make_story()
     for _ in range(3):
-        article_factory(story=story)
+        make_article(story=story)
     response = admin_client.get(reverse("admin:articles_story_change", args=[story.pk]))
     assert response.status_code == 200
 

@@ -12,20 +12,20 @@ from articles import services
 from articles.models import SEARCH_CONFIG, Article, Source, Story
 from textkernel.text import body_hash
 
-from .factories import article_factory, source_factory, story_factory
+from tests.factories import make_article, make_source, make_story
 
 pytestmark = pytest.mark.django_db
 
 
 def test_factories_make_valid_rows():
-    article = article_factory()
+    article = make_article()
     article.full_clean(exclude=["search_vector"])
     assert article.body_hash == body_hash(article.body)
     assert article.body.endswith("\n")
 
 
 def test_database_stores_nfc_bodies_from_the_services():
-    story = story_factory()
+    story = make_story()
     nfd = unicodedata.normalize("NFD", "Chi phí đào tạo của DeepSeek\r\nlà bao nhiêu?")
     services.article_create(story=story, title="t", body=nfd)
     with connection.cursor() as cursor:
@@ -37,45 +37,45 @@ def test_database_stores_nfc_bodies_from_the_services():
 
 
 def test_check_constraint_rejects_empty_body():
-    story = story_factory()
+    story = make_story()
     with pytest.raises(IntegrityError, match="article_body_not_empty"), transaction.atomic():
         Article.objects.create(story=story, title="t", body="", body_hash=body_hash(""))
     assert not Article.objects.exists()
 
 
 def test_check_constraint_rejects_malformed_hash():
-    story = story_factory()
+    story = make_story()
     with pytest.raises(IntegrityError, match="article_body_hash_sha256"), transaction.atomic():
         Article.objects.create(story=story, title="t", body="x\n", body_hash="not-a-hash")
 
 
 def test_unique_file_name_per_story():
-    story = story_factory()
-    article_factory(story=story, file_name="a.txt")
-    article_factory(story=story, file_name="")  # blank names are not unique
-    article_factory(story=story, file_name="")
+    story = make_story()
+    make_article(story=story, file_name="a.txt")
+    make_article(story=story, file_name="")  # blank names are not unique
+    make_article(story=story, file_name="")
     with pytest.raises(IntegrityError, match="article_unique_file_per_story"), transaction.atomic():
-        article_factory(story=story, file_name="a.txt")
-    article_factory(story=story_factory(), file_name="a.txt")  # another story is fine
+        make_article(story=story, file_name="a.txt")
+    make_article(story=make_story(), file_name="a.txt")  # another story is fine
 
 
 def test_source_is_protected_while_it_has_articles():
     from django.db.models import ProtectedError
 
-    article = article_factory()
+    article = make_article()
     with pytest.raises(ProtectedError):
         article.source.delete()
 
 
 def test_deleting_a_story_deletes_its_articles():
-    article = article_factory()
+    article = make_article()
     article.story.delete()
     assert not Article.objects.exists()
     assert Source.objects.filter(pk=article.source_id).exists()
 
 
 def test_search_vector_is_generated_without_diacritics():
-    article = article_factory(title="Chi phí", body="đào tạo mô hình")
+    article = make_article(title="Chi phí", body="đào tạo mô hình")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT search_vector::text FROM articles_article WHERE id = %s", [article.pk]
@@ -86,7 +86,7 @@ def test_search_vector_is_generated_without_diacritics():
 
 
 def test_search_vector_follows_body_updates():
-    article = article_factory(body="cũ")
+    article = make_article(body="cũ")
     article.body = "mới\n"
     article.body_hash = body_hash(article.body)
     article.save()
@@ -100,9 +100,9 @@ def test_search_vector_follows_body_updates():
 
 
 def test_labels():
-    named = article_factory(source=source_factory(name="Markettimes"))
-    unnamed = article_factory(source=None, title="Một hai ba bốn năm sáu")
-    short = article_factory(source=None, title="Ngắn gọn")
+    named = make_article(source=make_source(name="Markettimes"))
+    unnamed = make_article(source=None, title="Một hai ba bốn năm sáu")
+    short = make_article(source=None, title="Ngắn gọn")
     assert (named.source_label, named.short_label) == ("Markettimes", "Markettimes")
     assert unnamed.source_label == "Source not named"
     assert unnamed.short_label == "Một hai ba bốn…"
@@ -111,7 +111,7 @@ def test_labels():
 
 
 def test_story_url_and_str():
-    story = story_factory(slug="deepseek-r1", title="DeepSeek R1")
+    story = make_story(slug="deepseek-r1", title="DeepSeek R1")
     assert story.get_absolute_url() == "/stories/deepseek-r1/"
     assert str(story) == "DeepSeek R1"
     assert Story._meta.verbose_name_plural == "stories"

@@ -11,7 +11,7 @@ from articles import selectors
 from articles.models import SEARCH_CONFIG, Article
 from articles.selectors import MARK_START, MARK_STOP, SearchQueryError
 
-from .factories import article_build, article_factory, story_factory, story_with_articles
+from tests.factories import make_article, make_story, make_story_with_articles, make_unsaved_article
 
 # --- column_layout ----------------------------------------------------------------------------
 
@@ -67,25 +67,25 @@ def test_column_layout_hidden_keeps_requested_order():
 
 @pytest.mark.django_db
 def test_story_list_counts_articles():
-    empty = story_factory()
-    one, _ = story_with_articles(1)
-    three, _ = story_with_articles(3)
+    empty = make_story()
+    one, _ = make_story_with_articles(1)
+    three, _ = make_story_with_articles(3)
     counts = {s.pk: s.article_count for s in selectors.story_list()}
     assert counts == {empty.pk: 0, one.pk: 1, three.pk: 3}
 
 
 @pytest.mark.django_db
 def test_story_list_newest_first():
-    first, second = story_factory(), story_factory()
+    first, second = make_story(), make_story()
     assert [s.pk for s in selectors.story_list()] == [second.pk, first.pk]
 
 
 @pytest.mark.django_db
 def test_story_articles_in_position_order_with_sources_in_one_query(django_assert_num_queries):
-    story = story_factory()
-    late = article_factory(story=story, position=5)
-    early = article_factory(story=story, position=1)
-    article_factory()  # another story
+    story = make_story()
+    late = make_article(story=story, position=5)
+    early = make_article(story=story, position=1)
+    make_article()  # another story
     with django_assert_num_queries(1):
         articles = selectors.story_articles(story=story)
         names = [a.source.name for a in articles]
@@ -151,10 +151,10 @@ SCATTERED_BODY = (
 
 @pytest.fixture
 def corpus(db):
-    story = story_factory(slug="deepseek", title="DeepSeek")
-    phrase = article_factory(story=story, title="Bài có cụm từ", body=PHRASE_BODY)
-    scattered = article_factory(story=story, title="Bài rải rác", body=SCATTERED_BODY)
-    other = article_factory(story=story, title="Không liên quan", body="Nvidia mất 600 tỷ USD.\n")
+    story = make_story(slug="deepseek", title="DeepSeek")
+    phrase = make_article(story=story, title="Bài có cụm từ", body=PHRASE_BODY)
+    scattered = make_article(story=story, title="Bài rải rác", body=SCATTERED_BODY)
+    other = make_article(story=story, title="Không liên quan", body="Nvidia mất 600 tỷ USD.\n")
     return phrase, scattered, other
 
 
@@ -184,9 +184,9 @@ def test_search_ranks_exact_phrase_above_scattered_words(corpus):
 
 
 def test_search_title_match_ranks_above_body_match(db):
-    story = story_factory()
-    in_body = article_factory(story=story, title="Khác", body="Bài nói về Nvidia và thị trường.\n")
-    in_title = article_factory(
+    story = make_story()
+    in_body = make_article(story=story, title="Khác", body="Bài nói về Nvidia và thị trường.\n")
+    in_title = make_article(
         story=story, title="Nvidia", body="Bài nói về thị trường chứng khoán.\n"
     )
     hits = selectors.article_search(query="nvidia")
@@ -204,7 +204,7 @@ def test_search_headline_keeps_original_accents_in_sentinels(corpus):
 
 
 def test_search_title_headline_marks_title_words(db):
-    article_factory(title="Chi phí thật của DeepSeek", body="Nội dung khác.\n")
+    make_article(title="Chi phí thật của DeepSeek", body="Nội dung khác.\n")
     hit = selectors.article_search(query="chi phi")[0]
     assert (
         hit.title_headline
@@ -225,7 +225,7 @@ LONG_BODY = (
 def test_search_snippet_is_the_matching_paragraph_not_the_start(db, query):
     """Built from the paragraph that matches (the third), with or without diacritics in the
     query; the original accents are kept and each matched word is marked."""
-    article_factory(title="Bài dài", body=LONG_BODY)
+    make_article(title="Bài dài", body=LONG_BODY)
     (hit,) = selectors.article_search(query=query)
     assert hit.body_headline.startswith("Đoạn ba: theo báo cáo,")
     for word in ("chi", "phí", "đào", "tạo"):
@@ -235,7 +235,7 @@ def test_search_snippet_is_the_matching_paragraph_not_the_start(db, query):
 
 def test_search_snippet_of_a_long_paragraph_is_a_window_around_the_match(db):
     filler = " ".join(["thị trường biến động"] * 40)
-    article_factory(body=f"{filler} rồi Nvidia mất 600 tỷ USD trong một ngày. {filler}\n")
+    make_article(body=f"{filler} rồi Nvidia mất 600 tỷ USD trong một ngày. {filler}\n")
     (hit,) = selectors.article_search(query="nvidia")
     assert f"{MARK_START}Nvidia{MARK_STOP} mất 600 tỷ USD" in hit.body_headline
     assert hit.body_headline.startswith("… ") and hit.body_headline.endswith(" …")
@@ -243,7 +243,7 @@ def test_search_snippet_of_a_long_paragraph_is_a_window_around_the_match(db):
 
 
 def test_search_snippet_leaves_out_negated_words_and_keeps_sentinels_out_of_the_text(db):
-    article_factory(body="Nvidia và AMD\x02 cùng giảm.\nĐoạn khác.\n")
+    make_article(body="Nvidia và AMD\x02 cùng giảm.\nĐoạn khác.\n")
     (hit,) = selectors.article_search(query="nvidia -intel")
     assert hit.body_headline == f"{MARK_START}Nvidia{MARK_STOP} và AMD cùng giảm."
 
@@ -261,16 +261,16 @@ def test_search_websearch_syntax_does_not_crash(corpus):
 
 
 def test_search_limit(db):
-    story = story_factory()
+    story = make_story()
     for i in range(5):
-        article_factory(story=story, body=f"DeepSeek lần {i}.\n")
+        make_article(story=story, body=f"DeepSeek lần {i}.\n")
     assert len(selectors.article_search(query="deepseek", limit=3)) == 3
 
 
 def test_search_query_count_is_constant(db, django_assert_num_queries):
-    story = story_factory()
+    story = make_story()
     for i in range(4):
-        article_factory(story=story, body=f"chi phí {i}\n")
+        make_article(story=story, body=f"chi phí {i}\n")
     with django_assert_num_queries(1):
         hits = selectors.article_search(query="chi phi")
         labels = [hit.article.source_label for hit in hits]
@@ -283,9 +283,9 @@ def test_search_query_count_is_constant(db, django_assert_num_queries):
 def test_search_uses_the_gin_index_not_a_seq_scan(db):
     """With a realistically sized table and fresh statistics, the planner picks the GIN index
     on its own (no enable_seqscan tricks): EXPLAIN shows a bitmap scan on article_search_gin."""
-    story = story_factory()
+    story = make_story()
     filler = [
-        article_build(
+        make_unsaved_article(
             story=story,
             title=f"Tin vắn số {i}",
             body=f"Thị trường chứng khoán phiên {i} biến động nhẹ; nhà đầu tư thận trọng.\n",
@@ -293,7 +293,7 @@ def test_search_uses_the_gin_index_not_a_seq_scan(db):
         for i in range(2000)
     ]
     filler += [
-        article_build(story=story, title=f"Chi phí {i}", body="Chi phí đào tạo mô hình.\n")
+        make_unsaved_article(story=story, title=f"Chi phí {i}", body="Chi phí đào tạo mô hình.\n")
         for i in range(5)
     ]
     Article.objects.bulk_create(filler, batch_size=1000)

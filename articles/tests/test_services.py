@@ -13,7 +13,7 @@ from articles.models import Article, Source
 from articles.services import ArticleMeta
 from textkernel.text import body_hash
 
-from .factories import story_factory
+from tests.factories import make_story
 
 NFC = "chi phí đào tạo"
 NFD = unicodedata.normalize("NFD", NFC)
@@ -160,7 +160,7 @@ def test_article_file_read_refuses_bad_metadata_naming_the_file(meta, words):
 
 @pytest.mark.django_db
 def test_article_create_normalises_and_hashes():
-    story = story_factory()
+    story = make_story()
     article = services.article_create(story=story, title="T", body="Mới\r\n" + NFD + "  \r\n")
     article = Article.objects.get(pk=article.pk)
     assert article.body == "Mới\n" + NFC + "\n"
@@ -171,7 +171,7 @@ def test_article_create_normalises_and_hashes():
 @pytest.mark.parametrize("body", [" \r\n ", "\x00\x01", None])
 def test_article_create_refuses_a_blank_body(body):
     with pytest.raises(ValidationError):
-        services.article_create(story=story_factory(), title="T", body=body)
+        services.article_create(story=make_story(), title="T", body=body)
     assert not Article.objects.exists()
 
 

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from articles import selectors
 
-from .factories import article_factory, source_factory, story_factory, story_with_articles
+from tests.factories import make_article, make_source, make_story, make_story_with_articles
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +23,8 @@ SEARCH_HX = {"HX-Request": "true", "HX-Target": "search-results"}
 
 
 def test_home_lists_stories_with_counts(client):
-    story, _ = story_with_articles(3, title="Chuyện DeepSeek")
-    story_factory(title="Chuyện trống")
+    story, _ = make_story_with_articles(3, title="Chuyện DeepSeek")
+    make_story(title="Chuyện trống")
     response = client.get("/")
     assert response.status_code == 200
     content = response.content.decode()
@@ -41,16 +41,16 @@ def test_home_empty_state(client):
 
 
 def test_home_singular_count(client):
-    story_with_articles(1)
+    make_story_with_articles(1)
     assert "1 article<" in client.get("/").content.decode()
 
 
 def test_home_query_count_is_the_same_for_1_and_3_stories(client, django_assert_num_queries):
-    story_with_articles(2)
+    make_story_with_articles(2)
     with django_assert_num_queries(1):
         client.get("/")
-    story_with_articles(3)
-    story_with_articles(1)
+    make_story_with_articles(3)
+    make_story_with_articles(1)
     with django_assert_num_queries(1):
         response = client.get("/")
     assert response.content.decode().count('class="story-card"') == 3
@@ -73,11 +73,11 @@ def test_unknown_url_is_a_custom_404(client):
 
 @pytest.fixture
 def searchable(db):
-    story = story_factory(slug="deepseek", title="DeepSeek R1")
-    hit = article_factory(
+    story = make_story(slug="deepseek", title="DeepSeek R1")
+    hit = make_article(
         story=story, title="Chi phí thật", body="Họ nói chi phí đào tạo chỉ là 6 triệu USD.\n"
     )
-    miss = article_factory(story=story, title="Nvidia", body="Cổ phiếu giảm mạnh.\n")
+    miss = make_article(story=story, title="Nvidia", body="Cổ phiếu giảm mạnh.\n")
     return hit, miss
 
 
@@ -156,21 +156,21 @@ def test_search_htmx_error_fragment(client):
 
 
 def test_search_query_count_is_constant(client, django_assert_num_queries):
-    story = story_factory()
+    story = make_story()
     for i in range(3):
-        article_factory(story=story, body=f"chi phí {i}\n")
+        make_article(story=story, body=f"chi phí {i}\n")
     with django_assert_num_queries(1):
         client.get("/search", {"q": "chi phi"})
     for i in range(7):
-        article_factory(story=story, body=f"chi phí thêm {i}\n")
+        make_article(story=story, body=f"chi phí thêm {i}\n")
     with django_assert_num_queries(1):
         response = client.get("/search", {"q": "chi phi"})
     assert "10 results" in response.content.decode()
 
 
 def test_search_snippet_escapes_the_text_around_the_marks(client):
-    story = story_factory()
-    article_factory(story=story, body="Mở đầu.\nTheo <b>nguồn</b> & chi phí đào tạo thấp.\n")
+    story = make_story()
+    make_article(story=story, body="Mở đầu.\nTheo <b>nguồn</b> & chi phí đào tạo thấp.\n")
     content = client.get("/search", {"q": "dao tao"}).content.decode()
     assert "Theo &lt;b&gt;nguồn&lt;/b&gt; &amp; chi phí <mark>đào</mark> <mark>tạo</mark> thấp." in content
     assert "Mở đầu." not in content
@@ -182,12 +182,12 @@ XSS = "<script>alert(1)</script>"
 
 
 def test_search_escapes_titles_and_headlines(client):
-    story = story_factory(title=f"Story {XSS}")
-    article_factory(
+    story = make_story(title=f"Story {XSS}")
+    make_article(
         story=story,
         title=f"{XSS} chi phí",
         body=f"Chi phí <img src=x onerror=alert(1)> {XSS} đào tạo\n",
-        source=source_factory(name=f"<i>{XSS}</i>"),
+        source=make_source(name=f"<i>{XSS}</i>"),
     )
     response = client.get("/search", {"q": "chi phi alert"})
     content = response.content.decode()
@@ -219,7 +219,7 @@ def test_default_language_is_english(client):
 
 
 def test_accept_language_vi_gives_vietnamese(client):
-    story_with_articles(1)
+    make_story_with_articles(1)
     response = client.get("/", headers={"Accept-Language": "vi,en;q=0.5"})
     content = response.content.decode()
     assert '<html lang="vi">' in content

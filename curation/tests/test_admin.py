@@ -8,7 +8,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from annotations.models import Claim, ClaimLink
-from annotations.tests import factories
+from tests import factories
 from curation.models import LinkReview, Verdict
 
 
@@ -21,7 +21,7 @@ def admin_client(client, curator):
 
 
 def _links(n=2):
-    story, arts, claims, links = factories.story_with_annotations(
+    story, arts, claims, links = factories.make_story_with_annotations(
         articles=2, claims_per_article=2, links=n
     )
     return links
@@ -50,15 +50,15 @@ def test_admin_reject_without_reason_changes_nothing(admin_client):
 
 
 def test_admin_merge_duplicates_and_refuse_other_stories(admin_client, article):
-    a = factories.claim_create(article=article, text="120 people attended")
-    b = factories.claim_create(article=article, text="120 people")
+    a = factories.make_claim(article=article, text="120 people attended")
+    b = factories.make_claim(article=article, text="120 people")
     url = reverse("admin:annotations_claim_changelist")
     response = admin_client.post(
         url, {"action": "merge_duplicates", ACTION_CHECKBOX_NAME: [a.pk, b.pk]}, follow=True
     )
     assert "Merged 1 claim" in response.content.decode()
     assert list(Claim.objects.values_list("pk", flat=True)) == [a.pk]
-    foreign = factories.claim_create(text="120 people")
+    foreign = factories.make_claim(text="120 people")
     response = admin_client.post(
         url, {"action": "merge_duplicates", ACTION_CHECKBOX_NAME: [a.pk, foreign.pk]}, follow=True
     )
@@ -67,23 +67,23 @@ def test_admin_merge_duplicates_and_refuse_other_stories(admin_client, article):
 
 
 def test_admin_verdict_on_a_non_contradiction_is_a_form_error(admin_client, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
-    link = factories.link_create(claim_a=a, claim_b=b, relation="agrees")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
+    link = factories.make_link(claim_a=a, claim_b=b, relation="agrees")
     url = reverse("admin:curation_verdict_add")
     data = {"link": link.pk, "rated_claim": a.pk, "rating": "supported", "evidence": "x", "url": ""}
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "Verdicts settle contradictions" in response.content.decode()
     assert not Verdict.objects.exists()
-    contra = factories.link_create(claim_a=a, claim_b=b, relation="contradicts")
+    contra = factories.make_link(claim_a=a, claim_b=b, relation="contradicts")
     response = admin_client.post(url, data | {"link": contra.pk})
     assert response.status_code == 302
     assert Verdict.objects.get().link == contra
 
 
 def test_admin_pages_render_with_history(admin_client, article):
-    claim = factories.claim_create(article=article, text="120 people")
+    claim = factories.make_claim(article=article, text="120 people")
     for name, args in [
         ("admin:annotations_claim_changelist", []),
         ("admin:annotations_claim_change", [claim.pk]),

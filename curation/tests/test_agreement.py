@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotations.tests import factories
+from tests import factories
 from curation.agreement import cohen_kappa, krippendorff_alpha, story_agreement
 
 
@@ -44,27 +44,27 @@ def test_krippendorff_alpha_two_coders_hand_worked():
 
 
 def test_story_agreement_groups_overlapping_claims_into_units(db):
-    story = factories.story_create()
+    story = factories.make_story()
     body = "Officials said 120 people attended the meeting on Monday, and it rained.\n"
-    art_1 = factories.article_create(story=story, body=body)
-    art_2 = factories.article_create(story=story, body=body)
-    lan, minh = factories.user_create(username="lan"), factories.user_create(username="minh")
+    art_1 = factories.make_article(story=story, body=body)
+    art_2 = factories.make_article(story=story, body=body)
+    lan, minh = factories.make_user(username="lan"), factories.make_user(username="minh")
     # Lan and Minh highlight slightly different words of the same places.
-    lan_1 = factories.claim_create(article=art_1, author=lan, text="120 people attended")
-    minh_1 = factories.claim_create(article=art_1, author=minh, text="said 120 people")
-    lan_2 = factories.claim_create(article=art_2, author=lan, text="120 people")
-    minh_2 = factories.claim_create(article=art_2, author=minh, text="120 people attended the")
-    lan_3 = factories.claim_create(article=art_1, author=lan, text="it rained")
-    minh_3 = factories.claim_create(article=art_2, author=minh, text="it rained")
-    lan_4 = factories.claim_create(article=art_2, author=lan, text="on Monday")
-    minh_4 = factories.claim_create(article=art_1, author=minh, text="on Monday")
+    lan_1 = factories.make_claim(article=art_1, author=lan, text="120 people attended")
+    minh_1 = factories.make_claim(article=art_1, author=minh, text="said 120 people")
+    lan_2 = factories.make_claim(article=art_2, author=lan, text="120 people")
+    minh_2 = factories.make_claim(article=art_2, author=minh, text="120 people attended the")
+    lan_3 = factories.make_claim(article=art_1, author=lan, text="it rained")
+    minh_3 = factories.make_claim(article=art_2, author=minh, text="it rained")
+    lan_4 = factories.make_claim(article=art_2, author=lan, text="on Monday")
+    minh_4 = factories.make_claim(article=art_1, author=minh, text="on Monday")
     links = [
-        factories.link_create(claim_a=lan_1, claim_b=lan_2, relation="agrees", author=lan),
-        factories.link_create(claim_a=minh_1, claim_b=minh_2, relation="agrees", author=minh),
-        factories.link_create(claim_a=lan_3, claim_b=minh_3, relation="agrees", author=lan),
-        factories.link_create(claim_a=lan_3, claim_b=minh_3, relation="qualifies", author=minh),
-        factories.link_create(claim_a=lan_4, claim_b=minh_4, relation="agrees", author=lan),
-        factories.link_create(claim_a=lan_4, claim_b=minh_4, relation="contradicts", author=minh),
+        factories.make_link(claim_a=lan_1, claim_b=lan_2, relation="agrees", author=lan),
+        factories.make_link(claim_a=minh_1, claim_b=minh_2, relation="agrees", author=minh),
+        factories.make_link(claim_a=lan_3, claim_b=minh_3, relation="agrees", author=lan),
+        factories.make_link(claim_a=lan_3, claim_b=minh_3, relation="qualifies", author=minh),
+        factories.make_link(claim_a=lan_4, claim_b=minh_4, relation="agrees", author=lan),
+        factories.make_link(claim_a=lan_4, claim_b=minh_4, relation="contradicts", author=minh),
     ]
     claims = [lan_1, minh_1, lan_2, minh_2, lan_3, minh_3, lan_4, minh_4]
     result = story_agreement(claims=claims, links=links)

@@ -8,11 +8,11 @@ from django.urls import reverse
 
 from annotations import services as annotation_services
 from annotations.models import Claim, ClaimLink
-from annotations.tests import factories
+from tests import factories
 from curation import services
 from curation.models import CanonicalClaim, OrphanDismissal
 from teams import services as team_services
-from teams.tests.factories import team_create
+from tests.factories import make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +22,8 @@ SECRET = "private-rationale-marker"
 @pytest.fixture
 def desk_story(story):
     """The story belongs to a desk with a curator."""
-    desk_curator = factories.user_create(username="desk-curator")
-    story.desk = team_create(name="Owning desk", members={desk_curator: "curator"})
+    desk_curator = factories.make_user(username="desk-curator")
+    story.desk = make_team(name="Owning desk", members={desk_curator: "curator"})
     story.save()
     story.desk_curator = desk_curator
     return story
@@ -34,9 +34,9 @@ def test_deleting_a_public_claim_does_not_publish_a_private_link_on_it(
 ):
     """Leak 1: the ``deleted`` event keeps snapshots of every link; any logged-in user could
     read a private link's rationale on the story history and on the claim's history page."""
-    author, linker, outsider = (factories.user_create(username=n) for n in ("ana", "bao", "chi"))
-    public = factories.claim_create(article=article, author=author, text="120 people")
-    other = factories.claim_create(article=article_2, author=linker, text="fewer than 100")
+    author, linker, outsider = (factories.make_user(username=n) for n in ("ana", "bao", "chi"))
+    public = factories.make_claim(article=article, author=author, text="120 people")
+    other = factories.make_claim(article=article_2, author=linker, text="fewer than 100")
     annotation_services.link_create(
         author=linker, claim_a=public, claim_b=other, relation="contradicts", rationale=SECRET,
         visibility="private",
@@ -58,10 +58,10 @@ def test_deleting_a_public_claim_does_not_publish_a_private_link_on_it(
 
 
 def test_restore_brings_back_only_the_links_the_restorer_may_see(story, article, article_2):
-    author, linker = factories.user_create(username="ana"), factories.user_create(username="bao")
-    staff = factories.user_create(username="staff", is_staff=True)
-    public = factories.claim_create(article=article, author=author, text="120 people")
-    other = factories.claim_create(article=article_2, author=linker, text="fewer than 100")
+    author, linker = factories.make_user(username="ana"), factories.make_user(username="bao")
+    staff = factories.make_user(username="staff", is_staff=True)
+    public = factories.make_claim(article=article, author=author, text="120 people")
+    other = factories.make_claim(article=article_2, author=linker, text="fewer than 100")
     annotation_services.link_create(
         author=linker, claim_a=public, claim_b=other, relation="contradicts", rationale=SECRET,
         visibility="private",
@@ -79,12 +79,12 @@ def test_restore_brings_back_only_the_links_the_restorer_may_see(story, article,
 def test_another_desks_admin_cannot_see_or_dismiss_a_private_orphan(client, desk_story, article):
     """Leak 2: orphaned claims ignored visibility; another desk's admin saw a private orphan's
     quote and author, and could dismiss it."""
-    author = factories.user_create(username="orphan-author")
-    orphan = factories.claim_create(
+    author = factories.make_user(username="orphan-author")
+    orphan = factories.make_claim(
         article=article, author=author, text="120 people", visibility="private"
     )
     Claim.objects.filter(pk=orphan.pk).update(status=Claim.Status.ORPHANED)
-    other_admin = factories.user_create(username="other-desk-admin")
+    other_admin = factories.make_user(username="other-desk-admin")
     team_services.team_create(creator=other_admin, name="Another desk")
 
     client.force_login(other_admin)
@@ -107,11 +107,11 @@ def test_a_canonical_claims_page_lists_only_the_member_claims_the_visitor_may_se
 ):
     """Leak 3: a canonical claim's page listed team-only member claims to anonymous visitors
     (the matrix filtered them correctly)."""
-    staff = factories.user_create(username="staff", is_staff=True)
-    member = factories.user_create(username="member")
-    team = team_create(name="Desk", members={member: "annotator"})
-    public = factories.claim_create(article=article, author=member, text="120 people")
-    team_only = factories.claim_create(
+    staff = factories.make_user(username="staff", is_staff=True)
+    member = factories.make_user(username="member")
+    team = make_team(name="Desk", members={member: "annotator"})
+    public = factories.make_claim(article=article, author=member, text="120 people")
+    team_only = factories.make_claim(
         article=article_2, author=member, text="fewer than 100", visibility="team", team=team
     )
     canonical = services.canonical_create(
@@ -130,15 +130,15 @@ def test_creating_a_team_does_not_make_you_curator_of_another_desks_story(
     """The escalation: creating a team makes you its admin, and ``is_curator`` counted 'admin of
     any team' whatever the story. Such a user rewrote another desk's canonical statement and
     reviewed its links."""
-    annotator = factories.user_create(username="ann")
-    a = factories.claim_create(article=article, author=annotator, text="120 people")
-    b = factories.claim_create(article=article_2, author=annotator, text="fewer than 100")
-    link = factories.link_create(claim_a=a, claim_b=b, relation="contradicts", author=annotator)
+    annotator = factories.make_user(username="ann")
+    a = factories.make_claim(article=article, author=annotator, text="120 people")
+    b = factories.make_claim(article=article_2, author=annotator, text="fewer than 100")
+    link = factories.make_link(claim_a=a, claim_b=b, relation="contradicts", author=annotator)
     canonical = services.canonical_create(
         user=desk_story.desk_curator, story=desk_story, statement="The desk's wording", claims=[a]
     )
 
-    climber = factories.user_create(username="climber")
+    climber = factories.make_user(username="climber")
     client.force_login(climber)
     client.post(reverse("teams:team_create"), {"name": "My own desk"})
     assert climber.memberships.get().role == "admin"

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from annotations import services as annotation_services
-from annotations.tests import factories
+from tests import factories
 from curation import services
 from curation.rendering import ELLIPSIS, clip
 
@@ -26,10 +26,10 @@ def test_clip_keeps_short_text_and_ends_cut_text_with_an_ellipsis(text, limit, e
 
 def test_matrix_rows_show_quotes_stances_conflicts_and_verdicts(client, curator, story, article):
     long_body = "Đầu. " + "Chi phí đào tạo " * 20 + f"{XSS} hết.\n"
-    other = factories.article_create(story=story, position=1, body=long_body)
-    claim_a = factories.claim_create(article=article, text="120 people")
-    long_claim = factories.claim_create(article=other, start=5, end=len(long_body) - 1)
-    loose = factories.claim_create(article=other, text=XSS)
+    other = factories.make_article(story=story, position=1, body=long_body)
+    claim_a = factories.make_claim(article=article, text="120 people")
+    long_claim = factories.make_claim(article=other, start=5, end=len(long_body) - 1)
+    loose = factories.make_claim(article=other, text=XSS)
     canonical = services.canonical_create(
         user=curator, story=story, statement=f"Turnout {XSS}", claims=[claim_a]
     )

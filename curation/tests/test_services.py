@@ -6,16 +6,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotations.models import Claim, ClaimLink
-from annotations.tests import factories
+from tests import factories
 from curation import services
 from curation.models import CanonicalClaim, CanonicalMember, LinkReview, OrphanDismissal, Verdict
 
 
 @pytest.fixture
 def link(article, article_2, annotator):
-    a = factories.claim_create(article=article, author=annotator, text="120 people")
-    b = factories.claim_create(article=article_2, author=annotator, text="fewer than 100")
-    return factories.link_create(claim_a=a, claim_b=b, relation="contradicts", author=annotator)
+    a = factories.make_claim(article=article, author=annotator, text="120 people")
+    b = factories.make_claim(article=article_2, author=annotator, text="fewer than 100")
+    return factories.make_link(claim_a=a, claim_b=b, relation="contradicts", author=annotator)
 
 
 def test_links_review_confirms_and_records_reason(curator, link):
@@ -56,7 +56,7 @@ def test_canonical_claim_gathers_claims_from_the_story(curator, link, story):
 
 
 def test_canonical_claim_refuses_other_stories_and_taken_claims(curator, link, story):
-    foreign = factories.claim_create(text="120 people")  # its own story
+    foreign = factories.make_claim(text="120 people")  # its own story
     with pytest.raises(ValidationError, match="different stories"):
         services.canonical_create(
             user=curator, story=story, statement="x", claims=[link.claim_a, foreign]
@@ -89,9 +89,9 @@ def test_verdict_on_a_contradiction(curator, link):
 
 
 def test_verdict_refused_on_a_link_that_is_not_a_contradiction(curator, article, article_2):
-    a = factories.claim_create(article=article, text="the meeting")
-    b = factories.claim_create(article=article_2, text="the figure")
-    agrees = factories.link_create(claim_a=a, claim_b=b, relation="agrees")
+    a = factories.make_claim(article=article, text="the meeting")
+    b = factories.make_claim(article=article_2, text="the figure")
+    agrees = factories.make_link(claim_a=a, claim_b=b, relation="agrees")
     with pytest.raises(ValidationError, match="Verdicts settle contradictions"):
         services.verdict_set(
             user=curator, link=agrees, rated_claim=a, rating="supported", evidence="x"
@@ -122,11 +122,11 @@ def test_verdict_by_non_curator_is_denied(annotator, link):
 
 
 def test_merge_duplicate_claims_moves_links(curator, article, article_2):
-    ana, bao = factories.user_create(), factories.user_create()
-    keep = factories.claim_create(article=article, author=ana, text="120 people attended")
-    dup = factories.claim_create(article=article, author=bao, text="120 people")
-    other = factories.claim_create(article=article_2, author=bao, text="fewer than 100")
-    link = factories.link_create(claim_a=dup, claim_b=other, relation="contradicts", author=bao)
+    ana, bao = factories.make_user(), factories.make_user()
+    keep = factories.make_claim(article=article, author=ana, text="120 people attended")
+    dup = factories.make_claim(article=article, author=bao, text="120 people")
+    other = factories.make_claim(article=article_2, author=bao, text="fewer than 100")
+    link = factories.make_link(claim_a=dup, claim_b=other, relation="contradicts", author=bao)
     result = services.claims_merge(user=curator, claims=[dup, keep])
     assert result.kept == keep and result.removed == 1 and result.links_moved == 1
     assert not Claim.objects.filter(pk=dup.pk).exists()
@@ -135,29 +135,29 @@ def test_merge_duplicate_claims_moves_links(curator, article, article_2):
 
 
 def test_merge_refuses_other_stories_articles_and_gaps(curator, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(text="120 people")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(text="120 people")
     with pytest.raises(ValidationError, match="different stories"):
         services.claims_merge(user=curator, claims=[a, b])
-    c = factories.claim_create(article=article_2, text="120 people")
+    c = factories.make_claim(article=article_2, text="120 people")
     with pytest.raises(ValidationError, match="same article"):
         services.claims_merge(user=curator, claims=[a, c])
-    d = factories.claim_create(article=article, text="Monday")
+    d = factories.make_claim(article=article, text="Monday")
     with pytest.raises(ValidationError, match="do not overlap"):
         services.claims_merge(user=curator, claims=[a, d])
     assert Claim.objects.count() == 4
 
 
 def test_merge_by_non_curator_is_denied(annotator, article):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article, text="120 people attended")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article, text="120 people attended")
     with pytest.raises(PermissionDenied):
         services.claims_merge(user=annotator, claims=[a, b])
     assert Claim.objects.count() == 2
 
 
 def test_orphan_reattach_and_dismiss(curator, article):
-    claim = factories.claim_create(article=article, text="120 people")
+    claim = factories.make_claim(article=article, text="120 people")
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ORPHANED)
     claim.refresh_from_db()
     services.orphan_dismiss(user=curator, claim=claim, reason="ad text")
@@ -172,7 +172,7 @@ def test_orphan_reattach_and_dismiss(curator, article):
 
 
 def test_reattach_out_of_range_changes_nothing(curator, article):
-    claim = factories.claim_create(article=article, text="120 people")
+    claim = factories.make_claim(article=article, text="120 people")
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ORPHANED)
     claim.refresh_from_db()
     with pytest.raises(ValidationError, match="inside the article"):
@@ -206,12 +206,12 @@ def test_review_queue_team_filter(curator, story, article, article_2):
 
     Team, Membership = apps.get_model("teams", "Team"), apps.get_model("teams", "Membership")
     desk = Team.objects.create(name="Desk", slug="desk")
-    member, outsider = factories.user_create(), factories.user_create()
+    member, outsider = factories.make_user(), factories.make_user()
     Membership.objects.create(team=desk, user=member, role="annotator")
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
-    c = factories.claim_create(article=article_2, text="Monday")
-    mine = factories.link_create(claim_a=a, claim_b=b, relation="contradicts", author=member)
-    factories.link_create(claim_a=a, claim_b=c, relation="agrees", author=outsider)
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
+    c = factories.make_claim(article=article_2, text="Monday")
+    mine = factories.make_link(claim_a=a, claim_b=b, relation="contradicts", author=member)
+    factories.make_link(claim_a=a, claim_b=c, relation="agrees", author=outsider)
     found = review_queue(user=curator, filters=QueueFilters(story=story, team_id=desk.pk))
     assert [link.pk for link in found] == [mine.pk]

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from annotations import services as annotation_services
 from annotations.models import Claim, ClaimLink
-from annotations.tests import factories
+from tests import factories
 from curation import services
 from curation.models import CanonicalClaim, LinkReview, Verdict
 
@@ -19,7 +19,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def _story_with(n_claims: int, *, links: int = 0):
-    story, arts, claims, made = factories.story_with_annotations(
+    story, arts, claims, made = factories.make_story_with_annotations(
         articles=3, claims_per_article=n_claims, links=links
     )
     return story, arts, claims, made
@@ -49,9 +49,9 @@ def test_matrix_query_count_does_not_grow_with_claims(client, curator, n, django
 
 
 def test_matrix_marks_conflicting_rows_and_shows_silence(client, curator, story, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
-    third = factories.article_create(story=story, position=2)
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
+    third = factories.make_article(story=story, position=2)
     canonical = services.canonical_create(
         user=curator, story=story, statement="How many came", claims=[a]
     )
@@ -63,8 +63,8 @@ def test_matrix_marks_conflicting_rows_and_shows_silence(client, curator, story,
 
 
 def test_matrix_csv_export(client, curator, story, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
     services.canonical_create(user=curator, story=story, statement="Count", claims=[a, b])
     response = client.get(reverse("curation:matrix_csv", kwargs={"slug": story.slug}))
     assert response["Content-Type"].startswith("text/csv")
@@ -75,21 +75,21 @@ def test_matrix_csv_export(client, curator, story, article, article_2):
 
 
 def test_gather_claims_from_the_matrix(curator_client, story, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
     url = reverse("curation:canonical_create", kwargs={"slug": story.slug})
     response = curator_client.post(url, {"claims": [a.pk, b.pk], "statement": "Turnout"}, **HX)
     assert response.status_code == 200 and 'id="matrix"' in response.content.decode()
     canonical = CanonicalClaim.objects.get()
     assert canonical.members.count() == 2
     # Without htmx: redirect back to the matrix (PRG).
-    c = factories.claim_create(article=article, text="Monday")
+    c = factories.make_claim(article=article, text="Monday")
     response = curator_client.post(url, {"claims": [c.pk], "canonical": canonical.pk})
     assert response.status_code == 302 and canonical.members.count() == 3
 
 
 def test_gather_by_non_curator_is_403_and_writes_nothing(client, annotator, story, article):
-    a = factories.claim_create(article=article, text="120 people")
+    a = factories.make_claim(article=article, text="120 people")
     client.force_login(annotator)
     url = reverse("curation:canonical_create", kwargs={"slug": story.slug})
     response = client.post(url, {"claims": [a.pk], "statement": "x"})
@@ -98,8 +98,8 @@ def test_gather_by_non_curator_is_403_and_writes_nothing(client, annotator, stor
 
 
 def test_gather_claim_from_another_story_is_a_clear_error(curator_client, story, article):
-    a = factories.claim_create(article=article, text="120 people")
-    foreign = factories.claim_create(text="120 people")
+    a = factories.make_claim(article=article, text="120 people")
+    foreign = factories.make_claim(text="120 people")
     url = reverse("curation:canonical_create", kwargs={"slug": story.slug})
     response = curator_client.post(url, {"claims": [a.pk, foreign.pk], "statement": "x"}, **HX)
     assert response.status_code == 422
@@ -158,9 +158,9 @@ def test_review_queue_is_403_for_non_curators(client, annotator):
 
 
 def test_verdict_page_and_reader_shows_it(curator_client, story, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
-    link = factories.link_create(claim_a=a, claim_b=b, relation="contradicts")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
+    link = factories.make_link(claim_a=a, claim_b=b, relation="contradicts")
     url = reverse("curation:verdict", kwargs={"link_pk": link.pk})
     assert curator_client.get(url).status_code == 200
     response = curator_client.post(
@@ -173,9 +173,9 @@ def test_verdict_page_and_reader_shows_it(curator_client, story, article, articl
 
 
 def test_verdict_on_agreement_is_a_clear_error(curator_client, story, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
-    link = factories.link_create(claim_a=a, claim_b=b, relation="agrees")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
+    link = factories.make_link(claim_a=a, claim_b=b, relation="agrees")
     url = reverse("curation:verdict", kwargs={"link_pk": link.pk})
     response = curator_client.post(url, {"rated_claim": a.pk, "rating": "supported", "evidence": "x"})
     assert response.status_code == 422
@@ -184,22 +184,22 @@ def test_verdict_on_agreement_is_a_clear_error(curator_client, story, article, a
 
 
 def test_reader_shows_link_status(client, curator, story, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
-    link = factories.link_create(claim_a=a, claim_b=b, relation="contradicts")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
+    link = factories.make_link(claim_a=a, claim_b=b, relation="contradicts")
     services.links_review(user=curator, links=[link], decision="confirmed")
     html = client.get(story.get_absolute_url(), {"claim": a.pk}).content.decode()
     assert "status-confirmed" in html
 
 
 def test_agreement_page(curator_client, story, article, article_2):
-    lan, minh = factories.user_create(), factories.user_create()
-    a1 = factories.claim_create(article=article, author=lan, text="120 people")
-    a2 = factories.claim_create(article=article_2, author=lan, text="fewer than 100")
-    b1 = factories.claim_create(article=article, author=minh, text="120 people attended")
-    b2 = factories.claim_create(article=article_2, author=minh, text="fewer than 100 came")
-    factories.link_create(claim_a=a1, claim_b=a2, relation="contradicts", author=lan)
-    factories.link_create(claim_a=b1, claim_b=b2, relation="qualifies", author=minh)
+    lan, minh = factories.make_user(), factories.make_user()
+    a1 = factories.make_claim(article=article, author=lan, text="120 people")
+    a2 = factories.make_claim(article=article_2, author=lan, text="fewer than 100")
+    b1 = factories.make_claim(article=article, author=minh, text="120 people attended")
+    b2 = factories.make_claim(article=article_2, author=minh, text="fewer than 100 came")
+    factories.make_link(claim_a=a1, claim_b=a2, relation="contradicts", author=lan)
+    factories.make_link(claim_a=b1, claim_b=b2, relation="qualifies", author=minh)
     html = curator_client.get(
         reverse("curation:agreement", kwargs={"slug": story.slug})
     ).content.decode()
@@ -207,7 +207,7 @@ def test_agreement_page(curator_client, story, article, article_2):
 
 
 def test_orphans_page_reattach_and_dismiss(curator_client, story, article):
-    claim = factories.claim_create(article=article, text="120 people")
+    claim = factories.make_claim(article=article, text="120 people")
     from newsroom.services import article_edit
 
     article_edit(user=None, article=article, body=article.body.replace("Officials said 120 people", "Some"))
@@ -227,12 +227,12 @@ def test_orphans_page_reattach_and_dismiss(curator_client, story, article):
 
 
 def test_history_and_restore_a_deleted_claim_with_its_links(curator_client, story, article, article_2):
-    author = factories.user_create()
-    a = factories.claim_create(article=article, author=author, text="120 people")
-    b = factories.claim_create(article=article_2, author=author, text="fewer than 100")
-    c = factories.claim_create(article=article_2, author=author, text="Monday")
-    factories.link_create(claim_a=a, claim_b=b, relation="contradicts", author=author)
-    factories.link_create(claim_a=a, claim_b=c, relation="agrees", author=author)
+    author = factories.make_user()
+    a = factories.make_claim(article=article, author=author, text="120 people")
+    b = factories.make_claim(article=article_2, author=author, text="fewer than 100")
+    c = factories.make_claim(article=article_2, author=author, text="Monday")
+    factories.make_link(claim_a=a, claim_b=b, relation="contradicts", author=author)
+    factories.make_link(claim_a=a, claim_b=c, relation="agrees", author=author)
     annotation_services.claim_delete(user=author, claim=a)
     assert not ClaimLink.objects.exists()
     html = curator_client.get(
@@ -254,7 +254,7 @@ def test_history_and_restore_a_deleted_claim_with_its_links(curator_client, stor
 
 
 def test_restore_by_non_curator_is_403(client, annotator, story, article):
-    a = factories.claim_create(article=article, author=annotator, text="120 people")
+    a = factories.make_claim(article=article, author=annotator, text="120 people")
     annotation_services.claim_delete(user=annotator, claim=a)
     from activity.models import Event
 
@@ -266,8 +266,8 @@ def test_restore_by_non_curator_is_403(client, annotator, story, article):
 
 
 def test_canonical_page_rewords_changes_stances_and_removes(curator_client, curator, story, article, article_2):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
     canonical = services.canonical_create(user=curator, story=story, statement="Turnout", claims=[a, b])
     url = reverse("curation:canonical_detail", kwargs={"pk": canonical.pk})
     assert "Turnout" in curator_client.get(url).content.decode()
@@ -294,9 +294,9 @@ def test_canonical_page_rewords_changes_stances_and_removes(curator_client, cura
     ],
 )
 def test_curator_pages_are_403_for_annotators(client, annotator, curator, story, article, article_2, name, kwargs, method):
-    a = factories.claim_create(article=article, text="120 people")
-    b = factories.claim_create(article=article_2, text="fewer than 100")
-    link = factories.link_create(claim_a=a, claim_b=b, relation="contradicts")
+    a = factories.make_claim(article=article, text="120 people")
+    b = factories.make_claim(article=article_2, text="fewer than 100")
+    link = factories.make_link(claim_a=a, claim_b=b, relation="contradicts")
     canonical = services.canonical_create(user=curator, story=story, statement="T", claims=[a])
     if kwargs is None:
         kwargs = {"link_pk": link.pk} if name == "curation:verdict" else {"pk": canonical.pk}
@@ -309,7 +309,7 @@ def test_curator_pages_are_403_for_annotators(client, annotator, curator, story,
 
 
 def test_orphan_dismiss_keeps_the_claim(curator_client, story, article):
-    claim = factories.claim_create(article=article, text="120 people")
+    claim = factories.make_claim(article=article, text="120 people")
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ORPHANED)
     url = reverse("curation:orphan_action", kwargs={"pk": claim.pk, "action": "dismiss"})
     response = curator_client.post(url, {"reason": "Ad text"})

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from activity.models import Event
 from annotations.models import Claim
-from annotations.tests import factories
+from tests import factories
 from articles.models import Article
 from textkernel.text import body_hash
 
@@ -26,7 +26,7 @@ BODY = (
 
 @pytest.fixture
 def article(db):
-    return factories.article_create(body=BODY)
+    return factories.make_article(body=BODY)
 
 
 def _form_data(article: Article, **changes) -> dict:
@@ -64,7 +64,7 @@ def test_change_form_save_normalises_and_rehashes(admin_client, article):
 
 
 def test_add_form_creates_a_hashed_article(admin_client):
-    story = factories.story_create()
+    story = factories.make_story()
     data = _form_data(Article(language="vi", position=0, title="Mới"), body="Dòng một\r\nDòng hai")
     response = admin_client.post(reverse("admin:articles_article_add"), data | {"story": story.pk})
     assert response.status_code == 302
@@ -83,7 +83,7 @@ def test_change_form_rejects_a_blank_body(admin_client, article, body):
 
 
 def test_the_story_of_an_article_cannot_be_changed(admin_client, article):
-    other = factories.story_create()
+    other = factories.make_story()
     data = _form_data(article, title="Renamed") | {"story": other.pk}
     story_id = article.story_id
     assert admin_client.post(_change_url(article), data).status_code == 302
@@ -92,7 +92,7 @@ def test_the_story_of_an_article_cannot_be_changed(admin_client, article):
 
 
 def test_an_edit_that_would_orphan_claims_asks_first(admin_client, article):
-    claim = factories.claim_create(article=article, text="The mayor disputed the figure")
+    claim = factories.make_claim(article=article, text="The mayor disputed the figure")
     new_body = article.body.replace("The mayor disputed the figure, ", "")
     response = admin_client.post(_change_url(article), _form_data(article, body=new_body))
     assert response.status_code == 200
@@ -113,7 +113,7 @@ def test_an_edit_that_would_orphan_claims_asks_first(admin_client, article):
 
 
 def test_an_already_orphaned_claim_is_not_counted_again(admin_client, article):
-    claim = factories.claim_create(article=article, text="The mayor disputed the figure")
+    claim = factories.make_claim(article=article, text="The mayor disputed the figure")
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ORPHANED)
     new_body = article.body.replace("next month", "in June")
     response = admin_client.post(_change_url(article), _form_data(article, body=new_body))
@@ -121,7 +121,7 @@ def test_an_already_orphaned_claim_is_not_counted_again(admin_client, article):
 
 
 def test_an_edit_that_keeps_every_claim_saves_directly(admin_client, article):
-    claim = factories.claim_create(article=article, text="fewer than 100")
+    claim = factories.make_claim(article=article, text="fewer than 100")
     response = admin_client.post(
         _change_url(article), _form_data(article, body="Advert.\n\n" + article.body)
     )

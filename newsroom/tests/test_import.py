@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 
 from activity.models import Event
 from annotations.models import Claim
-from annotations.tests import factories
+from tests import factories
 from articles.models import Article, Source
 from articles.services import ArticleMeta
-from articles.tests.factories import story_factory
+from tests.factories import make_story
 from newsroom import services
 from textkernel.text import body_hash
 
@@ -29,7 +29,7 @@ BODY = "Quảng cáo\n\nTiêu đề thật\n\nNội dung bài.\n"
 
 @pytest.mark.django_db
 def test_title_from_title_line():
-    story = story_factory()
+    story = make_story()
     result = services.article_import_text(
         story=story, name="a.txt", data=BODY.encode(), meta=ArticleMeta(title_line=3)
     )
@@ -39,7 +39,7 @@ def test_title_from_title_line():
 
 @pytest.mark.django_db
 def test_title_blank_title_line_falls_back_to_text_above_with_warning():
-    story = story_factory()
+    story = make_story()
     result = services.article_import_text(
         story=story, name="a.txt", data=BODY.encode(), meta=ArticleMeta(title_line=4)
     )
@@ -49,7 +49,7 @@ def test_title_blank_title_line_falls_back_to_text_above_with_warning():
 
 @pytest.mark.django_db
 def test_title_defaults_to_first_non_empty_line():
-    story = story_factory()
+    story = make_story()
     result = services.article_import_text(
         story=story, name="a.txt", data=b"\n\n  First line  \nx\n"
     )
@@ -58,7 +58,7 @@ def test_title_defaults_to_first_non_empty_line():
 
 @pytest.mark.django_db
 def test_title_line_past_the_end_is_an_error_naming_the_file():
-    story = story_factory()
+    story = make_story()
     with pytest.raises(ValidationError, match=r"^.*a\.txt: title_line 40 is past the end"):
         services.article_import_text(
             story=story, name="a.txt", data=BODY.encode(), meta=ArticleMeta(title_line=40)
@@ -71,7 +71,7 @@ def test_title_line_past_the_end_is_an_error_naming_the_file():
 
 @pytest.mark.django_db
 def test_import_creates_normalised_hashed_article():
-    story = story_factory()
+    story = make_story()
     data = ("\ufeff" + NFD + "\r\nDòng hai\r\n").encode()
     result = services.article_import_text(story=story, name="a.txt", data=data, position=2)
     assert result.action == "created"
@@ -84,7 +84,7 @@ def test_import_creates_normalised_hashed_article():
 
 @pytest.mark.django_db
 def test_import_same_file_twice_is_unchanged_and_keeps_one_row():
-    story = story_factory()
+    story = make_story()
     first = services.article_import_text(story=story, name="a.txt", data=BODY.encode())
     second = services.article_import_text(story=story, name="a.txt", data=BODY.encode())
     assert (first.action, second.action) == ("created", "unchanged")
@@ -94,7 +94,7 @@ def test_import_same_file_twice_is_unchanged_and_keeps_one_row():
 
 @pytest.mark.django_db
 def test_import_same_text_with_other_line_ends_is_unchanged():
-    story = story_factory()
+    story = make_story()
     services.article_import_text(story=story, name="a.txt", data=BODY.encode())
     again = services.article_import_text(
         story=story, name="a.txt", data=BODY.replace("\n", "\r\n").encode()
@@ -104,7 +104,7 @@ def test_import_same_text_with_other_line_ends_is_unchanged():
 
 @pytest.mark.django_db
 def test_import_changed_content_updates_in_place_and_rehashes():
-    story = story_factory()
+    story = make_story()
     first = services.article_import_text(story=story, name="a.txt", data=BODY.encode())
     old_hash = first.article.body_hash
     second = services.article_import_text(
@@ -120,7 +120,7 @@ def test_import_changed_content_updates_in_place_and_rehashes():
 
 @pytest.mark.django_db
 def test_import_changed_metadata_updates():
-    story = story_factory()
+    story = make_story()
     services.article_import_text(story=story, name="a.txt", data=BODY.encode())
     result = services.article_import_text(
         story=story, name="a.txt", data=BODY.encode(), meta=ArticleMeta(author="Thái Linh")
@@ -131,14 +131,14 @@ def test_import_changed_metadata_updates():
 
 @pytest.mark.django_db
 def test_import_same_file_name_in_two_stories_makes_two_articles():
-    for story in (story_factory(), story_factory()):
+    for story in (make_story(), make_story()):
         services.article_import_text(story=story, name="a.txt", data=BODY.encode())
     assert Article.objects.count() == 2
 
 
 @pytest.mark.django_db
 def test_import_publisher_get_or_creates_source():
-    story = story_factory()
+    story = make_story()
     existing = Source.objects.create(name="Markettimes", language="vi")
     a = services.article_import_text(
         story=story, name="a.txt", data=b"A", meta=ArticleMeta(publisher="Markettimes")
@@ -158,7 +158,7 @@ def test_import_publisher_get_or_creates_source():
 @pytest.mark.django_db
 @pytest.mark.parametrize("data", [b"", "chi phí".encode("latin-1"), PNG_HEADER])
 def test_import_bad_file_stores_nothing(data):
-    story = story_factory()
+    story = make_story()
     with pytest.raises(ValidationError, match="bad.txt"):
         services.article_import_text(
             story=story, name="bad.txt", data=data, meta=ArticleMeta(publisher="New Outlet")
@@ -169,7 +169,7 @@ def test_import_bad_file_stores_nothing(data):
 
 @pytest.mark.django_db
 def test_import_bad_update_keeps_the_old_row():
-    story = story_factory()
+    story = make_story()
     services.article_import_text(story=story, name="a.txt", data=BODY.encode())
     with pytest.raises(ValidationError):
         services.article_import_text(story=story, name="a.txt", data=b"")
@@ -178,10 +178,10 @@ def test_import_bad_update_keeps_the_old_row():
 
 @pytest.mark.django_db
 def test_reimporting_a_changed_file_moves_its_claims_and_records_why():
-    story = story_factory()
+    story = make_story()
     first = services.article_import_text(story=story, name="a.txt", data=BODY.encode())
-    claim = factories.claim_create(article=first.article, text="Nội dung bài")
-    gone = factories.claim_create(article=first.article, text="Quảng cáo")
+    claim = factories.make_claim(article=first.article, text="Nội dung bài")
+    gone = factories.make_claim(article=first.article, text="Quảng cáo")
     result = services.article_import_text(
         story=story, name="a.txt", data=BODY.replace("Quảng cáo\n\n", "").encode()
     )

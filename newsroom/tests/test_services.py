@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from activity.models import Event
 from annotations.models import Claim
-from annotations.tests import factories
+from tests import factories
 from articles.models import Article
 from newsroom import selectors, services
 from newsroom.services import article_edit
@@ -39,11 +39,11 @@ def _fresh(claim: Claim) -> Claim:
 
 @pytest.fixture
 def art(db):
-    return factories.article_create(body=BODY)
+    return factories.make_article(body=BODY)
 
 
 def test_text_inserted_before_a_claim_moves_it_onto_the_same_words(art):
-    claim = factories.claim_create(article=art, text="fewer than 100")
+    claim = factories.make_claim(article=art, text="fewer than 100")
     _edit(art, "Breaking: an update.\n\n" + BODY)
     moved = _fresh(claim)
     art.refresh_from_db()
@@ -55,7 +55,7 @@ def test_text_inserted_before_a_claim_moves_it_onto_the_same_words(art):
 
 
 def test_claim_before_the_edit_keeps_its_offsets(art):
-    claim = factories.claim_create(article=art, text="120 people")
+    claim = factories.make_claim(article=art, text="120 people")
     _edit(art, BODY.replace("next month", "in the spring"))
     kept = _fresh(claim)
     assert (kept.start, kept.end, kept.status) == (claim.start, claim.end, "active")
@@ -63,7 +63,7 @@ def test_claim_before_the_edit_keeps_its_offsets(art):
 
 
 def test_a_claims_words_edited_slightly_follow_the_edit(art):
-    claim = factories.claim_create(article=art, text="saying fewer than 100 came")
+    claim = factories.make_claim(article=art, text="saying fewer than 100 came")
     _edit(art, BODY.replace("fewer than 100 came", "fewer than 110 came"))
     moved = _fresh(claim)
     art.refresh_from_db()
@@ -73,10 +73,10 @@ def test_a_claims_words_edited_slightly_follow_the_edit(art):
 
 
 def test_a_claims_words_removed_orphan_it_and_keep_its_links(art):
-    other = factories.article_create(story=art.story)
-    claim = factories.claim_create(article=art, text="The mayor disputed the figure")
-    link = factories.link_create(
-        claim_a=claim, claim_b=factories.claim_create(article=other, text="120 people")
+    other = factories.make_article(story=art.story)
+    claim = factories.make_claim(article=art, text="The mayor disputed the figure")
+    link = factories.make_link(
+        claim_a=claim, claim_b=factories.make_claim(article=other, text="120 people")
     )
     _edit(art, BODY.replace("The mayor disputed the figure, saying fewer than 100 came.\n", ""))
     orphan = _fresh(claim)
@@ -88,15 +88,15 @@ def test_a_claims_words_removed_orphan_it_and_keep_its_links(art):
 
 def test_the_same_quote_twice_is_told_apart_by_its_context(db):
     body = "Monday: the meeting was full. Tuesday: the meeting was full. Wednesday: quiet.\n"
-    art = factories.article_create(body=body)
-    second = factories.claim_create(article=art, text="the meeting was full", occurrence=1)
+    art = factories.make_article(body=body)
+    second = factories.make_claim(article=art, text="the meeting was full", occurrence=1)
     _edit(art, "Sunday: rain. " + body)
     moved = _fresh(second)
     art.refresh_from_db()
     assert moved.status == Claim.Status.ACTIVE
     assert art.body[moved.start - len("Tuesday: ") : moved.start] == "Tuesday: "
     # And with the first occurrence's sentence cut, the second still stays put.
-    first = factories.claim_create(article=art, text="the meeting was full", occurrence=0)
+    first = factories.make_claim(article=art, text="the meeting was full", occurrence=0)
     _edit(art, art.body.replace("Monday: the meeting was full. ", ""))
     art.refresh_from_db()
     assert _fresh(first).status == Claim.Status.ORPHANED  # not moved onto Tuesday's words
@@ -107,10 +107,10 @@ def test_the_same_quote_twice_is_told_apart_by_its_context(db):
 def test_preview_lists_the_claims_an_edit_would_orphan_without_writing(
     art, django_assert_num_queries
 ):
-    claim = factories.claim_create(article=art, text="Organisers expect")
+    claim = factories.make_claim(article=art, text="Organisers expect")
     for text in ("120 people", "The mayor", "fewer than 100"):
-        factories.claim_create(article=art, text=text)
-    already = factories.claim_create(article=art, text="second meeting")
+        factories.make_claim(article=art, text=text)
+    already = factories.make_claim(article=art, text="second meeting")
     Claim.objects.filter(pk=already.pk).update(status=Claim.Status.ORPHANED)
     new_body = BODY.replace("Organisers expect a second", "Nobody expects a")
     with django_assert_num_queries(2):  # the old body, the claims
@@ -139,13 +139,13 @@ def test_trimming_the_demo_boilerplate_keeps_every_claim_on_its_words(db, monkey
     monkeypatch.setenv("DEMO_PASSWORD", "test-demo-password")
     call_command("load_demo", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
     article = Article.objects.get(story__slug="deepseek-r1", source__name="Markettimes")
-    author = factories.user_create()
+    author = factories.make_user()
     notice_end = article.body.index("Cảm ơn bạn!\n") + len("Cảm ơn bạn!\n")
     claims = []
     for start, end in _sentences(article.body):
         if start >= notice_end:
-            claims.append(factories.claim_create(article=article, author=author, start=start, end=end))
-    ad_claim = factories.claim_create(
+            claims.append(factories.make_claim(article=article, author=author, start=start, end=end))
+    ad_claim = factories.make_claim(
         article=article, author=author, text="Vui lòng cho phép quảng cáo"
     )
     assert len(claims) > 50
@@ -168,7 +168,7 @@ def test_trimming_the_demo_boilerplate_keeps_every_claim_on_its_words(db, monkey
 
 @pytest.fixture
 def curator(db):
-    return factories.user_create(username="cura", is_staff=True)
+    return factories.make_user(username="cura", is_staff=True)
 
 
 EDIT_VERBS = ["reanchored", "orphaned"]
@@ -186,9 +186,9 @@ def _claims(article: Article) -> dict[int, tuple]:
 
 
 def test_an_edit_records_one_event_per_moved_claim_and_history_shows_them(art, curator, client):
-    kept = factories.claim_create(article=art, text="120 people")
+    kept = factories.make_claim(article=art, text="120 people")
     moved = [
-        factories.claim_create(article=art, text=text)
+        factories.make_claim(article=art, text=text)
         for text in ("The mayor disputed", "fewer than 100", "second meeting")
     ]
     inserted = "A correction was added here.\n"
@@ -216,7 +216,7 @@ def test_an_edit_records_one_event_per_moved_claim_and_history_shows_them(art, c
 
 
 def test_an_orphaned_claim_records_an_event_and_comes_back_when_its_words_do(art, curator):
-    claim = factories.claim_create(article=art, text="The mayor disputed the figure")
+    claim = factories.make_claim(article=art, text="The mayor disputed the figure")
     without = BODY.replace("The mayor disputed the figure, saying fewer than 100 came.\n", "")
     assert article_edit(user=curator, article=art, body=without).orphaned == 1
     orphaned = _edit_events().get(object_id=claim.pk)
@@ -233,7 +233,7 @@ def test_an_orphaned_claim_records_an_event_and_comes_back_when_its_words_do(art
 
 
 def test_a_private_claims_event_keeps_its_visibility(art, curator):
-    private = factories.claim_create(article=art, text="fewer than 100", visibility="private")
+    private = factories.make_claim(article=art, text="fewer than 100", visibility="private")
     article_edit(user=curator, article=art, body="Update.\n" + BODY)
     event = _edit_events().get(object_id=private.pk)
     assert (event.visibility, event.owner_id) == ("private", private.author_id)
@@ -252,7 +252,7 @@ def test_a_private_claims_event_keeps_its_visibility(art, curator):
 )
 def test_a_refused_edit_writes_nothing(art, curator, settings, fields, error):
     settings.SUGGESTIONS_AUTO_REFRESH = True
-    factories.claim_create(article=art, text="fewer than 100")
+    factories.make_claim(article=art, text="fewer than 100")
     before = _claims(art)
     with pytest.raises(error):
         article_edit(user=curator, article=art, **{"body": "New start.\n" + BODY} | fields)
@@ -264,8 +264,8 @@ def test_a_refused_edit_writes_nothing(art, curator, settings, fields, error):
 
 
 def test_only_curators_may_edit(art):
-    claim = factories.claim_create(article=art, text="fewer than 100")
-    annotator = factories.user_create(username="ann")
+    claim = factories.make_claim(article=art, text="fewer than 100")
+    annotator = factories.make_user(username="ann")
     with pytest.raises(PermissionDenied):
         article_edit(user=annotator, article=art, body="New.\n" + BODY)
     assert Article.objects.get(pk=art.pk).body == BODY
@@ -274,7 +274,7 @@ def test_only_curators_may_edit(art):
 
 
 def test_a_failure_half_way_rolls_every_claim_back(art, curator, monkeypatch):
-    claims = [factories.claim_create(article=art, text=t) for t in ("The mayor", "next month")]
+    claims = [factories.make_claim(article=art, text=t) for t in ("The mayor", "next month")]
     before = _claims(art)
     seen = []
 
@@ -311,13 +311,13 @@ def test_the_history_page_query_count_does_not_grow_with_reanchored_claims(art, 
     client.force_login(curator)
     url = reverse("curation:story_history", args=[art.story.slug])
     for text in ("120 people", "the meeting", "Monday"):
-        factories.claim_create(article=art, text=text)
+        factories.make_claim(article=art, text=text)
     _edit(art, "One.\n" + art.body)
     client.get(url)
     with CaptureQueriesContext(connection) as three:
         assert client.get(url).content.decode().count("verb-reanchored") == 3
     for text in ("The mayor", "fewer than 100", "came", "Organisers", "next month"):
-        factories.claim_create(article=art, text=text)
+        factories.make_claim(article=art, text=text)
     _edit(art, "Two.\n" + art.body)
     with CaptureQueriesContext(connection) as eleven:
         assert client.get(url).content.decode().count("verb-reanchored") == 3 + 8
@@ -325,8 +325,8 @@ def test_the_history_page_query_count_does_not_grow_with_reanchored_claims(art, 
 
 
 def test_the_activity_feed_names_re_anchored_and_orphaned_claims(art, curator, client):
-    factories.claim_create(article=art, text="fewer than 100")
-    factories.claim_create(article=art, text="The mayor disputed the figure")
+    factories.make_claim(article=art, text="fewer than 100")
+    factories.make_claim(article=art, text="The mayor disputed the figure")
     article_edit(user=curator, article=art, body="New.\n" + BODY.replace("The mayor disputed", "A"))
     url = reverse("reader:story_activity", args=[art.story.slug])
     html = client.get(url).content.decode()
@@ -336,7 +336,7 @@ def test_the_activity_feed_names_re_anchored_and_orphaned_claims(art, curator, c
 
 
 def test_a_metadata_edit_from_a_stale_copy_leaves_the_text_and_claims_alone(art, curator):
-    claim = factories.claim_create(article=art, text="fewer than 100")
+    claim = factories.make_claim(article=art, text="fewer than 100")
     stale = Article.objects.get(pk=art.pk)
     article_edit(user=curator, article=art, body="New.\n" + BODY)
     moved = _claims(art)

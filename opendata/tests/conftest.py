@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from annotations.models import ClaimLink
-from annotations.tests import factories
+from tests import factories
 from articles.models import Article
 from opendata import services
 
@@ -33,7 +33,7 @@ def demo(db, fast_password_hasher, settings):
     for i, article in enumerate(articles):
         (start, _e), *_rest, (_s, end) = word_spans(article, first=10, count=4)
         claims.append(
-            factories.claim_create(
+            factories.make_claim(
                 article=article,
                 author=users["lan"],
                 start=start,
@@ -42,15 +42,15 @@ def demo(db, fast_password_hasher, settings):
                 tags=["chi phí", "gpu"] if i == 0 else [],
             )
         )
-    link_1 = factories.link_create(
+    link_1 = factories.make_link(
         claim_a=claims[0], claim_b=claims[1], relation="contradicts", rationale="Khác số liệu."
     )
-    link_2 = factories.link_create(claim_a=claims[1], claim_b=claims[2], relation="agrees")
+    link_2 = factories.make_link(claim_a=claims[1], claim_b=claims[2], relation="agrees")
     from curation.services import links_review
 
     links_review(user=users["curator"], links=[link_2], decision="confirmed")
     (start, _e), *_rest, (_s, end) = word_spans(articles[0], first=20, count=3)
-    private = factories.claim_create(
+    private = factories.make_claim(
         article=articles[0],
         author=users["minh"],
         start=start,

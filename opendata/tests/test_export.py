@@ -105,21 +105,21 @@ def test_export_query_count_does_not_grow_with_rows(demo, django_assert_num_quer
     # for team slugs, only when team annotations are present).
     with django_assert_num_queries(5):
         small = export(demo)
-    from annotations.tests import factories
+    from tests import factories
 
     lan = demo["users"]["lan"]
     for article in demo["articles"]:
         for start, end in word_spans(article, first=30, count=12):
-            factories.claim_create(article=article, author=lan, start=start, end=end)
+            factories.make_claim(article=article, author=lan, start=start, end=end)
     with django_assert_num_queries(5):
         big = export(demo)
     assert big["total"] > small["total"] + 50
 
 
 def test_empty_story_exports_a_valid_collection_without_pages(db):
-    from annotations.tests import factories
+    from tests import factories
 
-    story = factories.story_create()
+    story = factories.make_story()
     collection = selectors.story_collection(story=story, user=None, site=SITE)
     assert collection["total"] == 0 and "first" not in collection
     assert must_failures(collection, "collection") == []

@@ -205,10 +205,10 @@ def test_documents_that_are_not_annotations_are_refused(db, django_user_model):
 
 
 def test_team_claims_and_links_keep_their_team_and_stay_inside_it(demo):
-    from teams.tests.factories import team_create
+    from tests.factories import make_team
 
     lan, minh = demo["users"]["lan"], demo["users"]["minh"]
-    team = team_create(name="Phòng tin", members={lan: "annotator"})
+    team = make_team(name="Phòng tin", members={lan: "annotator"})
     a, b = demo["claims"][2], demo["claims"][3]
     from annotations import services as annotation_services
 

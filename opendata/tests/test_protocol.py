@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from annotations.models import Claim, ClaimLink
-from annotations.tests import factories
+from tests import factories
 
 from .conftest import counts, word_spans
 from .w3c import must_failures
@@ -89,7 +89,7 @@ def test_etag_answers_if_none_match_and_changes_with_content(demo):
     first = Client().get("/annotations/")
     again = Client().get("/annotations/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again.content == b""
-    factories.link_create(
+    factories.make_link(
         claim_a=demo["claims"][2], claim_b=demo["claims"][3], relation="qualifies"
     )
     changed = Client().get("/annotations/", HTTP_IF_NONE_MATCH=first["ETag"])
@@ -111,7 +111,7 @@ def many(demo, settings):
     lan = demo["users"]["lan"]
     for article in demo["articles"][:3]:
         for start, end in word_spans(article, first=40, count=11):
-            factories.claim_create(article=article, author=lan, start=start, end=end)
+            factories.make_claim(article=article, author=lan, start=start, end=end)
     return demo
 
 
@@ -172,7 +172,7 @@ def test_page_query_count_is_flat(many, settings, django_assert_num_queries):
 
 
 def test_story_filter(demo):
-    other = factories.claim_create()  # another story
+    other = factories.make_claim()  # another story
     data = Client().get(f"/annotations/?story={demo['story'].slug}").json()
     assert data["total"] == 7  # the private claim is not visible
     assert f"claim-{other.pk}" not in json.dumps(data)

@@ -46,10 +46,10 @@ def test_csv_neutralises_formulas(demo):
 
 
 def test_csv_query_count_is_flat(demo, django_assert_num_queries):
-    from annotations.tests import factories
+    from tests import factories
 
     for a, b in zip(demo["claims"][:-2], demo["claims"][2:], strict=True):
-        factories.link_create(claim_a=a, claim_b=b, relation="qualifies")
+        factories.make_link(claim_a=a, claim_b=b, relation="qualifies")
     with django_assert_num_queries(2):
         response = Client().get(f"/annotations/stories/{demo['story'].slug}.csv")
     assert response.content.decode("utf-8-sig").count("qualifies") == 3

@@ -9,7 +9,7 @@ from django.test import Client
 
 from activity.models import Event, Presence
 from reader.live import RESUME_OVERLAP, _backlog
-from annotations.tests import factories
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_presence_update_records_the_column(story, article, article_2, author):
     url = f"/stories/{story.slug}/presence/"
     assert client.post(url, {"article": article_2.pk}).status_code == 204
     assert Presence.objects.get(story=story, user=author).article_id == article_2.pk
-    other = factories.article_create()
+    other = factories.make_article()
     assert client.post(url, {"article": other.pk}).status_code == 404
     assert Presence.objects.get(story=story, user=author).article_id == article_2.pk
     assert Client().post(url, {"article": article.pk}).status_code == 302  # log in first
@@ -60,11 +60,11 @@ def test_activity_feed_query_count(story, article, author, django_assert_num_que
     url = f"/stories/{story.slug}/activity/"
     texts = ["120 people", "Monday", "meeting"]
     for text in texts:
-        factories.claim_create(article=article, author=author, text=text)
+        factories.make_claim(article=article, author=author, text=text)
     with django_assert_num_queries(2):  # story, events with actors and teams
         small = client.get(url, HTTP_HX_REQUEST="true")
     for i in range(27):
-        factories.claim_create(article=article, author=factories.user_create(), text="meeting")
+        factories.make_claim(article=article, author=factories.make_user(), text="meeting")
     with django_assert_num_queries(2):
         big = client.get(url, HTTP_HX_REQUEST="true")
     assert small.content.decode().count("data-event=") == 3

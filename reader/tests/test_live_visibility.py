@@ -9,8 +9,8 @@ from django.test import Client
 from activity.models import Event
 from reader.live import _backlog, subscriber
 from annotations import selectors
-from annotations.tests import factories
-from teams.tests.factories import team_create
+from tests import factories
+from tests.factories import make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -19,19 +19,19 @@ PRIVATE_TEXT, TEAM_TEXT, PUBLIC_TEXT = "120 people", "fewer than 100", "second m
 
 @pytest.fixture
 def world(story, article, article_2):
-    author = factories.user_create(username="tac-gia")
-    teammate = factories.user_create(username="dong-doi")
-    outsider = factories.user_create(username="nguoi-ngoai")
-    team = team_create(name="Bàn tin", members={author: "annotator", teammate: "viewer"})
-    private = factories.claim_create(article=article, author=author, text=PRIVATE_TEXT,
+    author = factories.make_user(username="tac-gia")
+    teammate = factories.make_user(username="dong-doi")
+    outsider = factories.make_user(username="nguoi-ngoai")
+    team = make_team(name="Bàn tin", members={author: "annotator", teammate: "viewer"})
+    private = factories.make_claim(article=article, author=author, text=PRIVATE_TEXT,
                                      visibility="private", note="secret-private-note")
-    team_claim = factories.claim_create(article=article_2, author=author, text=TEAM_TEXT,
+    team_claim = factories.make_claim(article=article_2, author=author, text=TEAM_TEXT,
                                         visibility="team", team=team, note="secret-team-note")
-    public = factories.claim_create(article=article_2, author=author, text=PUBLIC_TEXT)
-    public_a = factories.claim_create(article=article, author=author, text="Monday")
-    private_link = factories.link_create(claim_a=private, claim_b=public)
-    team_link = factories.link_create(claim_a=public_a, claim_b=team_claim)
-    public_link = factories.link_create(claim_a=public_a, claim_b=public, relation="agrees")
+    public = factories.make_claim(article=article_2, author=author, text=PUBLIC_TEXT)
+    public_a = factories.make_claim(article=article, author=author, text="Monday")
+    private_link = factories.make_link(claim_a=private, claim_b=public)
+    team_link = factories.make_link(claim_a=public_a, claim_b=team_claim)
+    public_link = factories.make_link(claim_a=public_a, claim_b=public, relation="agrees")
     return {
         "story": story,
         "users": {"author": author, "teammate": teammate, "outsider": outsider, "anon": None},

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from textkernel.text import paragraphs
-from articles.tests.factories import article_factory, source_factory, story_factory, story_with_articles
+from tests.factories import make_article, make_source, make_story, make_story_with_articles
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def read(client, story, **params):
 
 
 def test_reader_shows_one_column_per_article_with_exact_paragraphs(client):
-    story, articles = story_with_articles(3)
+    story, articles = make_story_with_articles(3)
     response = read(client, story)
     assert response.status_code == 200
     page = parse(response)
@@ -81,8 +81,8 @@ def test_reader_shows_one_column_per_article_with_exact_paragraphs(client):
 
 
 def test_reader_paragraph_markup_has_no_extra_characters(client):
-    story = story_factory()
-    article_factory(story=story, body="  Thụt lề  đầu dòng\nA & B < C\n\n\tTab\n")
+    story = make_story()
+    make_article(story=story, body="  Thụt lề  đầu dòng\nA & B < C\n\n\tTab\n")
     content = read(client, story).content.decode()
     raw = re.findall(r'<p data-start="(\d+)"[^>]*>(.*?)</p>', content, flags=re.S)
     assert [(int(start), html.unescape(text)) for start, text in raw] == [
@@ -112,16 +112,16 @@ def test_reader_paragraphs_of_the_demo_texts(client, monkeypatch, settings):
 
 
 def test_reader_column_header(client):
-    story = story_factory()
-    article_factory(
+    story = make_story()
+    make_article(
         story=story,
-        source=source_factory(name="Markettimes"),
+        source=make_source(name="Markettimes"),
         title="Startup AI Trung Quốc",
         author="Thái Linh",
         translated_from="Financial Times",
         translated_from_url="https://www.ft.com/content/x",
     )
-    article_factory(story=story, source=None, title="Không có nguồn")
+    make_article(story=story, source=None, title="Không có nguồn")
     content = read(client, story).content.decode()
     assert '<div class="column-source">Markettimes</div>' in content
     assert re.search(r'<h2 class="column-title"[^>]*lang="vi">Startup AI Trung Quốc</h2>', content)
@@ -136,19 +136,19 @@ def test_reader_column_header(client):
 
 
 def test_reader_order_param_changes_rendered_order(client):
-    story, (a, b, c) = story_with_articles(3)
+    story, (a, b, c) = make_story_with_articles(3)
     response = read(client, story, order=f"{c.pk},{a.pk},{b.pk}")
     assert column_order(response) == [c.pk, a.pk, b.pk]
 
 
 def test_reader_order_param_partial_and_unknown(client):
-    story, (a, b, c) = story_with_articles(3)
+    story, (a, b, c) = make_story_with_articles(3)
     response = read(client, story, order=f"999,{b.pk}")
     assert column_order(response) == [b.pk, a.pk, c.pk]
 
 
 def test_reader_hide_param_hides_column_and_shows_chip(client):
-    story, (a, b, c) = story_with_articles(3)
+    story, (a, b, c) = make_story_with_articles(3)
     response = read(client, story, hide=str(b.pk))
     assert column_order(response) == [a.pk, c.pk]
     content = response.content.decode()
@@ -161,7 +161,7 @@ def test_reader_hide_param_hides_column_and_shows_chip(client):
 
 
 def test_reader_showing_a_hidden_column_restores_its_place(client):
-    story, (a, b, c) = story_with_articles(3)
+    story, (a, b, c) = make_story_with_articles(3)
     content = read(client, story).content.decode()
     hide_b = re.search(rf'href="([^"]+)"[^>]*data-focus-key="hide-{b.pk}"', content).group(1)
     hidden_page = client.get(html.unescape(hide_b)).content.decode()
@@ -170,7 +170,7 @@ def test_reader_showing_a_hidden_column_restores_its_place(client):
 
 
 def test_reader_controls_encode_the_next_view_state(client):
-    story, (a, b, c) = story_with_articles(3)
+    story, (a, b, c) = make_story_with_articles(3)
     content = read(client, story).content.decode()
 
     def link(key: str) -> dict:
@@ -185,7 +185,7 @@ def test_reader_controls_encode_the_next_view_state(client):
 
 
 def test_reader_hiding_everything_shows_the_empty_state(client):
-    story, articles = story_with_articles(2)
+    story, articles = make_story_with_articles(2)
     response = read(client, story, hide=",".join(str(a.pk) for a in articles))
     assert response.status_code == 200
     content = response.content.decode()
@@ -195,7 +195,7 @@ def test_reader_hiding_everything_shows_the_empty_state(client):
 
 
 def test_reader_story_without_articles(client):
-    story = story_factory()
+    story = make_story()
     content = read(client, story).content.decode()
     assert "This story has no articles yet." in content
 
@@ -210,13 +210,13 @@ def test_reader_story_without_articles(client):
     ],
 )
 def test_reader_garbage_params_are_harmless(client, params):
-    story, articles = story_with_articles(2)
+    story, articles = make_story_with_articles(2)
     response = read(client, story, **params)
     assert response.status_code == 200
 
 
 def test_reader_htmx_returns_only_the_fragment(client):
-    story, articles = story_with_articles(2)
+    story, articles = make_story_with_articles(2)
     response = client.get(story.get_absolute_url(), {"hide": articles[0].pk}, headers=READER_HX)
     assert response.status_code == 200
     content = response.content.decode()
@@ -229,7 +229,7 @@ def test_reader_htmx_returns_only_the_fragment(client):
 
 
 def test_reader_full_page_is_not_a_fragment(client):
-    story, _ = story_with_articles(1)
+    story, _ = make_story_with_articles(1)
     response = read(client, story)
     assert "<html" in response.content.decode()
     assert "HX-Push-Url" not in response
@@ -245,7 +245,7 @@ def test_reader_unknown_story_is_a_custom_404(client):
 
 
 def test_reader_rejects_post(client):
-    story, _ = story_with_articles(1)
+    story, _ = make_story_with_articles(1)
     assert client.post(story.get_absolute_url()).status_code == 405
 
 
@@ -258,8 +258,8 @@ READER_QUERIES_UNCHANGED = 2
 
 
 def test_reader_query_count_is_the_same_for_2_and_5_articles(client, django_assert_num_queries):
-    two, _ = story_with_articles(2)
-    five, _ = story_with_articles(5)
+    two, _ = make_story_with_articles(2)
+    five, _ = make_story_with_articles(5)
     with django_assert_num_queries(READER_QUERIES):
         response = read(client, two)
     assert len(column_order(response)) == 2
@@ -270,9 +270,9 @@ def test_reader_query_count_is_the_same_for_2_and_5_articles(client, django_asse
         response = client.get(five.get_absolute_url(), headers=READER_HX)
     assert len(column_order(response)) == 5
     # A change to the rows (here a new claim) and they are read again.
-    from annotations.tests.factories import claim_create
+    from tests.factories import make_claim
 
-    claim_create(article=five.articles.order_by("pk").first())
+    make_claim(article=five.articles.order_by("pk").first())
     with django_assert_num_queries(READER_QUERIES):
         response = client.get(five.get_absolute_url(), headers=READER_HX)
     assert response.content.decode().count("<mark ") == 1
@@ -284,8 +284,8 @@ def test_reader_query_count_for_a_logged_in_user(client, django_assert_num_queri
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = get_user_model().objects.create_user("reader", password="pw-for-tests")
     client.force_login(user)
-    two, _ = story_with_articles(2)
-    five, _ = story_with_articles(5)
+    two, _ = make_story_with_articles(2)
+    five, _ = make_story_with_articles(5)
     read(client, two)
     # + session, user, and the reader's team memberships (what they see, the layer toggles and
     # the new-claim visibility).
@@ -296,12 +296,12 @@ def test_reader_query_count_for_a_logged_in_user(client, django_assert_num_queri
 
 
 def test_reader_escapes_titles_and_bodies(client):
-    story = story_factory(title=f"Story {XSS}")
-    article_factory(
+    story = make_story(title=f"Story {XSS}")
+    make_article(
         story=story,
         title=XSS,
         author='"><img src=x onerror=alert(2)>',
-        source=source_factory(name=f"Outlet {XSS}"),
+        source=make_source(name=f"Outlet {XSS}"),
         body=f"Body {XSS} and <b>bold</b>\n",
     )
     content = read(client, story).content.decode()

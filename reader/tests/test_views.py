@@ -12,7 +12,7 @@ from annotations import services
 from annotations.models import Claim, ClaimLink
 from articles.models import Article
 
-from annotations.tests import factories
+from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -86,8 +86,8 @@ def test_highlight_button_gets_its_paragraphs_redrawn_by_the_server(
     """The answer is the paragraph the new mark went into (drawn by the server, like every mark),
     in the same number of queries however many claims the story has."""
     lines = [f"Claim number {i} says something." for i in range(existing)] + ["The new words."]
-    article = factories.article_create(story=story, body="\n".join(lines))
-    factories.article_create(story=story, body="Another column.", position=1)
+    article = factories.make_article(story=story, body="\n".join(lines))
+    factories.make_article(story=story, body="Another column.", position=1)
     for i in range(existing):
         _create(ana_client, article, f"Claim number {i}")
     ana_client.get(story.get_absolute_url())  # the other claims' rows and columns are cached
@@ -129,7 +129,7 @@ def test_a_refused_highlight_answers_in_the_popup_and_changes_nothing(ana_client
 
 def test_browser_offsets_in_utf16_units_around_a_character_outside_the_bmp(ana_client, story):
     body = "Chi phí 𝕏 là 5,6 triệu USD theo báo cáo 😀 của công ty.\n"
-    article = factories.article_create(story=story, body=body)
+    article = factories.make_article(story=story, body=body)
     text = "5,6 triệu USD"
     start = body.index(text)
     # Each of 𝕏 and 😀 is one code point but two UTF-16 units, as the browser counts.
@@ -184,7 +184,7 @@ def test_bad_claim_input_is_refused_with_a_message_and_changes_nothing(
 
 def test_a_span_over_2000_characters_is_refused(ana_client, story):
     body = ("Một câu rất dài về chi phí đào tạo. " * 80).strip() + "\n"
-    article = factories.article_create(story=story, body=body)
+    article = factories.make_article(story=story, body=body)
     before = _snapshot()
     response = ana_client.post(
         f"/articles/{article.pk}/claims/",
@@ -263,7 +263,7 @@ def test_unknown_claim_ids_are_404(ana_client, claim):
 
 
 def test_deleting_a_linked_claim_asks_first_then_removes_its_links(ana_client, claim, claim_2, author):
-    factories.link_create(claim_a=claim, claim_b=claim_2, author=author, relation="contradicts")
+    factories.make_link(claim_a=claim, claim_b=claim_2, author=author, relation="contradicts")
     ask = ana_client.get(f"/claims/{claim.pk}/delete/", **HX)
     assert ask.status_code == 200
     assert "Delete this claim and its 1 link?" in ask.content.decode()
@@ -314,7 +314,7 @@ def test_unknown_relation_is_refused(ana_client, claim, claim_2, relation, messa
 
 
 def test_self_link_and_same_article_link_are_refused(ana_client, claim, article, author):
-    same_article = factories.claim_create(article=article, author=author, text="The mayor")
+    same_article = factories.make_claim(article=article, author=author, text="The mayor")
     before = _snapshot()
     itself = _link(ana_client, claim, claim)
     assert itself.status_code == 422
@@ -340,7 +340,7 @@ def test_link_with_unknown_claim_ids(ana_client, claim):
 
 
 def test_someone_elses_link_cannot_be_changed_or_removed(bao_client, claim, claim_2, author):
-    link = factories.link_create(claim_a=claim, claim_b=claim_2, author=author, relation="agrees")
+    link = factories.make_link(claim_a=claim, claim_b=claim_2, author=author, relation="agrees")
     before = _snapshot()
     edit = bao_client.post(f"/links/{link.pk}/edit/", {"relation": "contradicts"}, **HX)
     delete = bao_client.post(f"/links/{link.pk}/delete/", **HX)
@@ -371,8 +371,8 @@ def test_reader_fragments_use_the_same_number_of_queries_for_3_or_30_claims(
     client, author, django_assert_num_queries, path
 ):
     client.force_login(author)
-    small = factories.story_with_annotations(articles=3, claims_per_article=1, links=2)
-    large = factories.story_with_annotations(articles=3, claims_per_article=10, links=30)
+    small = factories.make_story_with_annotations(articles=3, claims_per_article=1, links=2)
+    large = factories.make_story_with_annotations(articles=3, claims_per_article=10, links=30)
 
     def get(story, claims):
         params = {}
@@ -412,13 +412,13 @@ def _column(client, story, article, **params) -> str:
 def test_cached_columns_follow_every_change_that_shows(client, story, article, author, other_user):
     from newsroom.services import article_edit
 
-    claim = factories.claim_create(article=article, author=author, text="120 people")
+    claim = factories.make_claim(article=article, author=author, text="120 people")
     first = _column(client, story, article)
     assert _column(client, story, article) == first  # drawn again, or from the cache: the same
     assert 'aria-label="Claim by ana: “120 people” (no links)"' in first
 
     # A private claim of Bao's shows to Bao only, however the cache was filled.
-    factories.claim_create(article=article, author=other_user, text="the figure", visibility="private")
+    factories.make_claim(article=article, author=other_user, text="the figure", visibility="private")
     bao = Client()
     bao.force_login(other_user)
     assert 'data-claim="' in _column(bao, story, article)
@@ -430,8 +430,8 @@ def test_cached_columns_follow_every_change_that_shows(client, story, article, a
     type(author).objects.filter(pk=author.pk).update(username="ana2")
     renamed = _column(client, story, article)
     assert "Claim by ana2:" in renamed and "Claim by ana:" not in renamed
-    other = factories.claim_create(
-        article=factories.article_create(story=story, position=1), author=author, text="Monday"
+    other = factories.make_claim(
+        article=factories.make_article(story=story, position=1), author=author, text="Monday"
     )
     services.link_create(author=author, claim_a=claim, claim_b=other, relation="contradicts")
     linked = _column(client, story, article)
@@ -465,10 +465,10 @@ def _read_rows(client, story, **params) -> tuple[str, bool]:
 
 def test_the_reader_reuses_its_rows_only_while_they_are_unchanged(story, article, author, other_user):
     from teams.models import Membership
-    from teams.tests.factories import team_create
+    from tests.factories import make_team
 
-    team = team_create(members={author: "annotator"})
-    claim = factories.claim_create(article=article, author=author, text="120 people",
+    team = make_team(members={author: "annotator"})
+    claim = factories.make_claim(article=article, author=author, text="120 people",
                                    visibility="team", team=team)  # fmt: skip
     bao = Client()
     bao.force_login(other_user)
@@ -517,15 +517,15 @@ def test_a_change_to_one_columns_claims_redraws_that_column_only(
         return draw(body=body, claims=claims)
 
     monkeypatch.setattr(marks.rendering, "render_paragraphs", counting)
-    claim = factories.claim_create(article=article, author=author, text="120 people")
-    factories.claim_create(article=article_2, author=author, text="Monday")
+    claim = factories.make_claim(article=article, author=author, text="120 people")
+    factories.make_claim(article=article_2, author=author, text="Monday")
     client.get(f"/stories/{story.slug}/", **HX)
     assert sorted(drawn) == sorted([article.body, article_2.body])  # a first view draws both
     drawn.clear()
     client.get(f"/stories/{story.slug}/", **HX)
     assert drawn == []  # nothing changed: both from the cache
 
-    factories.claim_create(article=article, author=author, text="Officials")
+    factories.make_claim(article=article, author=author, text="Officials")
     html = client.get(f"/stories/{story.slug}/", **HX).content.decode()
     assert drawn == [article.body] and ">Officials</mark>" in html
     drawn.clear()

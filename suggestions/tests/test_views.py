@@ -13,7 +13,7 @@ from annotations.models import Claim, ClaimLink
 from articles.models import Article, Story
 from suggestions import services
 from suggestions.models import Decision, Suggestion, SuggestionRun
-from teams.tests.factories import team_create
+from tests.factories import make_team
 
 pytestmark = [pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -83,7 +83,7 @@ def test_dismiss_hides_it_for_the_user_and_their_team_only(demo):
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
-    team_create(name="Bàn tin", members={users.get(username="lan"): "annotator",
+    make_team(name="Bàn tin", members={users.get(username="lan"): "annotator",
                                         users.get(username="minh"): "annotator"})  # fmt: skip
     suggestion = Suggestion.objects.filter(story=demo).order_by("-score").first()
     marker = f'data-suggestion="{suggestion.pk}"'

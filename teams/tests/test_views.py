@@ -7,9 +7,9 @@ from django.test import Client
 
 from activity.models import Event
 from annotations.models import Claim
-from annotations.tests import factories
+from tests import factories
 from teams.models import Membership, Team
-from teams.tests.factories import team_create
+from tests.factories import make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +22,12 @@ def _client(user) -> Client:
 
 @pytest.fixture
 def admin_user():
-    return factories.user_create(username="quan-tri")
+    return factories.make_user(username="quan-tri")
 
 
 @pytest.fixture
 def team(admin_user):
-    return team_create(name="Bàn tin", slug="ban-tin", members={admin_user: "admin"})
+    return make_team(name="Bàn tin", slug="ban-tin", members={admin_user: "admin"})
 
 
 def test_create_team_makes_the_creator_admin(admin_user):
@@ -48,11 +48,11 @@ def test_create_team_with_bad_name_changes_nothing(admin_user, team):
 def test_team_list_and_detail_query_counts(admin_user, django_assert_num_queries):
     client = _client(admin_user)
     for n in range(3):
-        team_create(members={admin_user: "admin", factories.user_create(): "viewer"})
+        make_team(members={admin_user: "admin", factories.make_user(): "viewer"})
     with django_assert_num_queries(4):  # session, user, teams with counts, roles
         small = client.get("/teams/")
     for n in range(27):
-        team_create(members={admin_user: "viewer"})
+        make_team(members={admin_user: "viewer"})
     with django_assert_num_queries(4):
         big = client.get("/teams/")
     assert small.content.decode().count('href="/teams/team-') == 3
@@ -60,11 +60,11 @@ def test_team_list_and_detail_query_counts(admin_user, django_assert_num_queries
 
 
 def test_team_detail_members_and_recent_work(admin_user, team, article, django_assert_num_queries):
-    members = [factories.user_create() for _ in range(3)]
+    members = [factories.make_user() for _ in range(3)]
     for m in members:
         Membership.objects.create(team=team, user=m, role="annotator")
     for i, text in enumerate(["120 people", "Monday", "meeting"]):
-        factories.claim_create(article=article, author=members[i], text=text, visibility="team",
+        factories.make_claim(article=article, author=members[i], text=text, visibility="team",
                                team=team)
     client = _client(admin_user)
     with django_assert_num_queries(5):  # session, user, team, members, events
@@ -72,7 +72,7 @@ def test_team_detail_members_and_recent_work(admin_user, team, article, django_a
     assert all(f'data-member="{m.username}"' in html for m in members)
     assert "120 people" in html and "Monday" in html
     for _ in range(27):
-        Membership.objects.create(team=team, user=factories.user_create(), role="viewer")
+        Membership.objects.create(team=team, user=factories.make_user(), role="viewer")
     with django_assert_num_queries(5):
         client.get(f"/teams/{team.slug}/")
 
@@ -112,13 +112,13 @@ def test_member_management_refuses_bad_input_and_non_admins(admin_user, team, ot
 
 
 def test_reader_layers_toggle_what_is_shown(admin_user, team, article):
-    mine = factories.claim_create(article=article, author=admin_user, text="120 people",
+    mine = factories.make_claim(article=article, author=admin_user, text="120 people",
                                   visibility="private")
-    teammate = factories.user_create()
+    teammate = factories.make_user()
     Membership.objects.create(team=team, user=teammate, role="annotator")
-    team_claim = factories.claim_create(article=article, author=teammate, text="Monday",
+    team_claim = factories.make_claim(article=article, author=teammate, text="Monday",
                                         visibility="team", team=team)
-    public = factories.claim_create(article=article, text="meeting")
+    public = factories.make_claim(article=article, text="meeting")
     client = _client(admin_user)
     url = article.story.get_absolute_url()
 
@@ -133,8 +133,8 @@ def test_reader_layers_toggle_what_is_shown(admin_user, team, article):
     assert shown("public") == {public.pk}
     assert shown("none") == set()
     # A forged team layer shows nothing the user may not see.
-    other_team = team_create(members={factories.user_create(): "admin"})
-    factories.claim_create(article=article, author=other_team.memberships.get().user,
+    other_team = make_team(members={factories.make_user(): "admin"})
+    factories.make_claim(article=article, author=other_team.memberships.get().user,
                            text="second", visibility="team", team=other_team)
     assert shown(f"team:{other_team.pk}") == set()
     html = client.get(url).content.decode()
@@ -155,7 +155,7 @@ def test_new_claim_visibility_choice_applies_and_is_checked(admin_user, team, ar
     assert (claim.visibility, claim.team_id) == ("team", team.pk)
     assert Event.objects.get().team_id == team.pk
     # A team the user is not in, or only views: refused.
-    foreign = team_create(members={other_user: "admin"})
+    foreign = make_team(members={other_user: "admin"})
     Membership.objects.create(team=foreign, user=admin_user, role="viewer")
     assert client.post("/reader/visibility/", {"as": f"team:{foreign.pk}"}).status_code == 403
     assert client.post("/reader/visibility/", {"as": "everyone"}).status_code == 403

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from annotations.models import Claim, ClaimLink
-from teams.tests.factories import team_create
+from tests.factories import make_team
 from tests.servers import one_url_server
 
 from .helpers import DEMO_SLUG, load_demo, log_in, select_text
@@ -32,7 +32,7 @@ def two_readers(browser, asgi_server, monkeypatch):
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
-    team_create(
+    make_team(
         name="Bàn tin sáng",
         members={users.get(username="lan"): "annotator", users.get(username="minh"): "annotator"},
     )
