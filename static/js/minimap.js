@@ -110,3 +110,8 @@ if (main) {
 watch();
 drawAll();
 document.fonts?.ready.then(drawAll);
+
+/** Draw every strip now (the benchmark, bench/reader_browser.py, times this). */
+export function drawNow() {
+  for (const strip of document.querySelectorAll(".minimap[data-minimap]")) draw(strip);
+}
