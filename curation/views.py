@@ -29,6 +29,7 @@ from . import selectors, services
 from .agreement import story_agreement
 from .forms import CanonicalForm, QueueFilterForm, ReattachForm, ReviewForm, VerdictForm
 from .rendering import matrix_body
+from textkernel.params import parse_id
 
 QUEUE_PAGE_SIZE = 50
 
@@ -249,8 +250,8 @@ def canonical_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             services.canonical_update(
                 user=request.user, canonical=canonical,
                 statement=request.POST.get("statement"),
-                stances={int(k): v for k, v in stances.items() if k.isdigit()},
-                remove=[int(v) for v in request.POST.getlist("remove") if v.isdigit()],
+                stances={pk: v for k, v in stances.items() if (pk := parse_id(k))},
+                remove=[pk for v in request.POST.getlist("remove") if (pk := parse_id(v))],
             )
         except ValidationError as exc:
             error = _errors(exc)

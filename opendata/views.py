@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from articles.models import Article, Story
+from textkernel.params import BIGINT_MAX, parse_int
 
 from . import jsonld, openapi, selectors, services
 from .http import (
@@ -196,10 +197,10 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
         return response
 
     if "page" in request.GET:
-        try:
-            number = int(request.GET["page"])
-        except ValueError:
-            raise Http404(_("No such page.")) from None
+        # Page numbers past any container (start = number * size must stay a bigint) are 404s.
+        number = parse_int(request.GET["page"], minimum=0, maximum=BIGINT_MAX // 1_000_000)
+        if number is None:
+            raise Http404(_("No such page."))
         iris = request.GET.get("iris") == "1"
         payload = _page(request, site=site, story=story, number=number, iris=iris, embedded=False)
         preference = None

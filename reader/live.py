@@ -23,6 +23,7 @@ from activity.models import Event
 from annotations import permissions
 from articles import selectors as article_selectors
 from articles.models import Article, Story
+from textkernel.params import BIGINT_MAX, parse_id, parse_int
 
 #: On resume, events committed up to this long before the last one seen are sent again: ids are
 #: handed out at INSERT but become visible at COMMIT, so a smaller id can commit just after a
@@ -46,11 +47,23 @@ def db_call(function):
     return sync_to_async(run)
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+#: The latest ``?since=`` (Unix seconds) a page can carry: far past any page's lifetime, well
+#: inside what a datetime holds.
+SINCE_MAX = 2**33
+
+
+class BadParameter(ValueError):
+    """A stream parameter that is present but not a number in range: 400."""
+
+
+def _param(request, name: str, *, maximum: int = BIGINT_MAX) -> int | None:
+    value = request.GET.get(name)
+    if value in (None, ""):
         return None
+    number = parse_int(value, minimum=0, maximum=maximum)
+    if number is None:
+        raise BadParameter(name)
+    return number
 
 
 def _backlog(*, user, story: Story, last_id: int, since: datetime.datetime | None) -> list[dict]:
@@ -110,12 +123,20 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
             _("Live updates need the ASGI server (uvicorn)."),
             status=503, content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"},
         )
+    try:
+        after = _param(request, "after")
+        article_id = _param(request, "article")
+        since = _param(request, "since", maximum=SINCE_MAX)
+    except BadParameter as bad:
+        return HttpResponse(
+            _("The parameter “%(name)s” must be a whole number in range.") % {"name": bad},
+            status=400, content_type="text/plain; charset=utf-8",
+        )
+    # The browser sends back the id it was given; anything else is ignored, not an error.
+    last_id = parse_id(request.headers.get("Last-Event-ID")) or after or 0
+    since = datetime.datetime.fromtimestamp(since, datetime.UTC) if since else None
     user = await db_call(get_user)(request)
     user_id = user.pk if user.is_authenticated else None
-    last_id = _int(request.headers.get("Last-Event-ID")) or _int(request.GET.get("after")) or 0
-    article_id = _int(request.GET.get("article"))
-    since = _int(request.GET.get("since"))
-    since = datetime.datetime.fromtimestamp(since, datetime.UTC) if since else None
 
     sub = subscriber(story_id=story.pk, user_id=user_id, team_ids=await db_call(_team_ids)(user))
     # Subscribe before reading the backlog, so nothing falls between the two; repeats are
@@ -189,7 +210,7 @@ def _touch(story, user, article_id, keep_article) -> None:
 def presence_update(request: HttpRequest, slug: str) -> HttpResponse:
     """The viewer now reads column ``article`` (an article of this story); 204."""
     story = article_selectors.story_get(slug=slug)
-    article_id = _int(request.POST.get("article"))
+    article_id = parse_id(request.POST.get("article"))
     if article_id is not None and not Article.objects.filter(pk=article_id, story=story).exists():
         raise Http404(_("No such article in this story."))
     services.presence_touch(story=story, user=request.user, article_id=article_id)

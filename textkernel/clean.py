@@ -23,6 +23,12 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def unstorable(text: str) -> bool:
+    """True if ``text`` holds what no PostgreSQL text column can store: a NUL or a lone
+    surrogate. Refused at the edge (any field, any route); ``text_problem`` is stricter."""
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
 def text_problem(text: str) -> str | None:
     """``None`` if ``text`` may be stored, else a code: ``"control"``, ``"bidi"`` or
     ``"surrogate"``."""
