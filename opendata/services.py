@@ -36,6 +36,7 @@ from textkernel.text import normalize_quote
 from . import jsonld, selectors
 from .jsonld import ClaimSpec, LinkSpec, ParseError, Site, SpanSpec
 from .models import ApiToken
+from textkernel.clean import text_error
 from textkernel.params import parse_id
 
 _ARTICLE_PATH = re.compile(r"/annotations/articles/(\d{1,18})$")
@@ -580,6 +581,8 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
     name = " ".join(str(name or "").split())
     if not name:
         raise ValidationError(_("Name the token (what will use it?)."), code="required")
+    if error := text_error(name, what=_("The token name")):
+        raise ValidationError(error, code="unsafe_text")
     if len(name) > TOKEN_NAME_MAX:
         raise ValidationError(
             _("A token name can be at most %(max)s characters.") % {"max": TOKEN_NAME_MAX},
