@@ -15,6 +15,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -143,6 +144,8 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
     # filtered out below by id.
     live.hub.subscribe(sub)
 
+    opened = timezone.now()
+
     async def stream():
         sent: set[int] = set()
         try:
@@ -173,6 +176,21 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
                 for kind, data in batch:
                     if sub.overflowed or kind == "reconnect":
                         return  # the browser reconnects and resumes from the event table
+                    if kind == "resync":
+                        # The hub listens again after losing the database: send what was
+                        # committed meanwhile (repeats are dropped by id, here and in live.js).
+                        try:
+                            missed = await db_call(_backlog)(
+                                user=user, story=story, last_id=max(sent, default=last_id),
+                                since=since or opened,
+                            )
+                        except Exception:
+                            return  # the database went again: the browser reconnects
+                        for message in missed:
+                            if message["id"] not in sent:
+                                sent.add(message["id"])
+                                chunk.append(live.sse("event", message, event_id=message["id"]))
+                        continue
                     if kind == "event":
                         if data["id"] in sent:
                             continue
