@@ -145,13 +145,18 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
     live.hub.subscribe(sub)
 
     opened = timezone.now()
+    touched = [opened]  # when this stream last marked the viewer present
+    resumed = parse_id(request.headers.get("Last-Event-ID")) is not None
 
     async def stream():
         sent: set[int] = set()
         try:
             yield "retry: 2000\n\n"
             if user_id is not None:
-                await db_call(_touch)(story, user, article_id, False)
+                # A browser's own reconnect (Last-Event-ID) reuses the first URL, whose
+                # ``article`` may be stale: keep the column it reported since.
+                await db_call(_touch)(story, user, article_id, resumed)
+                touched[0] = timezone.now()
             for message in await db_call(_backlog)(
                 user=user, story=story, last_id=last_id, since=since
             ):
@@ -167,6 +172,7 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
                     sub.team_ids = await db_call(_team_ids)(user)
                     if user_id is not None:
                         await db_call(_touch)(story, user, None, True)
+                        touched[0] = timezone.now()
                     continue
                 # Whatever else is already queued goes out in the same write.
                 batch = [(kind, data)]
@@ -207,7 +213,7 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
             if user_id is not None:
                 with contextlib.suppress(Exception):
                     await db_call(services.presence_leave)(
-                        story_id=story.pk, user_id=user_id
+                        story_id=story.pk, user_id=user_id, seen_before=touched[0]
                     )
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
