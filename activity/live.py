@@ -135,8 +135,8 @@ class Hub:
                 await self._listen()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database went away: retry quickly, then with backoff
-                log.warning("live listener lost its connection; retrying", exc_info=True)
+            except Exception as error:  # the database went away: retry quickly, then back off
+                log.warning("live listener lost its connection (%s); retrying", error)
                 self.connected.clear()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2)

@@ -8,7 +8,9 @@ after 1, 2, 4, 8 s..., so full speed came back up to 7 s after the database did.
 
 ``RestartTolerantPool`` drops dead connections without sleeping between them (each check fails
 at once on a closed socket) and retries connecting every 0.1-0.5 s, so service is back within
-a second of the database. Written against psycopg_pool 3.3 (pinned in requirements.txt).
+a second of the database; while the database refuses connections, a request with no idle
+connection to take fails at once (a 503) rather than after the pool's timeout. Written against
+psycopg_pool 3.3 (pinned in requirements.txt).
 """
 
 from __future__ import annotations
@@ -33,11 +35,30 @@ class QuickAttempt(AttemptWithBackoff):
 
 
 class RestartTolerantPool(ConnectionPool):
+    #: True while the last attempt to connect failed (the server refused or was shutting down):
+    #: a request that finds no idle connection then fails at once instead of holding its
+    #: thread for the whole timeout, which queued every other request behind it.
+    unreachable = False
+
+    def _connect(self, timeout: float | None = None):
+        try:
+            conn = super()._connect(timeout)
+        except Exception:
+            self.unreachable = True
+            raise
+        self.unreachable = False
+        return conn
+
     def _add_connection(self, attempt, growing: bool = False) -> None:
         super()._add_connection(attempt or QuickAttempt(timeout=self.reconnect_timeout), growing)
 
+    def _fail_fast(self) -> None:
+        if self.unreachable and not self._pool:
+            raise PoolTimeout("the database is unreachable")
+
     def _getconn_with_check_loop(self, deadline: float):
         failed = 0
+        self._fail_fast()
         while True:
             conn = self._getconn_unchecked(deadline - monotonic())
             try:
@@ -52,6 +73,7 @@ class RestartTolerantPool(ConnectionPool):
                 return conn
             if monotonic() >= deadline:
                 raise PoolTimeout()
+            self._fail_fast()
             # Dead idle connections are dropped one after another at once; after as many as
             # the pool can hold, wait a little for the new ones.
             if failed > self.max_size:
