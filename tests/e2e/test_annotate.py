@@ -153,6 +153,8 @@ def test_whitespace_selection_error_shows_next_to_it_and_nothing_is_stored(
     first = demo[0]
     _reader(page, live_server)
     # A selection of only the gap between two words: the server refuses it, and says why.
+    # (H acts while focus is in the article's text, as after selecting it with the mouse.)
+    page.locator(f"#article-{first.pk}").focus()
     page.locator(f"#article-{first.pk}").evaluate(
         """(root) => {
             const p = root.querySelector("p[data-start]");
