@@ -131,8 +131,32 @@ def test_reader_column_header(client):
         'href="https://www.ft.com/content/x" rel="noopener noreferrer">Financial Times</a>'
         in content
     )
-    assert '<div class="column-source">Source not named</div>' in content
+    # No outlet: the column is named by its title's first words, as everywhere else.
+    assert '<div class="column-source">Không có nguồn</div>' in content
+    assert "Source not named" not in content
     assert content.count("<dt>Author</dt>") == 1  # only articles with an author say so
+
+
+def test_columns_are_labelled_alike_in_reader_panel_matrix_and_csv(client):
+    """One rule names a column (``Article.short_label``): the outlet, else the title's first
+    words. Before, the reader said "Source not named" where panels cut the title."""
+    from tests.factories import make_claim
+
+    story = make_story()
+    unnamed = make_article(story=story, source=None, title="Phát hiện mới cho thấy mô hình AI")
+    make_article(story=story, source=make_source(name="Markettimes"))
+    claim = make_claim(article=unnamed, text="120 people")
+    label = "Phát hiện mới cho…"
+    assert unnamed.short_label == label
+    reader = read(client, story, claim=claim.pk).content.decode()
+    assert f'<div class="column-source">{label}</div>' in reader
+    assert f'<div class="claim-source">{label}</div>' in reader  # the claim panel
+    assert f'data-tab="{unnamed.pk}" lang="vi">{label}</a>' in reader  # the phone tab
+    matrix = client.get(f"/stories/{story.slug}/matrix/").content.decode()
+    assert f">{label}</th>" in matrix
+    csv_text = client.get(f"/stories/{story.slug}/matrix.csv").content.decode()
+    assert f"{label} stance" in csv_text
+    assert "Source not named" not in reader + matrix + csv_text
 
 
 def test_reader_order_param_changes_rendered_order(client):
