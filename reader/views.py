@@ -13,6 +13,7 @@ be shared. Each action answers in one of two shapes:
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import urlencode, urlsplit
 
@@ -30,6 +31,7 @@ from annotations.selectors import story_articles
 from articles.models import Article
 from articles.selectors import column_layout
 from articles.views import HtmxHttpRequest
+from textkernel import boilerplate
 from textkernel.params import parse_id
 
 from . import layers, presenters
@@ -49,6 +51,13 @@ def _swapped(order: list[int], first: int, second: int) -> list[int]:
     i, j = swapped.index(first), swapped.index(second)
     swapped[i], swapped[j] = swapped[j], swapped[i]
     return swapped
+
+
+@functools.lru_cache(maxsize=128)
+def _boilerplate_starts(body: str) -> frozenset[int]:
+    """Offsets of the body's lines that are not the article (ad notices, related lists, image
+    markdown: ``textkernel.boilerplate``); the J/K sentence picker skips those paragraphs."""
+    return frozenset(flag.start for flag in boilerplate.detect(body))
 
 
 def reader_url(path: str, *, order: list[int], hidden: list[int], tab: int | None, **extra) -> str:
@@ -98,6 +107,7 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
             {
                 "article": article,
                 "paragraphs": notes.paragraphs[article.pk],
+                "skip": _boilerplate_starts(article.body),
                 "move_left_url": left,
                 "move_right_url": right,
                 "hide_url": url(hidden=hidden_ids + [article.pk], tab=hide_tab),
@@ -275,7 +285,8 @@ def _highlighted(request: HtmxHttpRequest, story, *, article, claim) -> HttpResp
             article=shown, articles=layout.visible, params=params, start=claim.start, end=claim.end,
         )
     response = render(
-        request, f"{TEMPLATE}#highlighted", {"article": article, "paragraphs": paragraphs}
+        request, f"{TEMPLATE}#highlighted",
+        {"article": article, "paragraphs": paragraphs, "skip": _boilerplate_starts(article.body)},
     )
     response["HX-Reswap"] = "none"  # the paragraphs swap themselves in by id
     response["HX-Trigger-After-Settle"] = json.dumps(

@@ -339,3 +339,22 @@ def test_reader_escapes_titles_and_bodies(client):
     assert XSS not in hidden
 
 
+
+
+def test_boilerplate_paragraphs_are_marked_for_the_sentence_picker(client):
+    """The J/K picker (static/js/annotate.js) skips paragraphs marked data-skip: what
+    textkernel.boilerplate finds (an ad notice, image markdown), and nothing else."""
+    story = make_story()
+    body = (
+        "Chúng tôi sử dụng quảng cáo để giữ cho nội dung của chúng tôi miễn phí cho bạn.\n"
+        "Officials said 120 people attended.\n"
+        "![](https://example.com/a.jpg)\n"
+        "The mayor disputed the figure.\n"
+    )
+    article = make_article(story=story, body=body)
+    content = read(client, story).content.decode()
+    marked = re.findall(rf'<p data-start="(\d+)" id="p{article.pk}-\d+"( data-skip)?>', content)
+    assert [(int(start), bool(skip)) for start, skip in marked] == [
+        (0, True), (body.index("Officials"), False), (body.index("!["), True),
+        (body.index("The mayor"), False),
+    ]

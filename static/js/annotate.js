@@ -305,11 +305,15 @@ popupButton?.addEventListener("click", () => {
 
 // ---------------------------------------------------------------- keyboard selection
 // J / K select the next / previous sentence in the focused column; Shift+J extends; H highlights.
+// Paragraphs the server marks as not the article (data-skip: ad notices, related lists, image
+// markdown; textkernel/boilerplate.py) are passed over, and so is image markdown inside one.
 const SENTENCE = /[^.!?…]+[.!?…]*["”’)\]]*\s*/gu;
+const IMAGE_MARKDOWN = /^!\[[^\]]*\]\(/u;
 
 function sentenceRanges(columnBody) {
   const ranges = [];
   for (const p of columnModel(columnBody).paragraphs) {
+    if (p.hasAttribute("data-skip")) continue;
     const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
     const nodes = [];
     let total = 0;
@@ -324,7 +328,7 @@ function sentenceRanges(columnBody) {
     };
     for (const match of p.textContent.matchAll(SENTENCE)) {
       const trimmed = match[0].trimEnd();
-      if (!trimmed.trim()) continue;
+      if (!trimmed.trim() || IMAGE_MARKDOWN.test(trimmed.trim())) continue;
       ranges.push({ p, start: locate(match.index), end: locate(match.index + trimmed.length) });
     }
   }

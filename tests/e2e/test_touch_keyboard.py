@@ -321,3 +321,36 @@ def test_anonymous_reader_sees_no_highlight_button(page, live_server, demo):
     expect(popup.get_by_role("link", name="Log in")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Highlight"))).to_have_count(0)
     expect(page.locator(".highlight-button")).to_have_count(0)
+
+
+# --- the smaller defects that only a browser shows ---------------------------------------------
+
+
+def test_only_contradictions_dims_nested_claims_too(page, live_server, demo):
+    first, third = demo[0], demo[2]
+    outer = make_claim(article=first, text=PHRASE_1)
+    make_link(claim_a=outer, claim_b=make_claim(article=third, text=PHRASE_3), relation="contradicts")
+    nested = make_claim(article=first, text="phòng thí nghiệm")  # inside `outer`, not linked
+    alone = make_claim(article=first, text="Markettimes")  # not nested, not linked
+    page.goto(f"{live_server.url}{READER}?only=contradicts")
+    inner = page.locator(f'mark.claim mark.claim[data-claim="{nested.pk}"]').first
+    expect(inner).to_have_class(re.compile("is-dimmed"))
+    single = page.locator(f'mark[data-claim="{alone.pk}"]').first
+    expect(single).to_have_class(re.compile("is-dimmed"))
+    background = "el => getComputedStyle(el).backgroundColor"
+    assert inner.evaluate(background) == single.evaluate(background)
+
+
+def test_sentence_picker_skips_ad_notices_and_image_markdown(page, live_server, demo):
+    first, fourth = demo[0], demo[3]
+    page.goto(f"{live_server.url}{READER}")
+    picked = []
+    for article, presses in ((first, 4), (fourth, 12)):
+        page.locator(f"#article-{article.pk}").focus()
+        for _ in range(presses):
+            page.keyboard.press("j")
+            picked.append(page.evaluate("getSelection().toString()"))
+    # The first column opens with an ad-blocker notice; J starts at the headline instead.
+    assert picked[0].startswith("Startup AI Trung Quốc")
+    skipped = [p for p in picked if "quảng cáo" in p or "Cảm ơn bạn" in p or "![" in p]
+    assert not skipped, skipped
