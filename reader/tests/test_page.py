@@ -358,3 +358,18 @@ def test_boilerplate_paragraphs_are_marked_for_the_sentence_picker(client):
         (0, True), (body.index("Officials"), False), (body.index("!["), True),
         (body.index("The mayor"), False),
     ]
+
+
+@pytest.mark.parametrize(
+    "language, shown",
+    [("en", "1 Dec 2026"), ("vi", "1 thg 12, 2026")],
+)
+def test_dates_name_the_month_in_the_reader_language(client, language, shown):
+    """"12/01/2026" is 1 December to an American reader and 12 January to a Vietnamese one."""
+    import datetime
+
+    story = make_story()
+    make_article(story=story, published_on=datetime.date(2026, 12, 1))
+    content = client.get(story.get_absolute_url(), headers={"accept-language": language}).content.decode()
+    assert f'<time datetime="2026-12-01">{shown}</time>' in content
+    assert "12/01/2026" not in content and "01/12/2026" not in content
