@@ -120,7 +120,16 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
         for a in layout.hidden
     ]
     panel_open = bool(notes.selected or notes.panel == "connections")
+    refused = {}
+    if notes.link_target is not None and notes.selected is not None and (
+        notes.link_target.article_id == notes.selected.article_id
+    ):
+        # A link joins two columns: never offer one inside the selected claim's own column
+        # (link_to from an old or hand-made URL); say so instead (the service refuses it too).
+        notes.link_target = None
+        refused["form_error"] = _("Link claims from two different articles.")
     return {
+        **refused,
         "story": story,
         "columns": columns,
         "panel_open": panel_open,

@@ -457,7 +457,11 @@ function cancelLinkMode() {
   if (!linkMode) return;
   linkMode = null;
   document.body.classList.remove("link-mode");
-  for (const hint of document.querySelectorAll(".link-mode-hint")) hint.hidden = true;
+  for (const column of document.querySelectorAll(".is-link-source")) column.classList.remove("is-link-source");
+  for (const hint of document.querySelectorAll(".link-mode-hint")) {
+    hint.hidden = true;
+    hint.classList.remove("is-refused");
+  }
   announce("Linking cancelled.");
 }
 
@@ -481,6 +485,12 @@ function chooseClaim(mark) {
   const article = mark.closest("[data-article]").dataset.article;
   if (linkMode) {
     if (claimId === linkMode.claim) return;
+    if (article === linkMode.article) {
+      // A link joins two columns: a claim in the source's own column is not a target.
+      announce(document.querySelector(".link-mode-hint")?.dataset.sameColumn ?? "");
+      for (const hint of document.querySelectorAll(".link-mode-hint")) hint.classList.add("is-refused");
+      return;
+    }
     const url = readerUrl({ claim: linkMode.claim, link_to: claimId, panel: null });
     linkMode = null;
     document.body.classList.remove("link-mode");
@@ -496,6 +506,7 @@ document.addEventListener("click", (event) => {
     const mark = document.querySelector(`mark[data-claim="${start.dataset.startLink}"]`);
     linkMode = { claim: start.dataset.startLink, article: mark?.closest("[data-article]")?.dataset.article };
     document.body.classList.add("link-mode");
+    document.getElementById(`col-${linkMode.article}`)?.classList.add("is-link-source");
     for (const hint of document.querySelectorAll(".link-mode-hint")) hint.hidden = false;
     announce("Choose a claim in another column to link to.");
     return;

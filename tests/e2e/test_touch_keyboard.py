@@ -354,3 +354,22 @@ def test_sentence_picker_skips_ad_notices_and_image_markdown(page, live_server, 
     assert picked[0].startswith("Startup AI Trung Quốc")
     skipped = [p for p in picked if "quảng cáo" in p or "Cảm ơn bạn" in p or "![" in p]
     assert not skipped, skipped
+
+
+def test_link_mode_offers_no_target_in_the_source_column(page, live_server, demo):
+    first, third = demo[0], demo[2]
+    log_in(page, live_server.url, "lan", next_url=READER)
+    from django.contrib.auth import get_user_model
+
+    lan = get_user_model().objects.get(username="lan")
+    source = make_claim(article=first, text=PHRASE_1, author=lan)
+    same = make_claim(article=first, text="Markettimes", author=lan)
+    target = make_claim(article=third, text=PHRASE_3, author=lan)
+    page.goto(f"{live_server.url}{READER}?claim={source.pk}")
+    page.get_by_role("button", name=re.compile("Link to a claim in another column")).click()
+    page.locator(f"#claim-{same.pk}").click()
+    expect(page.locator(".link-mode-hint .link-mode-refused").first).to_be_visible()
+    expect(page.locator(".link-form")).to_have_count(0)
+    page.locator(f"#claim-{target.pk}").click()
+    expect(page.locator(".link-form")).to_be_visible()
+    expect(page.locator('.link-form input[name="other"]')).to_have_value(str(target.pk))
