@@ -144,3 +144,13 @@ function revealActiveTab() {
 }
 revealActiveTab();
 document.addEventListener("htmx:afterSettle", revealActiveTab);
+
+// Toggle chips are links (their URL holds the view) that say they are toggle buttons
+// (role="button" aria-pressed): Space presses them too, as it does a button.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== " ") return;
+  const toggle = event.target.closest?.('a[role="button"][aria-pressed]');
+  if (!toggle) return;
+  event.preventDefault();
+  toggle.click();
+});

@@ -246,13 +246,13 @@ def test_esc_closes_popup_link_mode_and_panel_and_focus_goes_back(page, live_ser
     assert "claim=" not in page.url
 
     # The Connections panel: Esc closes it and focus goes back to its button.
-    connections = page.get_by_role("link", name=re.compile("Connections"))
+    connections = page.get_by_role("button", name=re.compile("Connections"))
     connections.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#side-panel")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#side-panel")).to_have_count(0)
-    expect(page.get_by_role("link", name=re.compile("Connections"))).to_be_focused()
+    expect(page.get_by_role("button", name=re.compile("Connections"))).to_be_focused()
 
 
 def test_letter_shortcuts_act_only_in_the_text_and_the_help_dialog_lists_them(
@@ -260,7 +260,7 @@ def test_letter_shortcuts_act_only_in_the_text_and_the_help_dialog_lists_them(
 ):
     first = demo[0]
     log_in(page, live_server.url, "lan", next_url=READER)
-    chip = page.get_by_role("link", name=re.compile("Only contradictions"))
+    chip = page.get_by_role("button", name=re.compile("Only contradictions"))
     chip.focus()
     page.keyboard.press("j")
     assert page.evaluate("getSelection().toString()") == ""
