@@ -252,7 +252,8 @@ def test_esc_closes_popup_link_mode_and_panel_and_focus_goes_back(page, live_ser
     expect(page.locator("#side-panel")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#side-panel")).to_have_count(0)
-    expect(page.get_by_role("button", name=re.compile("Connections"))).to_be_focused()
+    page.wait_for_function("document.activeElement?.dataset.focusKey === 'connections'")
+    expect(page.locator('[data-focus-key="connections"]')).to_be_focused()
 
 
 def test_letter_shortcuts_act_only_in_the_text_and_the_help_dialog_lists_them(
