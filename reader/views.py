@@ -54,10 +54,11 @@ def _swapped(order: list[int], first: int, second: int) -> list[int]:
 
 
 @functools.lru_cache(maxsize=128)
-def _boilerplate_starts(body: str) -> frozenset[int]:
+def _boilerplate_starts(body: str) -> str:
     """Offsets of the body's lines that are not the article (ad notices, related lists, image
-    markdown: ``textkernel.boilerplate``); the J/K sentence picker skips those paragraphs."""
-    return frozenset(flag.start for flag in boilerplate.detect(body))
+    markdown: ``textkernel.boilerplate``), comma-separated: the column's ``data-skip-starts``,
+    whose paragraphs the J/K sentence picker passes over."""
+    return ",".join(str(flag.start) for flag in boilerplate.detect(body))
 
 
 def reader_url(path: str, *, order: list[int], hidden: list[int], tab: int | None, **extra) -> str:
@@ -106,7 +107,7 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
         columns.append(
             {
                 "article": article,
-                "paragraphs": notes.paragraphs[article.pk],
+                "text": notes.texts[article.pk],
                 "skip": _boilerplate_starts(article.body),
                 "move_left_url": left,
                 "move_right_url": right,
@@ -294,8 +295,7 @@ def _highlighted(request: HtmxHttpRequest, story, *, article, claim) -> HttpResp
             article=shown, articles=layout.visible, params=params, start=claim.start, end=claim.end,
         )
     response = render(
-        request, f"{TEMPLATE}#highlighted",
-        {"article": article, "paragraphs": paragraphs, "skip": _boilerplate_starts(article.body)},
+        request, f"{TEMPLATE}#highlighted", {"article": article, "paragraphs": paragraphs}
     )
     response["HX-Reswap"] = "none"  # the paragraphs swap themselves in by id
     response["HX-Trigger-After-Settle"] = json.dumps(

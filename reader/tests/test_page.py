@@ -342,8 +342,9 @@ def test_reader_escapes_titles_and_bodies(client):
 
 
 def test_boilerplate_paragraphs_are_marked_for_the_sentence_picker(client):
-    """The J/K picker (static/js/annotate.js) skips paragraphs marked data-skip: what
-    textkernel.boilerplate finds (an ad notice, image markdown), and nothing else."""
+    """The J/K picker (static/js/annotate.js) skips the paragraphs a column lists in
+    data-skip-starts: what textkernel.boilerplate finds (an ad notice, image markdown), and
+    nothing else."""
     story = make_story()
     body = (
         "Chúng tôi sử dụng quảng cáo để giữ cho nội dung của chúng tôi miễn phí cho bạn.\n"
@@ -353,11 +354,8 @@ def test_boilerplate_paragraphs_are_marked_for_the_sentence_picker(client):
     )
     article = make_article(story=story, body=body)
     content = read(client, story).content.decode()
-    marked = re.findall(rf'<p data-start="(\d+)" id="p{article.pk}-\d+"( data-skip)?>', content)
-    assert [(int(start), bool(skip)) for start, skip in marked] == [
-        (0, True), (body.index("Officials"), False), (body.index("!["), True),
-        (body.index("The mayor"), False),
-    ]
+    (skip,) = re.findall(rf'id="article-{article.pk}"[^>]*data-skip-starts="([^"]*)"', content)
+    assert skip == f"0,{body.index('![')}"
 
 
 @pytest.mark.parametrize(

@@ -305,15 +305,17 @@ popupButton?.addEventListener("click", () => {
 
 // ---------------------------------------------------------------- keyboard selection
 // J / K select the next / previous sentence in the focused column; Shift+J extends; H highlights.
-// Paragraphs the server marks as not the article (data-skip: ad notices, related lists, image
-// markdown; textkernel/boilerplate.py) are passed over, and so is image markdown inside one.
+// Paragraphs the server lists as not the article (the column's data-skip-starts: ad notices,
+// related lists, image markdown; textkernel/boilerplate.py) are passed over, and so is image
+// markdown inside one.
 const SENTENCE = /[^.!?…]+[.!?…]*["”’)\]]*\s*/gu;
 const IMAGE_MARKDOWN = /^!\[[^\]]*\]\(/u;
 
 function sentenceRanges(columnBody) {
   const ranges = [];
+  const skip = new Set((columnBody.dataset.skipStarts || "").split(",").filter(Boolean));
   for (const p of columnModel(columnBody).paragraphs) {
-    if (p.hasAttribute("data-skip")) continue;
+    if (skip.has(p.dataset.start)) continue;
     const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
     const nodes = [];
     let total = 0;
