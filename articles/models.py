@@ -119,10 +119,6 @@ class Article(models.Model):
         return self.title
 
     @property
-    def source_label(self) -> str:
-        return self.source.name if self.source_id else str(_("Source not named"))
-
-    @property
     def short_label(self) -> str:
         """A short name that tells columns apart: the outlet, or the title's first words."""
         if self.source_id:

@@ -171,6 +171,8 @@ LOGOUT_REDIRECT_URL = "articles:home"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("vi", _("Vietnamese"))]
+# Dates with the month as a word, in each language (config/formats/): never "12/01/2026".
+FORMAT_MODULE_PATH = ["config.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True

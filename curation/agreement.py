@@ -7,6 +7,10 @@ link they drew between the two spots. Units labelled by two or more people are c
 Cohen's κ when exactly two annotators took part, Krippendorff's α (nominal) for more (α is also
 given for two, and handles units not every annotator labelled).
 
+Below ``MIN_UNITS`` shared pairs the figures say more about chance than about the annotators
+(one pair gives κ = 0 or 1, or none at all): the page says "needs more data" instead, and shows
+the figures only as provisional.
+
 The formulas are written out here rather than taken from the ``krippendorff`` package, which
 would bring numpy for a few lines of arithmetic; the tests check both against published worked
 examples.
@@ -20,6 +24,9 @@ from dataclasses import dataclass, field
 from itertools import permutations
 
 from annotations.models import Claim, ClaimLink
+
+#: Fewest pairs labelled by two or more people for κ and α to be shown as a result.
+MIN_UNITS = 10
 
 
 def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float | None:
@@ -92,6 +99,14 @@ class Agreement:
     @property
     def disagreements(self) -> list[Unit]:
         return [unit for unit in self.units if not unit.agreed]
+
+    @property
+    def enough_data(self) -> bool:
+        return len(self.units) >= MIN_UNITS
+
+    @property
+    def min_units(self) -> int:
+        return MIN_UNITS
 
     @property
     def statistic(self) -> str:

@@ -13,6 +13,7 @@ be shared. Each action answers in one of two shapes:
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import urlencode, urlsplit
 
@@ -30,6 +31,7 @@ from annotations.selectors import story_articles
 from articles.models import Article
 from articles.selectors import column_layout
 from articles.views import HtmxHttpRequest
+from textkernel import boilerplate
 from textkernel.params import parse_id
 
 from . import layers, marks, presenters
@@ -49,6 +51,14 @@ def _swapped(order: list[int], first: int, second: int) -> list[int]:
     i, j = swapped.index(first), swapped.index(second)
     swapped[i], swapped[j] = swapped[j], swapped[i]
     return swapped
+
+
+@functools.lru_cache(maxsize=128)
+def _boilerplate_starts(body: str) -> str:
+    """Offsets of the body's lines that are not the article (ad notices, related lists, image
+    markdown: ``textkernel.boilerplate``), comma-separated: the column's ``data-skip-starts``,
+    whose paragraphs the J/K sentence picker passes over."""
+    return ",".join(str(flag.start) for flag in boilerplate.detect(body))
 
 
 def reader_url(path: str, *, order: list[int], hidden: list[int], tab: int | None, **extra) -> str:
@@ -98,6 +108,7 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
             {
                 "article": article,
                 "text": notes.texts[article.pk],
+                "skip": _boilerplate_starts(article.body),
                 "move_left_url": left,
                 "move_right_url": right,
                 "hide_url": url(hidden=hidden_ids + [article.pk], tab=hide_tab),
@@ -110,7 +121,16 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
         for a in layout.hidden
     ]
     panel_open = bool(notes.selected or notes.panel == "connections")
+    refused = {}
+    if notes.link_target is not None and notes.selected is not None and (
+        notes.link_target.article_id == notes.selected.article_id
+    ):
+        # A link joins two columns: never offer one inside the selected claim's own column
+        # (link_to from an old or hand-made URL); say so instead (the service refuses it too).
+        notes.link_target = None
+        refused["form_error"] = _("Link claims from two different articles.")
     return {
+        **refused,
         "story": story,
         "columns": columns,
         "panel_open": panel_open,

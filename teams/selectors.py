@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -37,17 +37,20 @@ def can_write_team(*, user, team_id: int) -> bool:
 
 
 def teams_for_user(*, user) -> list[Team]:
-    """``user``'s teams by name, each with ``role`` (theirs) and ``member_count``. One query."""
+    """``user``'s teams by name, each with ``role`` (theirs), its translated ``role_label`` and
+    ``member_count`` (all members). One query."""
     if not _authenticated(user):
         return []
+    # Count every member: filtering on the user's own membership in the same join would count
+    # only that one row ("1 member" for a team of three).
+    mine = Membership.objects.filter(user_id=user.pk, team_id=OuterRef("pk"))
     teams = list(
-        Team.objects.filter(memberships__user_id=user.pk)
-        .annotate(member_count=Count("memberships", distinct=True))
+        Team.objects.filter(Exists(mine))
+        .annotate(member_count=Count("memberships"), role=Subquery(mine.values("role")[:1]))
         .order_by("name", "pk")
     )
-    roles = dict(Membership.objects.filter(user_id=user.pk).values_list("team_id", "role"))
     for team in teams:
-        team.role = roles.get(team.pk)
+        team.role_label = Membership.Role(team.role).label if team.role else ""
     return teams
 
 

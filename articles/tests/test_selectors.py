@@ -273,7 +273,7 @@ def test_search_query_count_is_constant(db, django_assert_num_queries):
         make_article(story=story, body=f"chi phí {i}\n")
     with django_assert_num_queries(1):
         hits = selectors.article_search(query="chi phi")
-        labels = [hit.article.source_label for hit in hits]
+        labels = [hit.article.short_label for hit in hits]
     assert len(labels) == 4
 
 

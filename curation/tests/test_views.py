@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -204,6 +205,29 @@ def test_agreement_page(curator_client, story, article, article_2):
         reverse("curation:agreement", kwargs={"slug": story.slug})
     ).content.decode()
     assert 'data-stat="kappa"' in html and "1 disagreement" in html
+    # One pair: no bare κ = 0.000, but "needs more data" (and the figure as provisional).
+    assert re.search(r'data-stat="kappa"><span class="needs-data">needs more data</span>', html)
+    assert "it means little below 10" in html
+
+
+def test_agreement_page_shows_the_figures_from_the_minimum_sample_on(
+    curator_client, story, article, article_2
+):
+    from curation.agreement import MIN_UNITS
+
+    lan, minh = factories.make_user(), factories.make_user()
+    words = ["Officials", "said", "120", "people", "attended", "the", "meeting", "on", "Monday.", "Organisers"]
+    assert len(words) >= MIN_UNITS
+    for n, word in enumerate(words[:MIN_UNITS]):
+        for author, relation in ((lan, "agrees"), (minh, "agrees" if n % 2 else "qualifies")):
+            a = factories.make_claim(article=article, author=author, text=word)
+            b = factories.make_claim(article=article_2, author=author, text=word)
+            factories.make_link(claim_a=a, claim_b=b, relation=relation, author=author)
+    html = curator_client.get(
+        reverse("curation:agreement", kwargs={"slug": story.slug})
+    ).content.decode()
+    assert "needs more data" not in html
+    assert re.search(r'data-stat="kappa">-?\d\.\d{3}</dd>', html)
 
 
 def test_orphans_page_reattach_and_dismiss(curator_client, story, article):

@@ -131,8 +131,32 @@ def test_reader_column_header(client):
         'href="https://www.ft.com/content/x" rel="noopener noreferrer">Financial Times</a>'
         in content
     )
-    assert '<div class="column-source">Source not named</div>' in content
+    # No outlet: the column is named by its title's first words, as everywhere else.
+    assert '<div class="column-source">Không có nguồn</div>' in content
+    assert "Source not named" not in content
     assert content.count("<dt>Author</dt>") == 1  # only articles with an author say so
+
+
+def test_columns_are_labelled_alike_in_reader_panel_matrix_and_csv(client):
+    """One rule names a column (``Article.short_label``): the outlet, else the title's first
+    words. Before, the reader said "Source not named" where panels cut the title."""
+    from tests.factories import make_claim
+
+    story = make_story()
+    unnamed = make_article(story=story, source=None, title="Phát hiện mới cho thấy mô hình AI")
+    make_article(story=story, source=make_source(name="Markettimes"))
+    claim = make_claim(article=unnamed, text="120 people")
+    label = "Phát hiện mới cho…"
+    assert unnamed.short_label == label
+    reader = read(client, story, claim=claim.pk).content.decode()
+    assert f'<div class="column-source">{label}</div>' in reader
+    assert f'<div class="claim-source">{label}</div>' in reader  # the claim panel
+    assert f'data-tab="{unnamed.pk}" lang="vi">{label}</a>' in reader  # the phone tab
+    matrix = client.get(f"/stories/{story.slug}/matrix/").content.decode()
+    assert f">{label}</th>" in matrix
+    csv_text = client.get(f"/stories/{story.slug}/matrix.csv").content.decode()
+    assert f"{label} stance" in csv_text
+    assert "Source not named" not in reader + matrix + csv_text
 
 
 def test_reader_order_param_changes_rendered_order(client):
@@ -315,3 +339,35 @@ def test_reader_escapes_titles_and_bodies(client):
     assert XSS not in hidden
 
 
+
+
+def test_boilerplate_paragraphs_are_marked_for_the_sentence_picker(client):
+    """The J/K picker (static/js/annotate.js) skips the paragraphs a column lists in
+    data-skip-starts: what textkernel.boilerplate finds (an ad notice, image markdown), and
+    nothing else."""
+    story = make_story()
+    body = (
+        "Chúng tôi sử dụng quảng cáo để giữ cho nội dung của chúng tôi miễn phí cho bạn.\n"
+        "Officials said 120 people attended.\n"
+        "![](https://example.com/a.jpg)\n"
+        "The mayor disputed the figure.\n"
+    )
+    article = make_article(story=story, body=body)
+    content = read(client, story).content.decode()
+    (skip,) = re.findall(rf'id="article-{article.pk}"[^>]*data-skip-starts="([^"]*)"', content)
+    assert skip == f"0,{body.index('![')}"
+
+
+@pytest.mark.parametrize(
+    "language, shown",
+    [("en", "1 Dec 2026"), ("vi", "1 thg 12, 2026")],
+)
+def test_dates_name_the_month_in_the_reader_language(client, language, shown):
+    """"12/01/2026" is 1 December to an American reader and 12 January to a Vietnamese one."""
+    import datetime
+
+    story = make_story()
+    make_article(story=story, published_on=datetime.date(2026, 12, 1))
+    content = client.get(story.get_absolute_url(), headers={"accept-language": language}).content.decode()
+    assert f'<time datetime="2026-12-01">{shown}</time>' in content
+    assert "12/01/2026" not in content and "01/12/2026" not in content

@@ -536,3 +536,22 @@ def test_a_change_to_one_columns_claims_redraws_that_column_only(
     html = client.get(f"/stories/{story.slug}/", **HX).content.decode()
     assert sorted(drawn) == sorted([article.body, article_2.body])
     assert html.count('data-badges="✓1"') == 2
+
+
+def test_link_form_never_offers_a_claim_in_the_same_column():
+    """link_to naming a claim in the selected claim's own article (an old or hand-made URL)
+    shows no link form, but why; a claim in another column still gets the form."""
+    story = factories.make_story()
+    article = factories.make_article(story=story)
+    other_article = factories.make_article(story=story)
+    author = factories.make_user()
+    a = factories.make_claim(article=article, author=author, text="120 people")
+    same = factories.make_claim(article=article, author=author, text="fewer than 100")
+    other = factories.make_claim(article=other_article, author=author, text="fewer than 100")
+    client = Client()
+    client.force_login(author)
+    html = client.get(story.get_absolute_url(), {"claim": a.pk, "link_to": same.pk}).content.decode()
+    assert 'class="link-form"' not in html
+    assert "Link claims from two different articles." in html
+    html = client.get(story.get_absolute_url(), {"claim": a.pk, "link_to": other.pk}).content.decode()
+    assert 'class="link-form"' in html and f'name="other" value="{other.pk}"' in html

@@ -73,6 +73,57 @@ function boundaryParagraph(node, columnBody, atEnd) {
   return { p: atEnd ? paragraphs.at(-1) : paragraphs[0], snap: atEnd ? "end" : "start" };
 }
 
+// ---------------------------------------------------------------- whole words
+// A selection is widened to whole words ("…2.048 chip Nvid" becomes "…2.048 chip Nvidia"), and
+// spaces at its ends are dropped; holding Alt while selecting keeps the exact selection.
+const WORD_CHAR = /[\p{L}\p{M}\p{N}_]/u;
+let exactSelection = false;
+
+/** [start, end] in UTF-16 units of `body`, widened to whole words and trimmed of spaces. */
+function snapToWords(body, start, end) {
+  let s = start;
+  let e = end;
+  while (s < e && /\s/u.test(body[s])) s += 1;
+  while (e > s && /\s/u.test(body[e - 1])) e -= 1;
+  if (s === e) return [start, end]; // only spaces: the server says why it refuses that
+  while (s > 0 && WORD_CHAR.test(body[s - 1]) && WORD_CHAR.test(body[s])) s -= 1;
+  while (e < body.length && WORD_CHAR.test(body[e]) && WORD_CHAR.test(body[e - 1])) e += 1;
+  return [s, e];
+}
+
+/** The DOM point (text node, offset) at UTF-16 offset `at` of a column's body. */
+function domPoint(model, at) {
+  let paragraph = model.paragraphs[0];
+  for (const p of model.paragraphs) if (model.starts16.get(p) <= at) paragraph = p;
+  let rest = Math.max(0, at - model.starts16.get(paragraph));
+  const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
+  let last = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (rest <= node.data.length) return { node, offset: rest };
+    rest -= node.data.length;
+    last = node;
+  }
+  return last ? { node: last, offset: last.data.length } : null;
+}
+
+/** Show the snapped span as the page's selection, so what gets highlighted is what one sees. */
+function showSpan(span) {
+  const model = columnModel(span.columnBody);
+  const from = domPoint(model, span.start);
+  const to = domPoint(model, span.end);
+  const selection = window.getSelection();
+  if (!from || !to || !selection.rangeCount) return;
+  const current = selection.getRangeAt(0);
+  if (current.startContainer === from.node && current.startOffset === from.offset &&
+      current.endContainer === to.node && current.endOffset === to.offset) return;
+  const range = document.createRange();
+  range.setStart(from.node, from.offset);
+  range.setEnd(to.node, to.offset);
+  selection.removeAllRanges();
+  selection.addRange(range);
+  span.rect = range.getBoundingClientRect();
+}
+
 /** The current selection as {columnBody, article, start, end, exact}, or null. */
 function selectionSpan() {
   const selection = window.getSelection();
@@ -87,9 +138,10 @@ function selectionSpan() {
   if (!a || !b) return null;
   const startIn = a.snap ? (a.snap === "start" ? 0 : a.p.textContent.length) : offsetInParagraph(a.p, range.startContainer, range.startOffset);
   const endIn = b.snap ? (b.snap === "start" ? 0 : b.p.textContent.length) : offsetInParagraph(b.p, range.endContainer, range.endOffset);
-  const start = model.starts16.get(a.p) + startIn;
-  const end = model.starts16.get(b.p) + endIn;
+  let start = model.starts16.get(a.p) + startIn;
+  let end = model.starts16.get(b.p) + endIn;
   if (end <= start) return null;
+  if (!exactSelection) [start, end] = snapToWords(model.body, start, end);
   return {
     columnBody,
     article: columnBody.closest("[data-article]").dataset.article,
@@ -109,10 +161,23 @@ const popupMessage = document.getElementById("popup-message");
 const loginMessage = popupMessage?.innerHTML ?? "";
 let pendingSpan = null;
 
+// On a touch screen the popup docks at the bottom of the screen, where the phone's own
+// selection menu and handles do not cover it and it stays in view while the selection grows.
+const coarse = window.matchMedia("(pointer: coarse)");
+let returnFocus = null; // where Esc puts focus back after closing the popup
+
 function showPopup(span) {
   if (!popup) return;
   pendingSpan = span;
+  if (popup.hidden) returnFocus = document.activeElement;
   popup.hidden = false;
+  const docked = coarse.matches || lastPointer === "touch";
+  popup.classList.toggle("is-docked", docked);
+  if (docked) {
+    popup.style.top = "";
+    popup.style.left = "";
+    return;
+  }
   const rect = span?.rect ?? popup.getBoundingClientRect();
   const top = Math.max(8, rect.top - popup.offsetHeight - 8);
   const left = Math.min(window.innerWidth - popup.offsetWidth - 8, Math.max(8, rect.left));
@@ -136,18 +201,47 @@ function canAnnotate() {
 function refreshPopup() {
   const span = selectionSpan();
   if (!span) {
+    if (popupPressed) return; // a tap on the popup collapsed the selection: keep the span
     if (!popupMessage?.textContent.trim() || !canAnnotate()) hidePopup();
     return;
   }
+  if (!exactSelection) showSpan(span);
   showPopup(span);
 }
 
-document.addEventListener("mouseup", (event) => {
+// Which pointer made the selection: mouse selections are read on mouseup, touch selections
+// (long press, then the handles) on selectionchange, since a phone sends no mouseup for them.
+let lastPointer = "mouse";
+let mouseDown = false;
+let popupPressed = false;
+document.addEventListener("pointerdown", (event) => {
+  lastPointer = event.pointerType || "mouse";
+  popupPressed = Boolean(popup?.contains(event.target));
+  if (lastPointer === "mouse" && !popupPressed) mouseDown = true;
+});
+document.addEventListener("pointerup", (event) => {
+  mouseDown = false;
   if (popup?.contains(event.target)) return;
+  exactSelection = event.altKey;
+  if (event.pointerType !== "mouse") setTimeout(refreshPopup, 0);
+});
+document.addEventListener("mouseup", (event) => {
+  mouseDown = false;
+  if (popup?.contains(event.target)) return;
+  exactSelection = event.altKey;
   setTimeout(refreshPopup, 0);
 });
 document.addEventListener("keyup", (event) => {
-  if (event.shiftKey || event.key.startsWith("Arrow")) setTimeout(refreshPopup, 0);
+  if (event.shiftKey || event.key.startsWith("Arrow")) {
+    exactSelection = event.altKey;
+    setTimeout(refreshPopup, 0);
+  }
+});
+let selectionTimer = 0;
+document.addEventListener("selectionchange", () => {
+  if (mouseDown) return; // a mouse drag: read the selection when the button is let go
+  clearTimeout(selectionTimer);
+  selectionTimer = setTimeout(refreshPopup, 120);
 });
 
 /**
@@ -198,16 +292,30 @@ function restoreScroll(scrolls) {
   }
 }
 
-popupButton?.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
-popupButton?.addEventListener("click", () => highlight(pendingSpan ?? selectionSpan()));
+// Keep the selection when the popup is pressed (mouse or finger).
+popup?.addEventListener("mousedown", (event) => event.preventDefault());
+popup?.addEventListener("pointerdown", (event) => {
+  if (event.target.closest("a")) return;
+  event.preventDefault();
+});
+popupButton?.addEventListener("click", () => {
+  popupPressed = false;
+  highlight(pendingSpan ?? selectionSpan());
+});
 
 // ---------------------------------------------------------------- keyboard selection
 // J / K select the next / previous sentence in the focused column; Shift+J extends; H highlights.
+// Paragraphs the server lists as not the article (the column's data-skip-starts: ad notices,
+// related lists, image markdown; textkernel/boilerplate.py) are passed over, and so is image
+// markdown inside one.
 const SENTENCE = /[^.!?…]+[.!?…]*["”’)\]]*\s*/gu;
+const IMAGE_MARKDOWN = /^!\[[^\]]*\]\(/u;
 
 function sentenceRanges(columnBody) {
   const ranges = [];
+  const skip = new Set((columnBody.dataset.skipStarts || "").split(",").filter(Boolean));
   for (const p of columnModel(columnBody).paragraphs) {
+    if (skip.has(p.dataset.start)) continue;
     const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
     const nodes = [];
     let total = 0;
@@ -222,7 +330,7 @@ function sentenceRanges(columnBody) {
     };
     for (const match of p.textContent.matchAll(SENTENCE)) {
       const trimmed = match[0].trimEnd();
-      if (!trimmed.trim()) continue;
+      if (!trimmed.trim() || IMAGE_MARKDOWN.test(trimmed.trim())) continue;
       ranges.push({ p, start: locate(match.index), end: locate(match.index + trimmed.length) });
     }
   }
@@ -247,15 +355,25 @@ function selectSentences(columnBody, from, to) {
   announce(range.toString());
 }
 
+// Single-letter shortcuts act only while focus is in a column's text (the column itself or a
+// claim in it), so typing elsewhere never triggers them; "?" lists them (templates/reader/
+// _shortcuts.html).
+const inReaderText = (element) => Boolean(element?.closest?.(".column-body"));
+const isEditable = (element) => Boolean(element?.closest?.("input, textarea, select, [contenteditable]"));
+
 document.addEventListener("keydown", (event) => {
-  if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
   if (event.altKey || event.ctrlKey || event.metaKey) return;
-  const key = event.key.toLowerCase();
-  if (key === "escape") {
-    hidePopup();
-    cancelLinkMode();
+  if (event.key === "Escape") {
+    escape(event);
     return;
   }
+  if (event.key === "?" && !isEditable(event.target)) {
+    event.preventDefault();
+    openShortcuts();
+    return;
+  }
+  if (!inReaderText(document.activeElement) || isEditable(event.target)) return;
+  const key = event.key.toLowerCase();
   if (key === "h") {
     const span = selectionSpan();
     if (span) {
@@ -265,8 +383,7 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   if (key !== "j" && key !== "k") return;
-  const columnBody = event.target.closest?.(".column-body") ?? document.activeElement?.closest?.(".column-body");
-  if (!columnBody) return;
+  const columnBody = document.activeElement.closest(".column-body");
   event.preventDefault();
   const count = sentenceRanges(columnBody).length;
   if (!keyboardCursor || keyboardCursor.columnBody !== columnBody) {
@@ -278,6 +395,63 @@ document.addEventListener("keydown", (event) => {
   selectSentences(columnBody, keyboardCursor.anchor, keyboardCursor.index);
 });
 
+// ---------------------------------------------------------------- Esc and the help dialog
+// Esc closes the innermost thing open (the Highlight popup, link mode, an open menu, then the
+// side panel) and puts focus back where it was before that thing opened.
+function escape(event) {
+  const menu = event.target.closest?.("details[open]") ?? document.querySelector("details.export-menu[open]");
+  if (popup && !popup.hidden) {
+    event.preventDefault();
+    hidePopup();
+    window.getSelection()?.removeAllRanges();
+    const back = returnFocus?.isConnected ? returnFocus : null;
+    returnFocus = null;
+    back?.focus({ preventScroll: true });
+    return;
+  }
+  if (linkMode) {
+    event.preventDefault();
+    const claim = linkMode.claim;
+    cancelLinkMode();
+    document.querySelector(`[data-start-link="${claim}"]`)?.focus();
+    return;
+  }
+  if (menu) {
+    event.preventDefault();
+    menu.open = false;
+    menu.querySelector("summary")?.focus();
+    return;
+  }
+  const close = document.querySelector("#side-panel [data-close-panel]");
+  if (close && window.htmx) {
+    event.preventDefault();
+    // Back to the claim the panel was about, or to the control that opened it.
+    const root = $reader();
+    const claim = root?.dataset.selectedClaim;
+    document.body.dataset.returnFocus = claim ? `#claim-${claim}` : '[data-focus-key="connections"]';
+    window.htmx.ajax("GET", close.getAttribute("href"), { target: "#reader", swap: "outerHTML" });
+  }
+}
+
+const shortcuts = document.getElementById("shortcuts-dialog");
+function openShortcuts() {
+  if (shortcuts && !shortcuts.open) shortcuts.showModal(); // a modal dialog: Esc closes it and focus goes back
+}
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-open-shortcuts]")) openShortcuts();
+});
+
+// In the link form, Enter on a relation creates the link: choose the target, then an arrow key
+// and Enter finish linking (the form takes focus on its relation choice).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const radio = event.target.closest?.('.link-form input[type="radio"]');
+  if (!radio) return;
+  event.preventDefault();
+  radio.checked = true;
+  radio.form.requestSubmit();
+});
+
 // ---------------------------------------------------------------- claims and link mode
 let linkMode = null; // {claim, article}
 
@@ -285,7 +459,11 @@ function cancelLinkMode() {
   if (!linkMode) return;
   linkMode = null;
   document.body.classList.remove("link-mode");
-  for (const hint of document.querySelectorAll(".link-mode-hint")) hint.hidden = true;
+  for (const column of document.querySelectorAll(".is-link-source")) column.classList.remove("is-link-source");
+  for (const hint of document.querySelectorAll(".link-mode-hint")) {
+    hint.hidden = true;
+    hint.classList.remove("is-refused");
+  }
   announce("Linking cancelled.");
 }
 
@@ -309,6 +487,12 @@ function chooseClaim(mark) {
   const article = mark.closest("[data-article]").dataset.article;
   if (linkMode) {
     if (claimId === linkMode.claim) return;
+    if (article === linkMode.article) {
+      // A link joins two columns: a claim in the source's own column is not a target.
+      announce(document.querySelector(".link-mode-hint")?.dataset.sameColumn ?? "");
+      for (const hint of document.querySelectorAll(".link-mode-hint")) hint.classList.add("is-refused");
+      return;
+    }
     const url = readerUrl({ claim: linkMode.claim, link_to: claimId, panel: null });
     linkMode = null;
     document.body.classList.remove("link-mode");
@@ -324,6 +508,7 @@ document.addEventListener("click", (event) => {
     const mark = document.querySelector(`mark[data-claim="${start.dataset.startLink}"]`);
     linkMode = { claim: start.dataset.startLink, article: mark?.closest("[data-article]")?.dataset.article };
     document.body.classList.add("link-mode");
+    document.getElementById(`col-${linkMode.article}`)?.classList.add("is-link-source");
     for (const hint of document.querySelectorAll(".link-mode-hint")) hint.hidden = false;
     announce("Choose a claim in another column to link to.");
     return;

@@ -21,8 +21,58 @@ function activateTab(tab, { focus = false } = {}) {
     column.classList.toggle("is-active", column.dataset.article === tab.dataset.tab);
   }
   setParam("tab", tab.dataset.tab);
+  // Keep the reader's own idea of its URL in step, so the next claim picked keeps this tab.
+  if (root.dataset.currentUrl) {
+    const current = new URL(root.dataset.currentUrl, window.location.origin);
+    current.searchParams.set("tab", tab.dataset.tab);
+    root.dataset.currentUrl = current.pathname + current.search;
+  }
   if (focus) tab.focus();
 }
+
+// Links in the reader were drawn with the tab that was open then; a request made after a tab
+// switch asks for the tab open now (a link that names another tab on purpose keeps it).
+let renderedTab = null;
+function rememberRenderedTab() {
+  renderedTab = reader()?.querySelector('.column-tab[aria-selected="true"]')?.dataset.tab ?? null;
+}
+rememberRenderedTab();
+document.addEventListener("htmx:configRequest", (event) => {
+  const active = reader()?.querySelector('.column-tab[aria-selected="true"]')?.dataset.tab;
+  if (!active || !renderedTab || active === renderedTab || event.detail.verb !== "get") return;
+  const url = new URL(event.detail.path, window.location.origin);
+  if (url.searchParams.get("tab") !== renderedTab) return;
+  url.searchParams.set("tab", active);
+  event.detail.path = url.pathname + url.search;
+});
+
+// The selected claim's column is the open tab: picking a claim in another column (a link's
+// other end, a conflict in the overview) switches to it.
+let selectedBefore = reader()?.dataset.selectedClaim ?? "";
+function followSelectedClaim() {
+  const root = reader();
+  const selected = root?.dataset.selectedClaim ?? "";
+  const changed = selected !== selectedBefore;
+  selectedBefore = selected;
+  if (!selected || !changed) return;
+  const column = document.getElementById(`claim-${selected}`)?.closest("[data-article]");
+  const tab = column && root.querySelector(`.column-tab[data-tab="${column.dataset.article}"]`);
+  if (tab && tab.getAttribute("aria-selected") !== "true") activateTab(tab);
+}
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.target.id !== "reader" && event.detail?.target?.id !== "reader") return;
+  followSelectedClaim();
+  rememberRenderedTab();
+});
+
+// On a phone the story's tools (live status, layers, filters) fold away under one button, so
+// the article text starts in the first third of the screen.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-tools-toggle]");
+  if (!toggle) return;
+  const open = document.body.classList.toggle("tools-open");
+  toggle.setAttribute("aria-expanded", String(open));
+});
 
 document.addEventListener("click", (event) => {
   const tab = event.target.closest(".column-tab");
@@ -73,9 +123,14 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (event.target.id !== "reader" && event.detail?.target?.id !== "reader") return;
   const root = reader();
   if (!root) return;
+  // Esc asked for focus to go back somewhere (annotate.js); a new link form wants its relation.
+  const back = document.body.dataset.returnFocus;
+  delete document.body.dataset.returnFocus;
   const target =
+    (back && root.querySelector(back)) ||
     (focusKey && root.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)) ||
     (jumpClaim && document.getElementById(`claim-${jumpClaim}`)) ||
+    root.querySelector('.link-form input[name="relation"]:checked, .link-form input[name="relation"]') ||
     root.querySelector(".claim.is-selected[tabindex]") ||
     root.querySelector(".column-controls a, .hidden-columns a");
   target?.focus({ preventScroll: Boolean(jumpClaim) });
@@ -89,3 +144,13 @@ function revealActiveTab() {
 }
 revealActiveTab();
 document.addEventListener("htmx:afterSettle", revealActiveTab);
+
+// Toggle chips are links (their URL holds the view) that say they are toggle buttons
+// (role="button" aria-pressed): Space presses them too, as it does a button.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== " ") return;
+  const toggle = event.target.closest?.('a[role="button"][aria-pressed]');
+  if (!toggle) return;
+  event.preventDefault();
+  toggle.click();
+});

@@ -49,14 +49,28 @@ def test_team_list_and_detail_query_counts(admin_user, django_assert_num_queries
     client = _client(admin_user)
     for n in range(3):
         make_team(members={admin_user: "admin", factories.make_user(): "viewer"})
-    with django_assert_num_queries(4):  # session, user, teams with counts, roles
+    with django_assert_num_queries(3):  # session, user, teams with counts and roles
         small = client.get("/teams/")
     for n in range(27):
         make_team(members={admin_user: "viewer"})
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         big = client.get("/teams/")
     assert small.content.decode().count('href="/teams/team-') == 3
     assert big.content.decode().count('href="/teams/team-') == 30
+
+
+def test_team_list_counts_every_member_and_names_the_role_in_the_reader_language(admin_user):
+    """The count was taken after filtering to the current user ("1 member" for three), and
+    the role showed as its raw value, untranslated."""
+    make_team(name="Demo desk", members={
+        admin_user: "curator", factories.make_user(): "annotator", factories.make_user(): "viewer",
+    })
+    client = _client(admin_user)
+    html = client.get("/teams/").content.decode()
+    assert "3 members" in html and "1 member," not in html
+    assert "your role: Curator" in html
+    html = client.get("/teams/", headers={"accept-language": "vi"}).content.decode()
+    assert "vai trò của bạn: Người biên tập" in html
 
 
 def test_team_detail_members_and_recent_work(admin_user, team, article, django_assert_num_queries):

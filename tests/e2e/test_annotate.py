@@ -91,7 +91,7 @@ def test_highlight_two_columns_link_as_contradicts_and_find_it_after_reload(
     expect(page.locator(f'mark[data-claim="{claim_3.pk}"]').first).to_be_in_viewport()
 
     # The Connections panel lists the link with both quotes and jumps to each span.
-    page.get_by_role("link", name=re.compile(r"Connections \(1\)")).click()
+    page.get_by_role("button", name=re.compile(r"Connections \(1\)")).click()
     connections = page.locator(".connections")
     expect(connections).to_contain_text(PHRASE_1)
     expect(connections).to_contain_text(PHRASE_3)
@@ -99,7 +99,7 @@ def test_highlight_two_columns_link_as_contradicts_and_find_it_after_reload(
     expect(page.locator(f"#claim-{claim_3.pk}")).to_be_focused()
 
     # "Only contradictions" keeps the contradicting pair.
-    page.get_by_role("link", name=re.compile("Only contradictions")).click()
+    page.get_by_role("button", name=re.compile("Only contradictions")).click()
     expect(page).to_have_url(re.compile("only=contradicts"))
     expect(page.locator(f'mark[data-claim="{claim_1.pk}"]').first).to_be_visible()
 
@@ -153,6 +153,8 @@ def test_whitespace_selection_error_shows_next_to_it_and_nothing_is_stored(
     first = demo[0]
     _reader(page, live_server)
     # A selection of only the gap between two words: the server refuses it, and says why.
+    # (H acts while focus is in the article's text, as after selecting it with the mouse.)
+    page.locator(f"#article-{first.pk}").focus()
     page.locator(f"#article-{first.pk}").evaluate(
         """(root) => {
             const p = root.querySelector("p[data-start]");
