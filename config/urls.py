@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("reader.urls")),
     path("", include("teams.urls")),
     path("", include("suggestions.urls")),
+    path("", include("newsroom.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
