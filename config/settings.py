@@ -215,4 +215,4 @@ NEWSROOM_FETCH_WORKERS = 4  # links of one batch fetched at once
 #: Fetch links in a background thread (tests run the same work inline, after commit).
 NEWSROOM_FETCH_BACKGROUND = env_bool("NEWSROOM_FETCH_BACKGROUND", True)
 #: Networks a link may point into despite being private (tests serve pages on 127.0.0.1).
-NEWSROOM_FETCH_ALLOWED_NETWORKS: list[str] = []
+NEWSROOM_FETCH_ALLOWED_NETWORKS = env_list("NEWSROOM_FETCH_ALLOWED_NETWORKS", "")

@@ -21,10 +21,10 @@ urlpatterns = [
     path("", include("articles.urls")),
     path("", include("curation.urls")),
     path("annotations/", include("opendata.urls")),
+    path("", include("newsroom.urls")),  # before the reader: /stories/new/ is not a slug
     path("", include("reader.urls")),
     path("", include("teams.urls")),
     path("", include("suggestions.urls")),
-    path("", include("newsroom.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

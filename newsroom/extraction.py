@@ -144,13 +144,11 @@ def _docx(data: bytes) -> Extracted:
     text = normalize_body("\n".join(paragraph.text for paragraph in document.paragraphs))
     if not text:
         raise _no_text()
-    props = document.core_properties
-    created = props.created.date() if props.created else None
+    props = document.core_properties  # (its "created" is often the template's, so no date)
     first = next(line.strip() for line in text.split("\n") if line.strip())
     return Extracted(
-        text=text, title=(props.title or first)[:500], author=(props.author or "")[:200],
-        published_on=created,
-    )  # fmt: skip
+        text=text, title=(props.title or first)[:500], author=(props.author or "")[:200]
+    )
 
 
 def _pdf(data: bytes) -> Extracted:

@@ -86,21 +86,26 @@ class ItemChoiceForm(forms.Form):
 
 
 class ArticleMetaForm(forms.ModelForm):
-    """An article's metadata, changed through ``article_edit`` (not its text)."""
+    """An article's metadata, changed through ``article_edit`` (not its text). ``siblings`` are
+    the story's other articles as ``(pk, title)``, the choices for "translation of"."""
 
     source_name = forms.CharField(label=_("Source"), max_length=200, required=False)
+    translation_of = forms.TypedChoiceField(
+        label=_("Translation of"), required=False, coerce=int, empty_value=None
+    )
 
     class Meta:
         from articles.models import Article
 
         model = Article
-        fields = ["title", "author", "published_on", "language", "translated_from", "translation_of"]
+        fields = ["title", "author", "published_on", "language", "translated_from"]
         widgets = {"published_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, siblings: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["translation_of"]
-        field.queryset = field.queryset.filter(story_id=self.instance.story_id).exclude(pk=self.instance.pk)
-        field.label = _("Translation of")
+        self.fields["translation_of"].choices = [("", _("— not a translation in this story —"))] + [
+            (pk, title) for pk, title in siblings if pk != self.instance.pk
+        ]
+        self.fields["translation_of"].initial = self.instance.translation_of_id
         if self.instance.source_id:
             self.fields["source_name"].initial = self.instance.source.name

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: Items one batch may hold (a story of 20 links is the benchmark; 50 leaves room).
 MAX_ITEMS = 50
+#: Slugs that are pages, not stories (``/stories/new/``).
+RESERVED_SLUGS = frozenset({"new"})
 _LANGUAGE_MAX = Article._meta.get_field("language").max_length
 
 
@@ -53,6 +55,8 @@ def story_create(*, user, title: str, note: str = "", desk=None, language: str =
     if not title:
         raise ValidationError({"title": _("A story needs a title.")}, code="required")
     base = slugify(title)[:100].strip("-") or "story"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-story"
     with transaction.atomic():
         taken = set(
             Story.objects.filter(slug__startswith=base).values_list("slug", flat=True)

@@ -258,9 +258,12 @@ def _article_for(request, slug: str, pk: int) -> Article:
 
 def _manage_context(story, *, forms=None) -> dict:
     articles = selectors.story_articles_for_manage(story=story)
+    siblings = [(a.pk, a.title) for a in articles]
     forms = forms or {}
     for article in articles:
-        article.form = forms.get(article.pk) or ArticleMetaForm(instance=article, prefix=f"a{article.pk}")
+        article.form = forms.get(article.pk) or ArticleMetaForm(
+            instance=article, prefix=f"a{article.pk}", siblings=siblings
+        )
     return {"story": story, "articles": articles}
 
 
@@ -275,9 +278,17 @@ def manage_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def article_update(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     article = _article_for(request, slug, pk)
-    form = ArticleMetaForm(request.POST, instance=Article.objects.get(pk=article.pk), prefix=f"a{article.pk}")
+    siblings = list(Article.objects.filter(story=article.story).values_list("pk", "title"))
+    form = ArticleMetaForm(
+        request.POST, instance=Article.objects.get(pk=article.pk), prefix=f"a{article.pk}",
+        siblings=siblings,
+    )  # fmt: skip
     if form.is_valid():
         fields = {name: form.cleaned_data[name] for name in ArticleMetaForm.Meta.fields}
+        original = form.cleaned_data["translation_of"]
+        fields["translation_of"] = (
+            Article.objects.filter(story=article.story, pk=original).first() if original else None
+        )
         name = form.cleaned_data["source_name"].strip()
         try:
             fields["source"] = (
