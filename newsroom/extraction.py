@@ -113,8 +113,11 @@ def _plain(text: str, *, markdown: bool) -> Extracted:
         text = "\n".join(_MD_EMPHASIS.sub(r"\2", _MD_HEADING.sub("", line)) for line in text.split("\n"))
     if not text.strip():
         raise ValidationError(_("The text is empty."), code="empty")
-    first = next(line.strip() for line in text.split("\n") if line.strip())
-    return Extracted(text=text, title=first[:500])
+    # The title is the first line that is not boilerplate (pasted pages start with ad notices).
+    flagged = {flag.line for flag in boilerplate.detect(text)}
+    lines = [line.strip() for line in text.split("\n")]
+    kept = [line for n, line in enumerate(lines) if line and n not in flagged]
+    return Extracted(text=text, title=(kept or [line for line in lines if line])[0][:500])
 
 
 def extract_paste(text: str) -> Extracted:
