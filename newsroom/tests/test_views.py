@@ -218,3 +218,53 @@ def test_translation_of_another_story_is_refused(curator_client, story):
     assert response.status_code == 400
     article.refresh_from_db()
     assert article.translation_of is None
+
+
+def test_progress_per_link_while_fetching(curator_client, story, page_server, fetch_local, django_capture_on_commit_callbacks):
+    from newsroom.intake import item_fetch
+
+    links = "\n".join(f"{page_server}/pages/{name}" for name in ("dw.com.uncork.html", "vice.com.amazon.html", "phys.org.tool.html"))
+    with django_capture_on_commit_callbacks(execute=False):  # the fetch has not started yet
+        curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"links": links})
+    page = curator_client.get(reverse("newsroom:intake", args=[story.slug])).content.decode()
+    assert page.count('hx-trigger="every 1s"') == 4  # three rows and the progress bar poll
+    assert "Links fetched: 0 of 3" in page
+    first = IntakeItem.objects.order_by("pk").first()
+    item_fetch(item_id=first.pk)
+    fragment = curator_client.get(
+        reverse("newsroom:item", args=[story.slug, first.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "hx-trigger" not in fragment and "Uncork" in fragment
+    progress = curator_client.get(
+        reverse("newsroom:intake", args=[story.slug]) + f"?batch={first.intake_id}&fragment=progress",
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Links fetched: 1 of 3" in progress and "<html" not in progress
+
+
+def test_near_duplicate_warning_in_the_preview(curator_client, story):
+    body = (Path(__file__).parent / "samples" / "article.txt").read_text()
+    make_article(story=story, title="Đã có", body=body.replace("Bình luận (0)", ""))
+    curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"paste": body})
+    page = curator_client.get(reverse("newsroom:intake", args=[story.slug])).content.decode()
+    assert "Nearly the same text as “Đã có”" in page
+
+
+def test_failed_link_can_be_fetched_again(curator_client, story, page_server, fetch_local, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"links": f"{page_server}/empty"})
+    item = IntakeItem.objects.get()
+    assert item.status == "failed"
+    with django_capture_on_commit_callbacks(execute=True):
+        curator_client.post(reverse("newsroom:item_action", args=[story.slug, item.pk]), {"action": "retry"})
+    item.refresh_from_db()
+    assert item.status == "failed" and item.error == "No article text was found in it."
+    curator_client.post(reverse("newsroom:item_action", args=[story.slug, item.pk]), {"action": "discard"})
+    assert not IntakeItem.objects.exists()
+
+
+def test_a_story_titled_new_does_not_hide_the_new_story_page(curator_client, curator):
+    desk = make_team(members={curator: Membership.Role.CURATOR})
+    curator_client.post(reverse("newsroom:story_new"), {"title": "New", "desk": desk.pk, "language": "en"})
+    assert Story.objects.get(title="New").slug == "new-story"
+    assert curator_client.get(reverse("newsroom:story_new")).status_code == 200
