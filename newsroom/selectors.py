@@ -138,3 +138,18 @@ def story_articles_for_manage(*, story) -> list[Article]:
     for article in articles:
         article.flagged = detect(article.body)
     return articles
+
+
+def intake_link_progress(*, intake: Intake) -> dict:
+    """How many of the batch's links are fetched (``links_done`` of ``links_total``) and how
+    many are still pending; one query."""
+    from django.db.models import Count, Q
+
+    counts = intake.items.filter(kind=IntakeItem.Kind.LINK).aggregate(
+        total=Count("pk"), pending=Count("pk", filter=Q(status__in=("queued", "fetching")))
+    )
+    return {
+        "links_total": counts["total"],
+        "links_done": counts["total"] - counts["pending"],
+        "pending": counts["pending"],
+    }

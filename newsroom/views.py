@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -31,9 +32,11 @@ from .models import Intake, IntakeItem
 #: Text a paste box may hold (characters); a long article is ~30,000.
 MAX_PASTE = 500_000
 REASON_LABELS = {
-    "ad_notice": _("ad notice"), "related": _("related articles"), "comments": _("comments"),
-    "shortcode": _("shortcode"), "image": _("image"), "source_link": _("link to original"),
-    "dateline": _("dateline"), "share": _("share buttons"), "tags": _("tags"),
+    "ad_notice": gettext_lazy("ad notice"), "related": gettext_lazy("related articles"),
+    "comments": gettext_lazy("comments"), "shortcode": gettext_lazy("shortcode"),
+    "image": gettext_lazy("image"), "source_link": gettext_lazy("link to original"),
+    "dateline": gettext_lazy("dateline"), "share": gettext_lazy("share buttons"),
+    "tags": gettext_lazy("tags"),
 }  # fmt: skip
 
 
@@ -123,11 +126,12 @@ def _intake_for(request, story) -> Intake | None:
 def intake_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story = permissions.story_access(request.user, slug, for_="curate")
     intake = _intake_for(request, story)
-    context = _intake_context(request, story, intake=intake)
-    template = "newsroom/intake.html"
-    if request.htmx and request.GET.get("fragment") == "progress":
-        template += "#progress"
-    return render(request, template, context)
+    if request.htmx and request.GET.get("fragment") == "progress" and intake is not None:
+        # Polled every second while links are fetched: counts only, not the whole preview.
+        links = selectors.intake_link_progress(intake=intake)
+        context = {"story": story, "intake": intake, **links}
+        return render(request, "newsroom/intake.html#progress", context)
+    return render(request, "newsroom/intake.html", _intake_context(request, story, intake=intake))
 
 
 @login_required
@@ -179,6 +183,10 @@ def _item_for(request, slug: str, pk: int) -> IntakeItem:
 def item_view(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """One item of the batch (polled while its link is being fetched)."""
     item = _item_for(request, slug, pk)
+    if item.pending:  # polled every second: nothing to preview yet, so nothing else is read
+        preview = selectors.ItemPreview(item=item)
+        context = {"story": item.intake.story, "preview": preview, "reason_labels": REASON_LABELS}
+        return render(request, "newsroom/intake.html#item", context)
     context = _intake_context(request, item.intake.story, intake=item.intake)
     preview = next((p for p in context["previews"] if p.item.pk == item.pk), None)
     if preview is None:

@@ -220,7 +220,9 @@ def test_translation_of_another_story_is_refused(curator_client, story):
     assert article.translation_of is None
 
 
-def test_progress_per_link_while_fetching(curator_client, story, page_server, fetch_local, django_capture_on_commit_callbacks):
+def test_progress_per_link_while_fetching(
+    curator_client, story, page_server, fetch_local, django_capture_on_commit_callbacks, django_assert_num_queries
+):
     from newsroom.intake import item_fetch
 
     links = "\n".join(f"{page_server}/pages/{name}" for name in ("dw.com.uncork.html", "vice.com.amazon.html", "phys.org.tool.html"))
@@ -230,15 +232,19 @@ def test_progress_per_link_while_fetching(curator_client, story, page_server, fe
     assert page.count('hx-trigger="every 1s"') == 4  # three rows and the progress bar poll
     assert "Links fetched: 0 of 3" in page
     first = IntakeItem.objects.order_by("pk").first()
+    with django_assert_num_queries(5):
+        polled = curator_client.get(reverse("newsroom:item", args=[story.slug, first.pk]), HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 1s"' in polled.content.decode()
     item_fetch(item_id=first.pk)
     fragment = curator_client.get(
         reverse("newsroom:item", args=[story.slug, first.pk]), HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "hx-trigger" not in fragment and "Uncork" in fragment
-    progress = curator_client.get(
-        reverse("newsroom:intake", args=[story.slug]) + f"?batch={first.intake_id}&fragment=progress",
-        HTTP_HX_REQUEST="true",
-    ).content.decode()
+    with django_assert_num_queries(6):
+        progress = curator_client.get(
+            reverse("newsroom:intake", args=[story.slug]) + f"?batch={first.intake_id}&fragment=progress",
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
     assert "Links fetched: 1 of 3" in progress and "<html" not in progress
 
 
