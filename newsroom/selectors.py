@@ -84,6 +84,18 @@ class ItemPreview:
     duplicates: list[str] = field(default_factory=list)  # titles of near-duplicates
     dropped: int = 0
 
+    @property
+    def stale(self) -> bool:
+        """A link still "fetching" long after any fetch would have ended: the process that
+        fetched it stopped (a restart). It is offered again instead of polled for ever."""
+        from datetime import timedelta
+
+        from django.conf import settings
+        from django.utils import timezone
+
+        limit = timedelta(seconds=settings.NEWSROOM_FETCH_TIMEOUT * 3 + 60)
+        return self.item.pending and self.item.updated_at < timezone.now() - limit
+
 
 def intake_preview(*, intake: Intake) -> tuple[list[ItemPreview], list[Article]]:
     """The batch's items not yet stored, each with its lines (boilerplate marked), whether its

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -142,7 +143,8 @@ def intake_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     paste = request.POST.get("paste", "")
     additions = intake_services.Additions(
         links=request.POST.get("links", "").splitlines()[: intake_services.MAX_ITEMS + 1],
-        files=[(f.name, f.read()) for f in request.FILES.getlist("files")[: intake_services.MAX_ITEMS + 1]],
+        # One byte past the limit is enough to refuse a file as too big, whatever its size.
+        files=[(f.name, f.read(settings.NEWSROOM_MAX_BYTES + 1)) for f in request.FILES.getlist("files")[: intake_services.MAX_ITEMS + 1]],
         pastes=[(request.POST.get("paste_title", ""), paste[:MAX_PASTE])]
         if paste or request.POST.get("paste_title")
         else [],

@@ -274,3 +274,25 @@ def test_a_story_titled_new_does_not_hide_the_new_story_page(curator_client, cur
     curator_client.post(reverse("newsroom:story_new"), {"title": "New", "desk": desk.pk, "language": "en"})
     assert Story.objects.get(title="New").slug == "new-story"
     assert curator_client.get(reverse("newsroom:story_new")).status_code == 200
+
+
+def test_a_fetch_that_stopped_is_offered_again_not_polled_for_ever(curator_client, story, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=False):
+        curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"links": "https://example.com/a"})
+    item = IntakeItem.objects.get()
+    IntakeItem.objects.filter(pk=item.pk).update(status="fetching", updated_at=timezone.now() - timedelta(hours=1))
+    page = curator_client.get(reverse("newsroom:intake", args=[story.slug])).content.decode()
+    assert f'id="item-{item.pk}"' in page and "Fetch again" in page
+    assert f'hx-get="{reverse("newsroom:item", args=[story.slug, item.pk])}"' not in page
+
+
+def test_a_file_over_the_limit_is_refused_without_reading_it_all(curator_client, story, settings):
+    settings.NEWSROOM_MAX_BYTES = 2048
+    big = SimpleUploadedFile("big.txt", ("chữ " * 5000).encode())
+    curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"files": [big]})
+    item = IntakeItem.objects.get()
+    assert item.status == "failed" and "larger than" in item.error
