@@ -216,10 +216,11 @@ def extract_file(*, name: str, data: bytes) -> Extracted:
             _("This file is not a %(ext)s file, whatever its name says.") % {"ext": extension},
             code="type",
         )
-    text = decode_text(data)
     if extension in (".html", ".htm"):
-        return extract_html(text)
-    return _plain(text, markdown=extension == ".md")
+        if b"\x00" in data[:8192]:
+            raise ValidationError(_("This is a binary file, not text."), code="binary")
+        return extract_html(data)  # bytes: trafilatura reads the page's own charset
+    return _plain(decode_text(data), markdown=extension == ".md")
 
 
 # --- reading the text -------------------------------------------------------------------------

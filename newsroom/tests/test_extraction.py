@@ -112,3 +112,14 @@ def test_near_duplicates():
     c = extraction.extract_html((PAGES / "vice.com.amazon.html").read_bytes()).text
     assert extraction.resemblance(extraction.shingles(a), extraction.shingles(b)) > 0.9
     assert extraction.resemblance(extraction.shingles(a), extraction.shingles(c)) < 0.1
+
+
+def test_html_file_in_its_own_declared_charset():
+    page = (
+        "<html><head><meta charset='windows-1252'><title>Café society</title></head><body><article>"
+        + "".join(f"<p>The café on corner {n} served crème brûlée to every guest who asked for it, "
+                  f"{n} times a day, while the owners argued about the price of sugar.</p>" for n in range(4))
+        + "</article></body></html>"
+    ).encode("cp1252")
+    found = extraction.extract_file(name="page.html", data=page)
+    assert "crème brûlée" in found.text
