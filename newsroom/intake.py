@@ -18,7 +18,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -338,6 +338,10 @@ def intake_store(*, user, intake: Intake, choices: dict[int, Choice]) -> list[In
                 item.save(update_fields=["status", "error", "article", "updated_at"])
         except ValidationError as exc:
             _fail(item, " ".join(exc.messages))
+            continue
+        except DatabaseError as exc:  # e.g. "string is too long for tsvector"; rolled back
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _fail(item, _("The database refused it (%(reason)s).") % {"reason": reason})
             continue
         if publisher:
             sources[publisher.casefold()] = publisher

@@ -182,3 +182,19 @@ def test_only_curators_add_and_store(story):
     stranger = make_user()
     with pytest.raises(PermissionDenied):
         intake.intake_start(user=stranger, story=story)
+
+
+def test_a_text_the_database_refuses_fails_alone(curator, story, settings):
+    # ~1.6 MB of distinct words: Postgres refuses the search vector on INSERT.
+    settings.NEWSROOM_MAX_BYTES = 4 * 1024 * 1024
+    words = " ".join(f"từ{n:07d}x{n * 7919 % 100003:06d}" for n in range(90_000))
+    batch = intake.intake_start(user=curator, story=story)
+    huge, fine = intake.items_add(
+        user=curator, intake=batch,
+        additions=Additions(pastes=[("Huge", f"Tiêu đề\n\n{words}\n"), ("Fine", PASTE)]),
+    )  # fmt: skip
+    stored = intake.intake_store(user=curator, intake=batch, choices={huge.pk: choice_for(huge), fine.pk: choice_for(fine)})
+    assert [i.pk for i in stored] == [fine.pk]
+    huge.refresh_from_db()
+    assert huge.status == "ready" and "tsvector" in huge.error
+    assert list(Article.objects.filter(story=story).values_list("title", flat=True)) == ["Fine"]
