@@ -180,7 +180,7 @@ def _pdf(data: bytes) -> Extracted:
                 code="protected",
             ) from exc
         raise ValidationError(_("This PDF cannot be read (%(error)s).") % {"error": exc}, code="type") from exc
-    text = normalize_body("\n\n".join(page.strip() for page in pages))
+    text = normalize_body("\n\n".join(reflow(page.strip()) for page in pages))
     if not text:
         raise ValidationError(
             _("No text was found in this PDF (a scan needs text recognition first)."), code="no_text"
@@ -189,6 +189,27 @@ def _pdf(data: bytes) -> Extracted:
     title = (meta.title if meta and meta.title else first) or first
     author = meta.author if meta and meta.author else ""
     return Extracted(text=text, title=str(title)[:500], author=str(author)[:200])
+
+
+_SENTENCE_END = re.compile(r"[.!?:;…\"”’»)\]]$")
+
+
+def reflow(page: str) -> str:
+    """A PDF page's lines joined back into paragraphs: a line as long as the page's longest
+    lines (≥ 75 %) that does not end a sentence continues on the next line; short lines
+    (headings, bylines) and lines that end a sentence stay where they are."""
+    lines = [line.rstrip() for line in page.split("\n")]
+    widest = max((len(line) for line in lines), default=0)
+    out: list[str] = []
+    joining = False
+    for line in lines:
+        if joining and line.strip():
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+        text = out[-1]
+        joining = bool(line.strip()) and len(line) >= 0.75 * widest and not _SENTENCE_END.search(text)
+    return "\n".join(out)
 
 
 def extract_file(*, name: str, data: bytes) -> Extracted:

@@ -123,3 +123,23 @@ def test_html_file_in_its_own_declared_charset():
     ).encode("cp1252")
     found = extraction.extract_file(name="page.html", data=page)
     assert "crème brûlée" in found.text
+
+
+def test_pdf_lines_are_joined_back_into_paragraphs():
+    page = (
+        "Council approves the bridge\n"
+        "By Jane Reporter\n"
+        "The city council voted 31 to 4 on Tuesday to build a second bridge across\n"
+        "the river, after a debate that lasted until well past midnight on the day.\n"
+        "Opponents said the money would be better spent on buses and bicycle lanes\n"
+        "in the poorer districts of the city.\n"
+    )
+    assert extraction.reflow(page).split("\n") == [
+        "Council approves the bridge",
+        "By Jane Reporter",
+        "The city council voted 31 to 4 on Tuesday to build a second bridge across the river, "
+        "after a debate that lasted until well past midnight on the day.",
+        "Opponents said the money would be better spent on buses and bicycle lanes in the poorer "
+        "districts of the city.",
+        "",
+    ]
