@@ -79,7 +79,7 @@ class ItemChoiceForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=500)
     source = forms.CharField(label=_("Source"), max_length=200, required=False)
     author = forms.CharField(label=_("Author"), max_length=200, required=False)
-    published_on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    published_on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     language = forms.CharField(label=_("Language"), max_length=16, required=False)
     translated_from = forms.CharField(label=_("Translated from"), max_length=200, required=False)
     original = forms.CharField(label=_("Translation of"), max_length=24, required=False)

@@ -296,3 +296,14 @@ def test_a_file_over_the_limit_is_refused_without_reading_it_all(curator_client,
     curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"files": [big]})
     item = IntakeItem.objects.get()
     assert item.status == "failed" and "larger than" in item.error
+
+
+def test_preview_in_vietnamese_keeps_iso_dates_for_the_date_input(curator_client, story):
+    from datetime import date
+
+    curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"paste": AD_BODY})
+    item = IntakeItem.objects.get()
+    IntakeItem.objects.filter(pk=item.pk).update(published_on=date(2025, 1, 28))
+    page = curator_client.get(reverse("newsroom:intake", args=[story.slug]), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert 'value="2025-01-28"' in page
+    assert "Thêm bài" in page and "thông báo quảng cáo" in page
