@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -79,6 +80,17 @@ class Article(models.Model):
         max_length=200, blank=True, help_text="Outlet the article was translated from, if any."
     )
     translated_from_url = models.URLField(blank=True)
+    translation_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # the translation stays when its original is removed
+        related_name="translations",
+        help_text="The article in the same story that this one translates, if it is there.",
+    )
+    url = models.URLField(
+        max_length=2000, blank=True, help_text="Address the article was fetched from, if any."
+    )
     file_name = models.CharField(
         max_length=255, blank=True, help_text="Name of the file it was imported from, if any."
     )
@@ -117,6 +129,17 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        if self.translation_of_id is not None:
+            if self.pk is not None and self.translation_of_id == self.pk:
+                raise ValidationError(
+                    {"translation_of": _("An article cannot be a translation of itself.")}
+                )
+            if self.translation_of.story_id != self.story_id:
+                raise ValidationError(
+                    {"translation_of": _("The original must be an article of the same story.")}
+                )
 
     @property
     def short_label(self) -> str:

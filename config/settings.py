@@ -277,3 +277,13 @@ OPENDATA_PAGE_SIZE = 100
 # Suggested connections are recomputed in a background thread after an import or an article edit
 # (suggestions/services.py). The test suite turns this off except where it tests it.
 SUGGESTIONS_AUTO_REFRESH = env_bool("SUGGESTIONS_AUTO_REFRESH", True)
+
+# Bringing articles in from the browser (issue 16, newsroom/fetching.py and extraction.py).
+NEWSROOM_MAX_BYTES = int(os.environ.get("NEWSROOM_MAX_BYTES", 5 * 1024 * 1024))
+NEWSROOM_FETCH_TIMEOUT = 10.0  # seconds for a whole fetch, redirects included
+NEWSROOM_FETCH_MAX_REDIRECTS = 3
+NEWSROOM_FETCH_WORKERS = 4  # links of one batch fetched at once
+#: Fetch links in a background thread (tests run the same work inline, after commit).
+NEWSROOM_FETCH_BACKGROUND = env_bool("NEWSROOM_FETCH_BACKGROUND", True)
+#: Networks a link may point into despite being private (tests serve pages on 127.0.0.1).
+NEWSROOM_FETCH_ALLOWED_NETWORKS = env_list("NEWSROOM_FETCH_ALLOWED_NETWORKS", "")

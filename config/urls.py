@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("articles.urls")),
     path("", include("curation.urls")),
     path("annotations/", include("opendata.urls")),
+    path("", include("newsroom.urls")),  # before the reader: /stories/new/ is not a slug
     path("", include("reader.urls")),
     path("", include("teams.urls")),
     path("", include("suggestions.urls")),

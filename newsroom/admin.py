@@ -22,10 +22,11 @@ class ArticleAdmin(admin.ModelAdmin):
     list_select_related = ["story", "source"]
     search_fields = ["title", "author", "file_name", "story__title", "source__name"]
     autocomplete_fields = ["story", "source"]
+    raw_id_fields = ["translation_of"]
     form = ArticleAdminForm
     fields = [
         "story", "source", "position", "title", "author", "published_on", "language",
-        "translated_from", "translated_from_url", "file_name", "body", "orphan_ok", "body_hash",
+        "translated_from", "translated_from_url", "translation_of", "url", "file_name", "body", "orphan_ok", "body_hash",
         "created_at", "updated_at",
     ]
 

@@ -39,7 +39,7 @@ from .selectors import article_claims
 EDITABLE_FIELDS = frozenset(
     {
         "source", "position", "title", "author", "published_on", "language", "translated_from",
-        "translated_from_url", "body",
+        "translated_from_url", "translation_of", "url", "body",
     }
 )  # fmt: skip
 #: Claim fields that anchoring writes. Changing any of the first six changes what readers see,
@@ -253,6 +253,17 @@ def article_import_text(
     before up to date through ``article_edit`` (its claims follow the new text); idempotent.
     Suggestions are left to the caller."""
     file = article_services.article_file_read(name=name, data=data, meta=meta)
+    return article_import(story=story, file=file, position=position)
+
+
+def article_import(
+    *, story: Story, file: article_services.ArticleFile, position: int = 0, replace: bool = True
+) -> ImportResult:
+    """Store the article read from ``file`` in ``story`` in one transaction (NFC, ``\\n``, the
+    body hash: ``articles.services.article_create``), or bring the one imported from the same
+    file name up to date through ``article_edit``. ``replace=False`` refuses a file name the story
+    already has; a blank name always makes a new article. Suggestions are left to the caller."""
+    name = file.name
     warnings = list(file.warnings)
     try:
         with transaction.atomic():
@@ -266,7 +277,15 @@ def article_import_text(
             }  # fmt: skip
             existing = (
                 Article.objects.select_for_update().filter(story=story, file_name=name).first()
+                if name
+                else None
             )
+            if existing is not None and not replace:
+                raise ValidationError(
+                    _("The story already has an article from a file named %(name)s.")
+                    % {"name": name},
+                    code="duplicate_name",
+                )
             if existing is None:
                 article = article_services.article_create(story=story, file_name=name, **fields)
                 return ImportResult(article=article, action="created", warnings=tuple(warnings))
@@ -276,6 +295,8 @@ def article_import_text(
                 user=None, article=existing, refresh_suggestions=False, **fields
             )
     except ValidationError as exc:
+        if not name:
+            raise
         raise ValidationError([f"{name}: {message}" for message in exc.messages]) from exc
     if edit.orphaned:
         warnings.append(
@@ -283,3 +304,44 @@ def article_import_text(
             "curators can re-attach or dismiss them."
         )
     return ImportResult(article=existing, action="updated", warnings=tuple(warnings))
+
+
+# --- arranging a story's articles --------------------------------------------------------------
+
+
+def article_move(*, user, article: Article, step: int) -> None:
+    """Move ``article`` one column left (``step=-1``) or right (``+1``) in its story's default
+    order; the story's positions are renumbered 0, 1, 2… on the way."""
+    _require_editor(user, article.story)
+    if step not in (-1, 1):
+        raise ValidationError(_("An article moves one place at a time."), code="step")
+    with transaction.atomic():
+        order = list(
+            Article.objects.select_for_update()
+            .filter(story_id=article.story_id)
+            .order_by("position", "pk")
+            .values_list("pk", flat=True)
+        )
+        index = order.index(article.pk)
+        other = index + step
+        if 0 <= other < len(order):
+            order[index], order[other] = order[other], order[index]
+        for position, pk in enumerate(order):
+            Article.objects.filter(pk=pk).exclude(position=position).update(position=position)
+
+
+def article_remove(*, user, article: Article) -> None:
+    """Delete ``article`` with its claims and their links (the caller asked the curator first
+    when it had claims); the story's suggestions are recomputed."""
+    _require_editor(user, article.story)
+    with transaction.atomic():
+        Article.objects.filter(pk=article.pk).delete()
+        suggestions_refresh(story=article.story)
+
+
+def article_trim(*, user, article: Article, drop: set[int]) -> ArticleEdit:
+    """Drop the lines ``drop`` (indices into ``article.body``'s lines) through ``article_edit``,
+    so the claims follow their words."""
+    from textkernel.boilerplate import strip_lines
+
+    return article_edit(user=user, article=article, body=strip_lines(article.body, drop))

@@ -247,6 +247,46 @@ def pk_url(name: str, attr: str, key: str = "pk") -> Callable[[World, str], str]
     return lambda w, v: reverse(name, kwargs={key: getattr(w, attr)[v].pk})
 
 
+def story_makers(ok: set[int]):
+    """Making a story: curators of some desk and staff (``permissions.can_create_story``)."""
+    return lambda role, v: LOGIN if role == "anon" else (ok if role in ("curator", "other_curator", "staff") else {403})
+
+
+def batch_owner(ok: int):
+    """A batch of articles being added is its creator's (the desk's curator here): other
+    curators get 404, non-curators 403."""
+
+    def expect(role, visibility):
+        if role == "anon":
+            return LOGIN
+        if not curates(role):
+            return {403}
+        return {ok} if role == "curator" else {404}
+
+    return expect
+
+
+def _batch_item(w):
+    """A paste in a batch of the desk's curator (made inside the cell's savepoint)."""
+    from newsroom.models import Intake, IntakeItem
+
+    batch = Intake.objects.create(story=w.story, created_by=w.users["curator"])
+    return IntakeItem.objects.create(
+        intake=batch, kind="paste", status="ready", title="Pasted", text="Pasted text.\n", language="en"
+    )
+
+
+def article_url(name: str):
+    return lambda w, v: reverse(name, kwargs={"slug": w.story.slug, "pk": w.articles[0].pk})
+
+
+def _pair_url(w, v):
+    from articles.models import Article
+
+    Article.objects.filter(pk=w.articles[1].pk).update(translation_of=w.articles[0])
+    return reverse("newsroom:pair", kwargs={"slug": w.story.slug, "pk": w.articles[1].pk})
+
+
 STATIC = {"per_visibility": False}
 
 ROWS: dict[str, Row] = {
@@ -439,6 +479,56 @@ ROWS: dict[str, Row] = {
         ),
         method="POST", **STATIC,
     ),
+    # --- newsroom (issue 16): making stories, bringing articles in, arranging them ---------------
+    "newsroom:story_new GET": Row(
+        lambda w, v: reverse("newsroom:story_new"), story_makers({200}), **STATIC,
+        note="creating in a desk and site-wide: newsroom/tests/test_intake.py, test_views.py",
+    ),
+    "newsroom:story_new POST": Row(
+        lambda w, v: reverse("newsroom:story_new"),
+        # another desk's curator may create stories, but not in this desk: the form refuses it
+        lambda role, v: {400} if role == "other_curator" else story_makers({302})(role, v),
+        method="POST", data=lambda w, v: {"title": "Matrix story", "desk": w.desk.pk, "language": "vi"},
+        **STATIC,
+    ),
+    "newsroom:intake": Row(slug_url("newsroom:intake"), curators_only(200), **STATIC),
+    "newsroom:intake_add": Row(
+        slug_url("newsroom:intake_add"), curators_only(302), method="POST",
+        data=lambda w, v: {"paste": "A pasted article about the matrix story."}, **STATIC,
+    ),
+    "newsroom:intake_store": Row(
+        slug_url("newsroom:intake_store"), batch_owner(302), method="POST",
+        data=lambda w, v: {"intake": _batch_item(w).intake_id}, **STATIC,
+    ),
+    "newsroom:item": Row(
+        lambda w, v: reverse("newsroom:item", kwargs={"slug": w.story.slug, "pk": _batch_item(w).pk}),
+        batch_owner(200), **STATIC, note="a batch is its creator's: other curators get 404",
+    ),
+    "newsroom:item_action": Row(
+        lambda w, v: reverse("newsroom:item_action", kwargs={"slug": w.story.slug, "pk": _batch_item(w).pk}),
+        batch_owner(302), method="POST", data=lambda w, v: {"action": "discard"}, **STATIC,
+    ),
+    "newsroom:manage": Row(slug_url("newsroom:manage"), curators_only(200), **STATIC),
+    "newsroom:article_update": Row(
+        article_url("newsroom:article_update"), curators_only(302), method="POST",
+        data=lambda w, v: {f"a{w.articles[0].pk}-title": "Renamed", f"a{w.articles[0].pk}-language": "en"},
+        **STATIC,
+    ),
+    "newsroom:article_move": Row(
+        article_url("newsroom:article_move"), curators_only(302), method="POST",
+        data=lambda w, v: {"step": "1"}, **STATIC,
+    ),
+    "newsroom:article_remove GET": Row(article_url("newsroom:article_remove"), curators_only(200), **STATIC),
+    "newsroom:article_remove POST": Row(
+        article_url("newsroom:article_remove"), curators_only(302), method="POST",
+        data=lambda w, v: {"confirm": "yes"}, **STATIC,
+    ),
+    "newsroom:article_trim GET": Row(article_url("newsroom:article_trim"), curators_only(200), **STATIC),
+    "newsroom:article_trim POST": Row(
+        article_url("newsroom:article_trim"), curators_only(302), method="POST",
+        data=lambda w, v: {"drop": ["3"]}, **STATIC,
+    ),
+    "newsroom:pair": Row(_pair_url, everyone(302), **STATIC),
     # --- site ---------------------------------------------------------------------------------
     "login": Row(lambda w, v: reverse("login"), everyone(200), **STATIC),
     "logout": Row(lambda w, v: reverse("logout"), everyone(302), method="POST", **STATIC),
