@@ -252,7 +252,7 @@ def test_esc_closes_popup_link_mode_and_panel_and_focus_goes_back(page, live_ser
     expect(page.locator("#side-panel")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#side-panel")).to_have_count(0)
-    page.wait_for_function("document.activeElement?.dataset.focusKey === 'connections'")
+    page.wait_for_function("() => document.activeElement?.dataset.focusKey === 'connections'")
     expect(page.locator('[data-focus-key="connections"]')).to_be_focused()
 
 
