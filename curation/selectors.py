@@ -309,6 +309,16 @@ def verdicts_for_links(link_ids: list[int]) -> dict[int, Verdict]:
     return {v.link_id: v for v in Verdict.objects.filter(link_id__in=link_ids)}
 
 
+def verdict_link_ids(link_ids) -> frozenset[int]:
+    """Which of ``link_ids`` carry a verdict (one query, none for no links). The reader marks
+    their claims as settled; a verdict write changes the links' articles' annotation version
+    (migration 0002), so what is cached under it stays right."""
+    link_ids = list(link_ids)
+    if not link_ids:
+        return frozenset()
+    return frozenset(Verdict.objects.filter(link_id__in=link_ids).values_list("link_id", flat=True))
+
+
 # --- orphans ----------------------------------------------------------------------------------
 
 
