@@ -86,6 +86,10 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
+    from playwright.sync_api import expect
+
+    # expect() has its own default (5 s), apart from the context's: give it the same.
+    expect.set_options(timeout=BROWSER_WAIT_MS)
     playwright = sync_playwright().start()
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
@@ -99,9 +103,15 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+#: How long a browser test waits for what the page shows (and for an action). Sized for a
+#: loaded 2-core CI machine: on one, a test that waited Playwright's default 5 s for a swap that
+#: took 6 went red with nothing broken (issue 14). A passing test never waits this long.
+BROWSER_WAIT_MS = 30_000
+
+
 def _new_page(browser, viewport: dict, **options):
     context = browser.new_context(viewport=viewport, locale="en-US", **options)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_WAIT_MS)
     return context, context.new_page()
 
 

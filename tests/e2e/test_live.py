@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from annotations.models import Claim, ClaimLink
 from tests.factories import make_team
+from conftest import BROWSER_WAIT_MS
 from tests.servers import one_url_server
 
 from .helpers import DEMO_SLUG, load_demo, log_in, select_text
@@ -39,7 +40,7 @@ def two_readers(browser, asgi_server, monkeypatch):
     pages = []
     for name in ("lan", "minh"):
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(BROWSER_WAIT_MS)
         page = context.new_page()
         log_in(page, asgi_server, name, next_url=f"/stories/{DEMO_SLUG}/")
         expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
@@ -102,5 +103,5 @@ def test_a_dropped_stream_resumes_and_catches_up(two_readers):
     claim = Claim.objects.get(article=first)
     expect(minh.locator(f'mark[data-claim="{claim.pk}"]')).to_have_count(0)
     # The stream comes back (live.js reconnects with the last id it saw) and catches up.
-    expect(minh.locator("#live-status")).to_have_attribute("data-state", "live", timeout=15_000)
+    expect(minh.locator("#live-status")).to_have_attribute("data-state", "live")
     expect(minh.locator(f'mark[data-claim="{claim.pk}"]')).to_have_count(1)
