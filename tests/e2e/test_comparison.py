@@ -118,3 +118,21 @@ def test_the_minimap_follows_a_new_highlight_and_scrolls_its_column(page, demo, 
     page.wait_for_function(
         "el => el.scrollTop > el.scrollHeight * 0.5", arg=body.element_handle()
     )
+
+
+def test_on_a_phone_the_overview_starts_closed_and_opens_on_a_tap(phone_page, demo, reader_url):
+    page = phone_page
+    page.goto(reader_url)
+    overview = page.locator("#overview")
+    expect(overview).not_to_have_attribute("open", "")
+    expect(overview.locator("summary")).to_contain_text("conflicts")
+    # The text of the first column starts on the first screen, its minimap beside it.
+    first_text = page.locator(".column.is-active .column-body p").first
+    expect(first_text).to_be_in_viewport()
+    expect(page.locator(".column.is-active .minimap rect[data-claim]").first).to_be_attached()
+    overview.locator("summary").tap()
+    expect(overview.locator(".conflict").first).to_be_visible()
+    # The choice holds across the reader's redraws.
+    page.locator(".column.is-active mark.claim[id]").first.tap()
+    expect(page.locator("#side-panel")).to_be_attached()
+    expect(page.locator("#overview")).to_have_attribute("open", "")
