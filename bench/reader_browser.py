@@ -138,8 +138,11 @@ def main(argv: list[str] | None = None) -> dict:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
             )
-            for name, path in pages.items():  # warm the server and the cache once
-                browser_round(browser, server.url + path)
+            for name, path in {**pages, "1000": f"/stories/{THOUSAND}/"}.items():
+                status, body = common.fetch(server.port, path)
+                if status != 200 or (name != "bare" and b"<mark data-claim" not in body):
+                    raise SystemExit(f"{path}: HTTP {status}, no marks\n{server.log_tail()}")
+                browser_round(browser, server.url + path)  # warm the server and the cache once
             for _ in range(args.rounds):
                 for name, path in pages.items():
                     samples[name].append(browser_round(browser, server.url + path))
