@@ -80,10 +80,16 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
     def url(order=full_order, hidden=hidden_ids, tab=tab, **changes):
         return reader_url(path, order=order, hidden=hidden, tab=tab, **{**extra, **changes})
 
+    def compare_url(first: int, second: int, **changes) -> str:
+        """Only the columns ``first`` and ``second`` shown, side by side (the others hidden,
+        so "Show all" brings them back)."""
+        others = [pk for pk in full_order if pk not in (first, second)]
+        return url(hidden=others, tab=first, **changes)
+
     memberships = layers.memberships(request.user)
     notes = presenters.reader_annotations(
         user=request.user, team_ids=[m.team_id for m in memberships], story=story,
-        articles=layout.visible, params=params, url=url,
+        articles=layout.visible, params=params, url=url, compare_url=compare_url,
     )
     columns = []
     for index, article in enumerate(layout.visible):

@@ -98,6 +98,15 @@ def test_a_conflict_is_one_click_from_both_spans_and_the_panel_hides_no_column(
     for column in page.locator("section.column").all():
         box = column.bounding_box()
         assert box["x"] + box["width"] <= panel_left + 1
+    # "Compare side by side" keeps only the link's two columns, in the URL.
+    page.locator(f'#side-panel .link-item:has([data-jump-claim="{other_claim}"])').get_by_text(
+        "Compare side by side"
+    ).click()
+    expect(page.locator("section.column")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"hide="))
+    expect(related).to_be_in_viewport()
+    page.reload()
+    expect(page.locator("section.column")).to_have_count(2)
 
 
 def test_the_minimap_follows_a_new_highlight_and_scrolls_its_column(page, demo, reader_url):
