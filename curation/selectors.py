@@ -18,6 +18,7 @@ from teams.models import Membership, Team
 from textkernel.quotes import quote_candidates
 
 from .models import CanonicalClaim, CanonicalMember, LinkReview, Verdict
+from textkernel.params import parse_id
 
 SILENT = "silent"
 #: A stance's sign: contradicting and qualifying use the relations' signs.
@@ -262,10 +263,9 @@ def _verdict(link: ClaimLink) -> Verdict | None:
 
 
 def canonical_get(*, pk, story: Story | None = None) -> CanonicalClaim:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(_("No such canonical claim.")) from None
+    pk = parse_id(pk)
+    if pk is None:
+        raise Http404(_("No such canonical claim."))
     found = CanonicalClaim.objects.select_related("story").filter(pk=pk)
     if story is not None:
         found = found.filter(story=story)

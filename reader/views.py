@@ -103,7 +103,7 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
         columns.append(
             {
                 "article": article,
-                "paragraphs": notes.paragraphs[article.pk],
+                "text": notes.texts[article.pk],
                 "move_left_url": left,
                 "move_right_url": right,
                 "hide_url": url(hidden=hidden_ids + [article.pk], tab=hide_tab),
