@@ -42,6 +42,12 @@ def _no_sideways_scroll(page) -> bool:
 
 def test_a_fresh_demo_shows_the_annotated_story_at_a_glance(page, demo, reader_url):
     assert Claim.objects.count() >= 25 and ClaimLink.objects.count() >= 15
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Security Policy" in m.text else None)
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e =>"
+        " console.error('Content Security Policy violation: ' + e.violatedDirective))"
+    )
     page.goto(reader_url)
     # Coloured claims, each state with its class, in all five columns.
     for article in demo:
@@ -69,8 +75,9 @@ def test_a_fresh_demo_shows_the_annotated_story_at_a_glance(page, demo, reader_u
     expect(legend).to_be_visible()
     expect(legend).to_contain_text("contradicted somewhere")
     expect(legend).to_contain_text("Private")
-    # All five columns fit at 1440 px.
+    # All five columns fit at 1440 px, under the strict CSP (no inline style anywhere).
     assert _no_sideways_scroll(page)
+    assert violations == []
     if os.environ.get("PARALLAX_SCREENSHOTS") == "1":
         page.keyboard.press("Escape")
         page.locator("#claim-legend summary").click()
