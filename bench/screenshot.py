@@ -21,7 +21,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from claims import django_setup, sessions  # noqa: E402
 
 DATABASE = "parallax_bench_screenshot"
 DEMO = "deepseek-r1"
@@ -36,8 +35,6 @@ def main(argv: list[str] | None = None) -> None:
     (out / "screenshots").mkdir(parents=True, exist_ok=True)
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
         common.manage("load_demo", "--no-progress", env=env, quiet=True)
-        django_setup(env)
-        (session,) = sessions(["lan"], page=f"/stories/{DEMO}/")
         from playwright.sync_api import sync_playwright
 
         sys.path.insert(0, str(common.PROJECT))
@@ -49,8 +46,13 @@ def main(argv: list[str] | None = None) -> None:
 
             def page_for(viewport: dict, **options):
                 context = chromium.new_context(viewport=viewport, locale="en-US", **options)
-                context.add_cookies([{"name": "sessionid", "value": session["session"], "url": base}])
                 page = context.new_page()
+                # Logged in through the login form, as a person would.
+                page.goto(f"{base}/accounts/login/?next=/stories/{DEMO}/")
+                page.fill("#id_username", "lan")
+                page.fill("#id_password", env["DEMO_PASSWORD"])
+                page.locator("#id_password").press("Enter")
+                page.wait_for_selector(".whoami")
                 page.goto(f"{base}/stories/{DEMO}/", wait_until="networkidle")
                 page.evaluate("document.fonts.ready")
                 page.wait_for_selector(".minimap svg rect")
