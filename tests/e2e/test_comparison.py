@@ -152,3 +152,15 @@ def test_on_a_phone_the_overview_starts_closed_and_opens_on_a_tap(phone_page, de
     page.locator(".column.is-active mark.claim[id]").first.tap()
     expect(page.locator("#side-panel")).to_be_attached()
     expect(page.locator("#overview")).to_have_attribute("open", "")
+
+
+def test_each_column_keeps_its_own_scroll_when_the_reader_is_redrawn(page, demo, reader_url):
+    # The text sits in a wrapper beside its minimap: scroll positions are still kept per column.
+    page.goto(reader_url)
+    bodies = [page.locator(f"#article-{article.pk}") for article in demo[:3]]
+    for body, top in zip(bodies, (300, 900, 0), strict=True):
+        body.evaluate("(el, top) => el.scrollTo(0, top)", top)
+    page.locator(".reader-toolbar a.chip", has_text="Connections").click()
+    expect(page.locator("#side-panel")).to_be_visible()
+    tops = [body.evaluate("el => Math.round(el.scrollTop)") for body in bodies]
+    assert tops == [300, 900, 0]
