@@ -164,3 +164,45 @@ def test_each_column_keeps_its_own_scroll_when_the_reader_is_redrawn(page, demo,
     expect(page.locator("#side-panel")).to_be_visible()
     tops = [body.evaluate("el => Math.round(el.scrollTop)") for body in bodies]
     assert tops == [300, 900, 0]
+
+
+def test_the_minimap_and_overview_follow_a_claim_made_live_by_someone_else(browser, monkeypatch):
+    """Lan highlights; Minh's page, redrawn by the live stream, counts and marks the new claim.
+    The live stream needs make run's server (config/serve.py), as in test_live.py."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    from tests.servers import one_url_server
+
+    from .helpers import DEMO_PASSWORD
+
+    articles = load_demo(monkeypatch, reading=True)
+    # That server checks passwords with the site's hashers, not this module's fast test one.
+    for name in ("lan", "minh"):
+        password = PBKDF2PasswordHasher().encode(DEMO_PASSWORD, PBKDF2PasswordHasher().salt())
+        get_user_model().objects.filter(username=name).update(password=password)
+    article = articles[3]
+    with one_url_server() as url:
+        pages = []
+        for name in ("lan", "minh"):
+            context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            log_in(page, url, name, next_url="/stories/deepseek-r1/")
+            expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+            pages.append(page)
+        lan, minh = pages
+        strip = minh.locator(f'.minimap[data-minimap="{article.pk}"]')
+        expect(strip.locator("rect[data-claim]").first).to_be_attached()
+        before = int(strip.get_attribute("data-claims"))
+        cell = minh.locator('#overview td[data-count="claims"]').nth(3)
+        counted = int(cell.inner_text())
+        select_text(lan, article.pk, "Khoảnh khắc")
+        lan.locator(".highlight-button").click()
+        expect(lan.locator(f"#article-{article.pk} mark[data-claim]", has_text="Khoảnh khắc")).to_have_count(1)
+        new = Claim.objects.get(article=article, exact="Khoảnh khắc")
+        expect(minh.locator(f'mark[data-claim="{new.pk}"]')).to_have_count(1, timeout=20_000)
+        expect(strip).to_have_attribute("data-claims", str(before + 1))
+        expect(minh.locator('#overview td[data-count="claims"]').nth(3)).to_have_text(str(counted + 1))
+        for page in pages:
+            page.context.close()
