@@ -148,13 +148,15 @@ def _column_target(request: HtmxHttpRequest) -> int | None:
 
 
 def render_reader(request: HtmxHttpRequest, story, params, *, status: int = 200, **extra) -> HttpResponse:
-    """The reader page; for htmx, the ``#reader`` fragment or one column's text."""
+    """The reader page; for htmx, the ``#reader`` fragment, one column's text or the overview."""
     context = {**reader_context(request, story, params), **extra}
     template = TEMPLATE
     column = _column_target(request)
     if column is not None and (col := next((c for c in context["columns"] if c["article"].pk == column), None)):
         context["col"] = col
         template += "#column_text"
+    elif request.htmx and request.htmx.target == "overview-bar":
+        template += "#overview"
     elif request.htmx and request.htmx.target in ("reader", None):
         template += "#reader"
     response = render(request, template, context, status=status)

@@ -196,3 +196,19 @@ def test_compare_shows_the_two_columns_of_a_link_alone_and_the_url_keeps_it(read
     # The overview's conflicts offer it too.
     overview = _page(Client(), story)
     assert re.search(r'class="conflict-compare" href="[^"]*hide=' + str(arts[2].pk), overview)
+
+
+def test_the_overview_redraws_alone_for_htmx(reading, django_assert_num_queries):
+    story, arts, _users, claims, _links = reading
+    client = Client()
+    _page(client, story)  # columns cached
+    factories.make_claim(article=arts[0], author=claims["a0"].author, text="on Monday")
+    # The story, its articles, the changed column's claims, links and which carry a verdict.
+    with django_assert_num_queries(5):
+        response = client.get(
+            f"/stories/{story.slug}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="overview-bar"
+        )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="overview-bar" id="overview-bar">')
+    assert 'id="reader"' not in html and "<mark" not in html
+    assert _counts(html, "claims") == [2, 1, 2]

@@ -1,6 +1,8 @@
 // The story overview (templates/reader/_overview.html) is open by default, but on a phone it would
 // push the text below the first screen: there it starts closed. Once the reader opens or closes
 // it, that choice holds for the session, also across the reader's htmx redraws.
+// A Highlight swaps in only the paragraphs it changed; the overview then redraws itself (the
+// same view, HX-Target: overview-bar) so its counts include the new claim.
 const PHONE = window.matchMedia("(max-width: 700px)");
 const KEY = "parallax:overview";
 
@@ -16,4 +18,12 @@ document.addEventListener("click", (event) => {
   if (summary) sessionStorage.setItem(KEY, summary.parentElement.open ? "closed" : "open");
 });
 document.addEventListener("htmx:afterSwap", apply);
+document.body.addEventListener("parallax:claim-created", () => {
+  if (!window.htmx || !document.getElementById("overview-bar")) return;
+  window.htmx.ajax("GET", window.location.href, {
+    target: "#overview-bar",
+    swap: "outerHTML",
+    headers: { "X-Parallax-Live": "1" }, // the same view: no history entry
+  });
+});
 apply();

@@ -123,9 +123,15 @@ def test_the_minimap_follows_a_new_highlight_and_scrolls_its_column(page, demo, 
     strip = page.locator(f'.minimap[data-minimap="{article.pk}"]')
     expect(strip.locator("rect[data-claim]").first).to_be_attached()
     before = int(strip.get_attribute("data-claims"))
+    column = [a.pk for a in demo].index(article.pk)
+    cell = page.locator('#overview td[data-count="claims"]').nth(column)
+    counted = int(cell.inner_text())
     select_text(page, article.pk, "Khoảnh khắc")
     page.locator(".highlight-button").click()
     expect(strip).to_have_attribute("data-claims", str(before + 1))
+    # The overview redraws itself with the new claim counted; focus stays on the new mark.
+    expect(page.locator('#overview td[data-count="claims"]').nth(column)).to_have_text(str(counted + 1))
+    expect(page.locator(f"#article-{article.pk} mark.claim[id]:focus")).to_have_count(1)
     # A click on the strip's lower end scrolls the column down there.
     body = page.locator(f"#article-{article.pk}")
     body.evaluate("el => el.scrollTo(0, 0)")
