@@ -316,7 +316,9 @@ def verdict_link_ids(link_ids) -> frozenset[int]:
     link_ids = list(link_ids)
     if not link_ids:
         return frozenset()
-    return frozenset(Verdict.objects.filter(link_id__in=link_ids).values_list("link_id", flat=True))
+    return frozenset(
+        Verdict.objects.filter(link_id__in=link_ids).order_by().values_list("link_id", flat=True)
+    )
 
 
 # --- orphans ----------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class LinkView:
     icon: str
     url: str
     can_edit: bool
+    compare_url: str = ""
 
 
 @dataclass
@@ -143,6 +144,7 @@ class Conflict:
     link_id: int
     ends: list[tuple[object, ConflictEnd, str]]  # (article, end, url), in column order
     settled: bool
+    compare_url: str = ""
 
 
 @dataclass
@@ -347,12 +349,14 @@ OVERVIEW_CONFLICTS = 4
 
 
 def story_overview(
-    articles, summaries: dict[int, ColumnSummary], *, select_url: Callable[[int], str]
+    articles, summaries: dict[int, ColumnSummary], *, select_url: Callable[[int], str],
+    compare_url: Callable[..., str] | None = None,
 ) -> Overview:
     """The story at a glance, from the shown columns' summaries (no query): per source its
     claims, how many agree with another source and how many are contradicted; and the main
     contradictions between shown columns (settled ones first, then the oldest), each end
-    one click away."""
+    one click away, and (with ``compare_url``, given more than two columns) the two columns
+    alone side by side."""
     sources, ends = [], {}
     position = {a.pk: i for i, a in enumerate(articles)}
     by_pk = {a.pk: a for a in articles}
@@ -374,9 +378,12 @@ def story_overview(
             )
         )
     conflicts.sort(key=lambda c: (not c.settled, c.link_id))
-    return Overview(
-        sources=sources, conflicts=conflicts[:OVERVIEW_CONFLICTS], conflict_count=len(conflicts)
-    )
+    total, conflicts = len(conflicts), conflicts[:OVERVIEW_CONFLICTS]
+    if compare_url and len(articles) > 2:
+        for conflict in conflicts:
+            (first, end, _url), (second, _end, _url2) = conflict.ends
+            conflict.compare_url = compare_url(first.pk, second.pk, claim=end.claim_id)
+    return Overview(sources=sources, conflicts=conflicts, conflict_count=total)
 
 
 def _links(pks: Iterable[int]) -> dict[int, ClaimLink]:
@@ -400,12 +407,14 @@ def _links(pks: Iterable[int]) -> dict[int, ClaimLink]:
 
 
 def reader_annotations(
-    *, user, team_ids: Iterable[int], story, articles, params, url: Callable[..., str]
+    *, user, team_ids: Iterable[int], story, articles, params, url: Callable[..., str],
+    compare_url: Callable[..., str] | None = None,
 ) -> ReaderAnnotations:
     """Marks, badges and panels for the reader, in a fixed number of queries whatever the
     number of claims and links (none at all for a repeat view with nothing selected).
     ``articles`` are the shown columns, with ``annotation_version``; ``team_ids`` the teams
-    ``user`` belongs to."""
+    ``user`` belongs to; ``compare_url(first, second, **changes)`` the view with only those two
+    columns shown."""
     layers = reader_layers.parse_layers(params.get("layers"))
     loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
     only = params.get("only", "")
@@ -418,7 +427,10 @@ def reader_annotations(
 
     def overview(drawn: dict[int, tuple]) -> Overview:
         summaries = {pk: summary for pk, (_text, summary) in drawn.items()}
-        return story_overview(articles, summaries, select_url=claim_url(link_to="", panel=""))
+        return story_overview(
+            articles, summaries, select_url=claim_url(link_to="", panel=""),
+            compare_url=compare_url,
+        )
 
     if not selected_id and panel != "connections":
         # A view with nothing selected: each column depends on its own rows alone, so only the
@@ -482,6 +494,10 @@ def reader_annotations(
                     link=link, other=other, relation=link.relation,
                     icon=RELATION_ICONS[link.relation], url=other_url(other_id),
                     can_edit=permissions.can_edit(user, link),
+                    compare_url=(
+                        compare_url(notes.selected.article_id, other.article_id)
+                        if compare_url and len(articles) > 2 else ""
+                    ),
                 )
             )
         views.sort(key=lambda v: (order.index(v.relation), v.other.article_id, v.other.start))

@@ -90,10 +90,16 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
     def url(order=full_order, hidden=hidden_ids, tab=tab, **changes):
         return reader_url(path, order=order, hidden=hidden, tab=tab, **{**extra, **changes})
 
+    def compare_url(first: int, second: int, **changes) -> str:
+        """Only the columns ``first`` and ``second`` shown, side by side (the others hidden,
+        so "Show all" brings them back)."""
+        others = [pk for pk in full_order if pk not in (first, second)]
+        return url(hidden=others, tab=first, **changes)
+
     memberships = layers.memberships(request.user)
     notes = presenters.reader_annotations(
         user=request.user, team_ids=[m.team_id for m in memberships], story=story,
-        articles=layout.visible, params=params, url=url,
+        articles=layout.visible, params=params, url=url, compare_url=compare_url,
     )
     columns = []
     for index, article in enumerate(layout.visible):
@@ -162,13 +168,15 @@ def _column_target(request: HtmxHttpRequest) -> int | None:
 
 
 def render_reader(request: HtmxHttpRequest, story, params, *, status: int = 200, **extra) -> HttpResponse:
-    """The reader page; for htmx, the ``#reader`` fragment or one column's text."""
+    """The reader page; for htmx, the ``#reader`` fragment, one column's text or the overview."""
     context = {**reader_context(request, story, params), **extra}
     template = TEMPLATE
     column = _column_target(request)
     if column is not None and (col := next((c for c in context["columns"] if c["article"].pk == column), None)):
         context["col"] = col
         template += "#column_text"
+    elif request.htmx and request.htmx.target == "overview-bar":
+        template += "#overview"
     elif request.htmx and request.htmx.target in ("reader", None):
         template += "#reader"
     response = render(request, template, context, status=status)

@@ -174,3 +174,41 @@ def test_the_reader_with_its_overview_costs_the_same_queries_for_3_or_90_claims(
         again = _page(client, large[0])
     assert _counts(again, "claims") == _counts(html, "claims")
     assert _conflicts(again) == _conflicts(html)
+
+
+def test_compare_shows_the_two_columns_of_a_link_alone_and_the_url_keeps_it(reading):
+    from urllib.parse import parse_qs, urlsplit
+
+    from html import unescape
+
+    story, arts, _users, claims, links = reading
+    html = _page(Client(), story, claim=claims["a0"].pk)
+    found = re.findall(r'href="([^"]*)"[^>]*>Compare side by side<', html)
+    queries = [parse_qs(urlsplit(unescape(url)).query) for url in found]
+    assert len(queries) == 2, "the claim panel offers Compare for each link"
+    assert sorted(q["hide"][0] for q in queries) == sorted([str(arts[1].pk), str(arts[2].pk)])
+    query = next(q for q in queries if q["hide"] == [str(arts[2].pk)])
+    assert query["claim"] == [str(claims["a0"].pk)]
+    compared = _page(Client(), story, **{k: v[0] for k, v in query.items()})
+    assert compared.count('data-article="') == 2
+    assert "is-related" in _mark_classes(compared, claims["a1"].pk)
+    assert "Compare side by side" not in compared  # two columns already
+    # The overview's conflicts offer it too.
+    overview = _page(Client(), story)
+    assert re.search(r'class="conflict-compare" href="[^"]*hide=' + str(arts[2].pk), overview)
+
+
+def test_the_overview_redraws_alone_for_htmx(reading, django_assert_num_queries):
+    story, arts, _users, claims, _links = reading
+    client = Client()
+    _page(client, story)  # columns cached
+    factories.make_claim(article=arts[0], author=claims["a0"].author, text="on Monday")
+    # The story, its articles, the changed column's claims, links and which carry a verdict.
+    with django_assert_num_queries(5):
+        response = client.get(
+            f"/stories/{story.slug}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="overview-bar"
+        )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="overview-bar" id="overview-bar">')
+    assert 'id="reader"' not in html and "<mark" not in html
+    assert _counts(html, "claims") == [2, 1, 2]

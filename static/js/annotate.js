@@ -282,12 +282,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
 });
 
 function saveScroll() {
-  return new Map([...document.querySelectorAll("[data-article] .column-body")].map((el) => [el.parentElement.dataset.article, el.scrollTop]));
+  return new Map([...document.querySelectorAll("[data-article] .column-body")].map((el) => [el.closest("[data-article]").dataset.article, el.scrollTop]));
 }
 
 function restoreScroll(scrolls) {
   for (const el of document.querySelectorAll("[data-article] .column-body")) {
-    const top = scrolls.get(el.parentElement.dataset.article);
+    const top = scrolls.get(el.closest("[data-article]").dataset.article);
     if (top !== undefined) el.scrollTop = top;
   }
 }

@@ -100,9 +100,18 @@ function watch() {
 }
 const main = document.getElementById("reader")?.parentElement;
 if (main) {
+  // A change to the reader's text: the reader replaced (a redraw, a live refresh) or a change
+  // inside it; not our own drawing, the connectors annotate.js redraws on every scroll, or the
+  // presence list and popup beside the reader.
+  const relevant = (record) => {
+    const target = record.target;
+    if (target === main) return [...record.addedNodes, ...record.removedNodes].some((n) => n.id === "reader");
+    if (!target.closest?.("#reader") || target.closest(".minimap, svg.connectors")) return false;
+    const nodes = [...record.addedNodes, ...record.removedNodes];
+    return !nodes.length || !nodes.every((n) => n.matches?.("svg.connectors"));
+  };
   new MutationObserver((records) => {
-    // Our own drawing (inside a strip) and the connectors are not changes to the text.
-    if (records.every((r) => r.target.closest?.(".minimap") || r.target.matches?.(".reader-main, svg.connectors"))) return;
+    if (!records.some(relevant)) return;
     watch();
     drawAll();
   }).observe(main, { childList: true, subtree: true });
