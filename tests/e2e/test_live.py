@@ -86,7 +86,7 @@ def test_two_people_see_each_other_live(two_readers):
     # Minh's presence follows the column she reads.
     minh.locator(f"#article-{second.pk}").focus()
     minh_here = lan.locator("#presence-list li").filter(has_text="minh")
-    expect(minh_here.locator(".presence-column")).to_contain_text(second.source_label)
+    expect(minh_here.locator(".presence-column")).to_contain_text(second.short_label)
 
 
 def test_a_dropped_stream_resumes_and_catches_up(two_readers):
