@@ -176,6 +176,9 @@ function showPopup(span) {
   if (docked) {
     popup.style.top = "";
     popup.style.left = "";
+    // Docked at the top instead when the selection ends where the button would cover it.
+    const bottom = span?.rect?.bottom ?? 0;
+    popup.classList.toggle("is-docked-top", bottom > window.innerHeight - popup.offsetHeight - 32);
     return;
   }
   const rect = span?.rect ?? popup.getBoundingClientRect();

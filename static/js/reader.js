@@ -115,17 +115,44 @@ document.addEventListener("keydown", (event) => {
 // otherwise the selected claim, then the first column control, takes it.
 let focusKey = null;
 let jumpClaim = null;
+// A live refresh (live.js) redraws the reader for someone else's change: it must leave focus
+// where the person put it. The last focused control in the reader is remembered by its focus
+// key or id, and focused again if the redraw took it away.
+const liveRequests = new WeakSet();
+// Where Esc asked focus to go back (annotate.js sets it just before its request): kept with that
+// request, so an earlier request settling in between does not use it up.
+const returnFocusOf = new WeakMap();
+let lastFocus = null;
+document.addEventListener("focusin", (event) => {
+  const el = event.target;
+  if (!reader()?.contains(el)) return;
+  if (el.dataset?.focusKey) lastFocus = `[data-focus-key="${CSS.escape(el.dataset.focusKey)}"]`;
+  else if (el.id) lastFocus = `#${CSS.escape(el.id)}`;
+  else lastFocus = null;
+});
 document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail?.requestConfig?.headers?.["X-Parallax-Live"]) {
+    liveRequests.add(event.detail.xhr);
+    return;
+  }
   focusKey = document.activeElement?.dataset?.focusKey ?? null;
   jumpClaim = event.detail?.elt?.closest?.("[data-jump-claim]")?.dataset.jumpClaim ?? null;
+  if (document.body.dataset.returnFocus) {
+    returnFocusOf.set(event.detail.xhr, document.body.dataset.returnFocus);
+    delete document.body.dataset.returnFocus;
+  }
 });
 document.addEventListener("htmx:afterSettle", (event) => {
   if (event.target.id !== "reader" && event.detail?.target?.id !== "reader") return;
   const root = reader();
   if (!root) return;
+  if (liveRequests.has(event.detail?.xhr)) {
+    const active = document.activeElement;
+    if ((!active || active === document.body) && lastFocus) root.querySelector(lastFocus)?.focus({ preventScroll: true });
+    return;
+  }
   // Esc asked for focus to go back somewhere (annotate.js); a new link form wants its relation.
-  const back = document.body.dataset.returnFocus;
-  delete document.body.dataset.returnFocus;
+  const back = returnFocusOf.get(event.detail?.xhr);
   const target =
     (back && root.querySelector(back)) ||
     (focusKey && root.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)) ||

@@ -36,13 +36,15 @@ SEVERE = {"serious", "critical"}
 
 @pytest.fixture
 def annotated_demo(live_server, monkeypatch):
-    articles = load_demo(monkeypatch)
+    """The demo as ``make run`` shows it (the annotated reading: states, overview, minimaps),
+    plus a claim with a link of our own."""
+    articles = load_demo(monkeypatch, reading=True)
     from django.contrib.auth import get_user_model
 
     from teams.models import Team
 
     lan = get_user_model().objects.get(username="lan")
-    a = make_claim(article=articles[0], author=lan, text="Tuần này, một phòng thí nghiệm trí tuệ nhân tạo nhỏ")
+    a = make_claim(article=articles[0], author=lan, text="Tuần này, một phòng thí nghiệm")
     b = make_claim(article=articles[2], author=lan, text="DeepSeek chỉ tốn 6 triệu USD")
     make_link(claim_a=a, claim_b=b, relation="contradicts", rationale="6 triệu USD là lần chạy cuối")
     return {"claim": a.pk, "team": Team.objects.first().slug}
@@ -72,7 +74,7 @@ def test_no_serious_or_critical_axe_violations(request, size, live_server, annot
     # The reader with what opens on it: the tools (folded on a phone), the shortcuts dialog.
     page.goto(live_server.url + PAGES["reader"])
     if size == "phone":
-        page.get_by_role("button", name="Tools").click()
+        page.get_by_role("button", name="Overview and tools").click()
     expect(page.locator("#reader-toolbar")).to_be_visible()
     found["reader, tools open"] = _violations(page)
     page.get_by_role("button", name="Keyboard shortcuts").click()
