@@ -300,12 +300,19 @@ def item_choose(*, item: IntakeItem, choice: Choice) -> None:
     ])  # fmt: skip
 
 
-def intake_store(*, user, intake: Intake, choices: dict[int, Choice]) -> list[IntakeItem]:
+def intake_store(
+    *, user, intake: Intake, choices: dict[int, Choice], refused: dict[int, str] | None = None
+) -> list[IntakeItem]:
     """Store the ready items of ``intake`` the curator decided on (``choices``), each in its own
     transaction through ``article_import``; an item that cannot be stored keeps its error and
-    stays in the batch. Returns the items stored now."""
+    stays in the batch, as do the items ``refused`` ({item pk: why}, e.g. an invalid date).
+    Returns the items stored now."""
     story = intake.story
     permissions.require_curate(user, story)
+    for pk, message in (refused or {}).items():
+        IntakeItem.objects.filter(pk=pk, intake=intake).update(error=message)
+    if not choices:
+        return []
     items = [
         item
         for item in intake.items.filter(status=IntakeItem.Status.READY).order_by("position", "pk")

@@ -239,14 +239,10 @@ def intake_store(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             language=data["language"], source_name=data["source"],
             translated_from=data["translated_from"], original=data["original"], drop=frozenset(drop),
         )  # fmt: skip
-    for pk, message in invalid.items():
-        IntakeItem.objects.filter(pk=pk).update(error=message)
-    ready = set(choices)
+    # Items whose fields are invalid are left out and keep their message; the others go in.
     stored = intake_services.intake_store(
-        user=request.user, intake=intake,
-        choices=choices,
-    ) if ready else []  # fmt: skip
-    # Items with invalid forms were left out of the store: they keep their error.
+        user=request.user, intake=intake, choices=choices, refused=invalid
+    )
     left = intake.items.exclude(status=IntakeItem.Status.STORED).exists()
     if stored:
         messages.success(
