@@ -62,6 +62,7 @@ def run(*, repeats: int) -> None:
     from newsroom.tests.pageserver import serving
 
     settings.SUGGESTIONS_AUTO_REFRESH = False
+    settings.AXES_ENABLED = False  # the test client's force_login has no client address to log
     settings.NEWSROOM_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     settings.NEWSROOM_FETCH_BACKGROUND = True
     settings.ALLOWED_HOSTS = ["*"]

@@ -37,6 +37,7 @@ OTHERS = {
     "live": (["--duration", "10", "--baseline-duration", "5", "--idle-streams", "50"], []),
     "suggest": (["--repeats", "1", "--sizes", "10", "20"], []),
     "opendata": (["--claims", "200", "--links", "200", "--repeats", "1"], []),
+    "newsroom": (["--repeats", "1"], []),
 }
 #: Of those, the ones that use no database (so take no --fresh-db).
 NO_DATABASE = {"suggest"}

@@ -10,8 +10,8 @@ Libraries, each maintained and each the usual choice for its format:
 - **python-docx** for .docx (reads paragraphs and core properties; no LibreOffice needed);
 - **pypdf** for .pdf (pure Python, no system poppler; reports encryption, so a password-protected
   PDF gets its own message);
-- **lingua-language-detector** for the language (accurate on short texts, where n-gram detectors
-  like langdetect guess; restricted to the languages below to keep memory and time low).
+- **lingua-language-detector** for the language (more accurate than langdetect and friends,
+  deterministic; restricted to the languages below, in its low-accuracy mode, to keep memory low).
 
 Every error is a ``ValidationError`` whose message is shown next to the item.
 """
@@ -257,7 +257,11 @@ _LANGUAGES = (
 def _detector():
     from lingua import Language, LanguageDetectorBuilder
 
-    return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in _LANGUAGES)).build()
+    # Low accuracy mode (trigrams only): ~18 MB per process instead of ~200 MB for these 15
+    # languages, and as accurate on article-length texts (lingua's own evaluation: the modes
+    # differ on single words and short phrases).
+    languages = (getattr(Language, n) for n in _LANGUAGES)
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 
 def detect_language(text: str) -> str:

@@ -13,6 +13,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from datetime import date
 
 from django.conf import settings
@@ -140,6 +141,20 @@ def _source_names() -> list[str]:
     return list(Source.objects.values_list("name", flat=True))
 
 
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").casefold()
+    return host.removeprefix("www.")
+
+
+def _source_for_host(url: str) -> str:
+    """The name of the source whose homepage is on ``url``'s host, or ""."""
+    host = _host(url)
+    for name, homepage in Source.objects.exclude(homepage="").values_list("name", "homepage"):
+        if host and _host(homepage) == host:
+            return name
+    return ""
+
+
 def _read(item: IntakeItem, extract, *, known: list[str]) -> None:
     """Run ``extract`` and fill ``item`` from what it found, or record why it failed."""
     try:
@@ -165,7 +180,9 @@ def _fill(item: IntakeItem, found: extraction.Extracted, *, known: list[str]) ->
     item.flags = extraction.boilerplate_flags(found.text)
     item.drop = sorted(int(line) for line in item.flags)
     matched = {name.casefold(): name for name in known}
-    item.source_name = matched.get(item.site_name.casefold(), item.site_name)
+    item.source_name = matched.get(item.site_name.casefold()) or (
+        _source_for_host(item.url) if item.url else ""
+    ) or item.site_name
     credit = extraction.credited_outlet(
         strip_lines(found.text, item.drop), known=known, own=item.source_name
     )
@@ -283,12 +300,19 @@ def item_choose(*, item: IntakeItem, choice: Choice) -> None:
     ])  # fmt: skip
 
 
-def intake_store(*, user, intake: Intake, choices: dict[int, Choice]) -> list[IntakeItem]:
+def intake_store(
+    *, user, intake: Intake, choices: dict[int, Choice], refused: dict[int, str] | None = None
+) -> list[IntakeItem]:
     """Store the ready items of ``intake`` the curator decided on (``choices``), each in its own
     transaction through ``article_import``; an item that cannot be stored keeps its error and
-    stays in the batch. Returns the items stored now."""
+    stays in the batch, as do the items ``refused`` ({item pk: why}, e.g. an invalid date).
+    Returns the items stored now."""
     story = intake.story
     permissions.require_curate(user, story)
+    for pk, message in (refused or {}).items():
+        IntakeItem.objects.filter(pk=pk, intake=intake).update(error=message)
+    if not choices:
+        return []
     items = [
         item
         for item in intake.items.filter(status=IntakeItem.Status.READY).order_by("position", "pk")

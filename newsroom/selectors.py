@@ -74,6 +74,7 @@ class PreviewLine:
     text: str
     reason: str
     dropped: bool
+    label: str = ""  # the reason, in words (the view fills it in the reader's language)
 
 
 @dataclass

@@ -92,7 +92,9 @@ def _intake_context(request, story, *, intake: Intake | None, errors=None) -> di
             },
         )  # fmt: skip
         preview.form = forms[item.pk]
-        preview.reason_labels = REASON_LABELS
+        for line in preview.lines:
+            if line.reason:
+                line.label = REASON_LABELS.get(line.reason, line.reason)
     for preview in previews:
         preview.originals = [(f"a{a.pk}", a.title) for a in articles] + [
             (f"i{p.item.pk}", p.item.title)
@@ -111,7 +113,6 @@ def _intake_context(request, story, *, intake: Intake | None, errors=None) -> di
         "links_total": len(links),
         "links_done": len(links) - sum(1 for p in links if p.item.pending),
         "errors": errors or [],
-        "reason_labels": REASON_LABELS,
     }
 
 
@@ -187,7 +188,7 @@ def item_view(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     item = _item_for(request, slug, pk)
     if item.pending:  # polled every second: nothing to preview yet, so nothing else is read
         preview = selectors.ItemPreview(item=item)
-        context = {"story": item.intake.story, "preview": preview, "reason_labels": REASON_LABELS}
+        context = {"story": item.intake.story, "preview": preview}
         return render(request, "newsroom/intake.html#item", context)
     context = _intake_context(request, item.intake.story, intake=item.intake)
     preview = next((p for p in context["previews"] if p.item.pk == item.pk), None)
@@ -239,14 +240,10 @@ def intake_store(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             language=data["language"], source_name=data["source"],
             translated_from=data["translated_from"], original=data["original"], drop=frozenset(drop),
         )  # fmt: skip
-    for pk, message in invalid.items():
-        IntakeItem.objects.filter(pk=pk).update(error=message)
-    ready = set(choices)
+    # Items whose fields are invalid are left out and keep their message; the others go in.
     stored = intake_services.intake_store(
-        user=request.user, intake=intake,
-        choices=choices,
-    ) if ready else []  # fmt: skip
-    # Items with invalid forms were left out of the store: they keep their error.
+        user=request.user, intake=intake, choices=choices, refused=invalid
+    )
     left = intake.items.exclude(status=IntakeItem.Status.STORED).exists()
     if stored:
         messages.success(
@@ -364,13 +361,14 @@ def article_trim(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect("newsroom:manage", slug=slug)
     flags = {flag.line: flag.reason for flag in detect(article.body)}
     lines = [
-        {"index": line.index, "text": line.text, "reason": flags.get(line.index, "")}
+        {"index": line.index, "text": line.text, "reason": flags.get(line.index, ""),
+         "label": REASON_LABELS.get(flags.get(line.index, ""), "")}
         for line in lines_of(article.body)
         if line.text.strip()
     ]
     return render(
         request, "newsroom/trim.html",
-        {"story": article.story, "article": article, "lines": lines, "reason_labels": REASON_LABELS},
+        {"story": article.story, "article": article, "lines": lines},
     )  # fmt: skip
 
 

@@ -143,3 +143,14 @@ def test_pdf_lines_are_joined_back_into_paragraphs():
         "districts of the city.",
         "",
     ]
+
+
+GERMAN = ("futurezone", "heise", "netzpolitik", "spiegel", "sueddeutsche", "zeit")
+
+
+def test_every_saved_page_gives_text_metadata_and_its_language():
+    for page in sorted(PAGES.glob("*.html")):
+        found = extraction.extract_html(page.read_bytes())
+        expected = "de" if page.name.startswith(GERMAN) else "fr" if "lanouvelle" in page.name else "en"
+        assert extraction.detect_language(found.text) == expected, page.name
+        assert found.title and found.site_name, page.name

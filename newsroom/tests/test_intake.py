@@ -198,3 +198,13 @@ def test_a_text_the_database_refuses_fails_alone(curator, story, settings):
     huge.refresh_from_db()
     assert huge.status == "ready" and "tsvector" in huge.error
     assert list(Article.objects.filter(story=story).values_list("title", flat=True)) == ["Fine"]
+
+
+def test_a_link_matches_an_existing_source_by_its_homepage(curator, story, page_server, fetch_local, django_capture_on_commit_callbacks):
+    make_source(name="Reuters Vietnam", homepage=page_server + "/")
+    batch = intake.intake_start(user=curator, story=story)
+    with django_capture_on_commit_callbacks(execute=True):
+        intake.items_add(user=curator, intake=batch, additions=Additions(links=[f"{page_server}/pages/wikimediafoundation.org.turkey.html"]))
+    item = IntakeItem.objects.get(intake=batch)
+    # The page names itself "Wikimedia Foundation"; no source has that name, the host matches.
+    assert item.site_name == "Wikimedia Foundation" and item.source_name == "Reuters Vietnam"

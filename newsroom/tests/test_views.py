@@ -307,3 +307,15 @@ def test_preview_in_vietnamese_keeps_iso_dates_for_the_date_input(curator_client
     page = curator_client.get(reverse("newsroom:intake", args=[story.slug]), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert 'value="2025-01-28"' in page
     assert "Thêm bài" in page and "thông báo quảng cáo" in page
+
+
+def test_reader_offers_the_translation_pair_and_curators_the_articles_page(curator_client, story):
+    from django.test import Client
+
+    original = make_article(story=story, title="FT")
+    make_article(story=story, title="Khác")
+    translation = make_article(story=story, title="Bản dịch", translation_of=original)
+    page = curator_client.get(story.get_absolute_url()).content.decode()
+    assert reverse("newsroom:pair", args=[story.slug, translation.pk]) in page
+    assert reverse("newsroom:manage", args=[story.slug]) in page
+    assert reverse("newsroom:manage", args=[story.slug]) not in Client().get(story.get_absolute_url()).content.decode()
