@@ -149,7 +149,10 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         )
     else:
         response = HttpResponse(
-            loader.render_to_string(settings.AXES_LOCKOUT_TEMPLATE, request=request), status=429
+            loader.render_to_string(
+                settings.AXES_LOCKOUT_TEMPLATE, {"cooloff_minutes": seconds // 60}, request=request
+            ),
+            status=429,
         )
     response["Retry-After"] = str(seconds)
     return response
