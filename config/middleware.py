@@ -15,6 +15,7 @@ import re
 import sys
 
 import psycopg
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -86,14 +87,27 @@ def unavailable(request: HttpRequest) -> HttpResponse:
 
 
 class EdgeMiddleware:
+    sync_capable = True
+    async_capable = True  # the live stream runs on ASGI: no thread hop for this check
+
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
         problem = self._refuse(request)
         if problem:
             return bad_request(request, problem)
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        problem = self._refuse(request)  # no I/O: the ASGI handler has read the body already
+        if problem:
+            return bad_request(request, problem)
+        return await self.get_response(request)
 
     def _refuse(self, request: HttpRequest) -> str | None:
         raw_path = request.META.get("PATH_INFO", "")
@@ -135,7 +149,10 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         )
     else:
         response = HttpResponse(
-            loader.render_to_string(settings.AXES_LOCKOUT_TEMPLATE, request=request), status=429
+            loader.render_to_string(
+                settings.AXES_LOCKOUT_TEMPLATE, {"cooloff_minutes": seconds // 60}, request=request
+            ),
+            status=429,
         )
     response["Retry-After"] = str(seconds)
     return response

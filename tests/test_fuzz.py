@@ -27,7 +27,7 @@ from opendata import services as opendata_services
 from tests import factories
 
 FUZZ = settings(
-    max_examples=12, deadline=None, derandomize=True,
+    max_examples=8, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )  # fmt: skip
 
@@ -158,7 +158,7 @@ def token(db):
 
 
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, derandomize=True,
+@settings(max_examples=8, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))  # fmt: skip
 def test_the_api_never_answers_a_server_error(case, token):
     # Sent through Django's test client, inside the test's transaction (schemathesis' own WSGI
