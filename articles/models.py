@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 #: The text search configuration created by migration 0001: ``simple`` + ``unaccent``, so
 #: "chi phi dao tao" matches "chi phí đào tạo" and ts_headline can mark the accented words.
