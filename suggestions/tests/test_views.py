@@ -45,7 +45,7 @@ def test_panel_lists_suggestions_best_first_with_reasons(demo, client):
     best = Suggestion.objects.filter(story=demo).order_by("-score").first()
     assert best.reason in html
     assert html.index(f'data-suggestion="{best.pk}"') < html.index("data-suggestion=", html.index(f'data-suggestion="{best.pk}"') + 1)
-    assert "Log in" in html and "Accept" not in html
+    assert "Log in" in html and 'data-sg-action="accept"' not in html
 
 
 def test_panel_fragment_query_count_does_not_grow_with_suggestions(demo, client, django_assert_num_queries):
