@@ -57,7 +57,7 @@ MIN_EMBEDDING = -1.0
 QUANTITY_MIN_LEXICAL = 0.04
 QUANTITY_MIN_EMBEDDING = 2.0
 EMBEDDING_MODE = "center"
-PHRASE_MIN_WORDS, PHRASE_MAX_WORDS = 2, 12
+PHRASE_MIN_WORDS, PHRASE_MAX_WORDS = 3, 12
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -324,6 +324,10 @@ _CLAUSE = re.compile(r"[,;:()\"“”‘’–—]|\s-\s|\s(?:và|nhưng|trong k
 def clauses(text: str) -> list[str]:
     """The pieces of a sentence a person would quote as "the same phrase"."""
     out = []
+
+    def content(phrase: str) -> int:
+        return sum(1 for t in engine.tokens(phrase) if "_" not in t)
+
     for piece in _CLAUSE.split(text):
         words = piece.strip(" .!?…").split()
         if PHRASE_MIN_WORDS <= len(words) <= PHRASE_MAX_WORDS:
@@ -332,6 +336,7 @@ def clauses(text: str) -> list[str]:
             step = PHRASE_MAX_WORDS // 2
             for x in range(0, len(words) - step, step):
                 out.append(" ".join(words[x : x + PHRASE_MAX_WORDS]))
+    out = [phrase for phrase in out if content(phrase) >= 2]  # not "Tuy nhiên", not "ông nói"
     return out or [text.strip()]
 
 
@@ -414,11 +419,12 @@ def suggest(
             relation, reason, _strength = c.quantity
         else:
             relation = "agrees"
-            reason = {"kind": "words", "percent": f"{c.lexical * 100:.0f}"}
-            if embed is not None and vectors is not None and (phrases is None or paraphrases < phrases):
-                pa, pb, _sim = closest_phrases(a.text, b.text, embed)
-                reason = {"kind": "phrases", "a": pa, "b": pb}
-                paraphrases += 1
+            # The closest phrases by meaning for the best ``phrases`` paraphrases (their clauses
+            # are embedded and stored), by shared words for the rest: never a bare cosine.
+            by_meaning = embed is not None and vectors is not None and (phrases is None or paraphrases < phrases)
+            pa, pb, _sim = closest_phrases(a.text, b.text, embed if by_meaning else None)
+            reason = {"kind": "phrases", "a": pa, "b": pb}
+            paraphrases += by_meaning
         out.append(
             HybridSuggestion(
                 relation=relation,

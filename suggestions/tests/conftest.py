@@ -13,8 +13,7 @@ import os
 import pytest
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _preloaded_vectors():
+def preload() -> None:
     path = os.environ.get("PARALLAX_E5_CACHE")
     if path and os.path.exists(path):
         import numpy as np
@@ -23,4 +22,9 @@ def _preloaded_vectors():
 
         with np.load(path) as data:
             embeddings._memo.update({k: data[k] for k in data.files})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _preloaded_vectors():
+    preload()
     yield

@@ -23,6 +23,15 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _vectors():
+    """The real model embeds the demo story once per session; PARALLAX_E5_CACHE preloads the
+    same numbers (see suggestions/tests/conftest.py)."""
+    from suggestions.tests.conftest import preload
+
+    preload()
+
+
 @pytest.fixture
 def demo(live_server, monkeypatch):
     articles = load_demo(monkeypatch)
