@@ -25,6 +25,7 @@ from teams.models import Team
 
 from . import jsonld
 from .jsonld import Site
+from textkernel.params import parse_id
 
 _CLAIM_FIELDS = (
     "id",
@@ -294,10 +295,11 @@ def container_page(
 
 def parse_annotation_id(value: str) -> tuple[str, int]:
     """``("claim", 12)`` from ``claim-12``; Http404 for anything else."""
-    kind, _sep, pk = value.partition("-")
-    if kind not in ("claim", "link") or not pk.isdigit() or len(pk) > 18:
+    kind, _sep, raw = value.partition("-")
+    pk = parse_id(raw)
+    if kind not in ("claim", "link") or pk is None:
         raise Http404(_("No such annotation."))
-    return kind, int(pk)
+    return kind, pk
 
 
 def annotation_object(*, user, kind: str, pk: int, for_update: bool = False) -> Claim | ClaimLink:

@@ -28,6 +28,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from articles.models import Article, Story
+from textkernel.clean import csv_cell
+from textkernel.params import BIGINT_MAX, parse_int
 
 from . import jsonld, openapi, selectors, services
 from .http import (
@@ -196,10 +198,10 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
         return response
 
     if "page" in request.GET:
-        try:
-            number = int(request.GET["page"])
-        except ValueError:
-            raise Http404(_("No such page.")) from None
+        # Page numbers past any container (start = number * size must stay a bigint) are 404s.
+        number = parse_int(request.GET["page"], minimum=0, maximum=BIGINT_MAX // 1_000_000)
+        if number is None:
+            raise Http404(_("No such page."))
         iris = request.GET.get("iris") == "1"
         payload = _page(request, site=site, story=story, number=number, iris=iris, embedded=False)
         preference = None
@@ -281,14 +283,6 @@ def story_export(request: HttpRequest, slug: str, *, by_token: bool) -> HttpResp
     return _finish(request, response)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    # A cell starting like a formula would run in a spreadsheet (CSV injection): quote it.
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 @_json_api("GET, HEAD")
 def story_csv(request: HttpRequest, slug: str, *, by_token: bool) -> HttpResponse:
     """The story's visible links as CSV (UTF-8 with BOM, so spreadsheets read Vietnamese)."""
@@ -297,7 +291,7 @@ def story_csv(request: HttpRequest, slug: str, *, by_token: bool) -> HttpRespons
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     for row in selectors.story_link_rows(story=story, user=request.user):
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([csv_cell(value) for value in row])
     response = HttpResponse(out.getvalue().encode(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{story.slug}-links.csv"'
     return _finish(request, response)
