@@ -204,6 +204,19 @@ def suggestion_dismiss(*, user, suggestion: Suggestion) -> Decision:
     return decision
 
 
+def suggestion_restore(*, user, suggestion: Suggestion) -> int:
+    """Undo the user's own dismissal of ``suggestion``: it is back in their list (and their
+    team's). Accepts are undone in the reader (delete the link); this touches dismissals only.
+    Returns how many decisions were removed (0 when there was none to undo)."""
+    if not user.is_authenticated:
+        raise PermissionDenied(_("Log in to restore suggestions."))
+    with transaction.atomic():
+        removed, _detail = Decision.objects.filter(
+            story_id=suggestion.story_id, key=suggestion.key, user=user, verdict=Decision.Verdict.DISMISSED
+        ).delete()
+    return removed
+
+
 def check_fresh(suggestion: Suggestion) -> None:
     """Refuse to act on a suggestion whose article text changed since it was computed."""
     for article, start, end, quote in (

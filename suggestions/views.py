@@ -78,6 +78,15 @@ def suggestion_dismiss(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 
 @require_POST
 @login_required
+def suggestion_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Undo a dismissal (yours): the suggestion is back in the list to review."""
+    suggestion = _suggestion(slug, pk)
+    services.suggestion_restore(user=request.user, suggestion=suggestion)
+    return _answer(request, suggestion.story)
+
+
+@require_POST
+@login_required
 def story_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     story = article_selectors.story_get(slug=slug)
     services.schedule_refresh(story=story)
