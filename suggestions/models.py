@@ -29,6 +29,11 @@ class SuggestionRun(models.Model):
     #: The article bodies the run worked on ({article id: body hash}); a change means stale.
     body_hashes = models.JSONField(default=dict)
     error = models.TextField(blank=True)
+    #: Issue 15: what the run is doing ("vectors": embedding sentences, "pairs": scoring) and
+    #: how many of the story's sentences had no stored vector when it started.
+    phase = models.CharField(max_length=16, blank=True)
+    sentences = models.PositiveIntegerField(default=0)
+    to_embed = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -65,6 +70,10 @@ class Suggestion(models.Model):
     start_b = models.PositiveIntegerField()
     end_b = models.PositiveIntegerField()
     quote_b = models.TextField()
+    #: Issue 15: the signals behind the pair (lexical and embedding similarity, the quantity
+    #: comparison, each signal's rank) and the near-duplicate pairs grouped under it.
+    signals = models.JSONField(default=dict, blank=True)
+    variants = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-score", "pk"]
@@ -112,3 +121,33 @@ class Decision(models.Model):
                 condition=Q(verdict__in=["accepted", "dismissed"]), name="decision_known_verdict"
             ),
         ]
+
+
+class SentenceVector(models.Model):
+    """A sentence's embedding (issue 15), keyed by the SHA-256 of its text: an unchanged sentence
+    is embedded once, whatever article or claim it is in. ``vector`` is little-endian float32
+    (``embeddings.to_bytes``); PostgreSQL 15 here has no pgvector."""
+
+    text_hash = models.CharField(max_length=64, primary_key=True)
+    model = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(text_hash__regex=r"^[0-9a-f]{64}$"), name="sentencevector_hash_hex"
+            ),
+        ]
+
+
+class ClaimVector(models.Model):
+    """The claim memory's row for a claim: which stored vector is its meaning. ``updated_at``
+    orders changes, so every app server's in-memory index catches up from here
+    (``memory.ClaimIndex``)."""
+
+    claim = models.OneToOneField(
+        "annotations.Claim", on_delete=models.CASCADE, primary_key=True, related_name="memory_vector"
+    )
+    sentence = models.ForeignKey(SentenceVector, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)

@@ -15,6 +15,8 @@ TEMPLATES = {
     "rounded": gettext_noop("both give %(what)s, rounded differently: %(a)s vs %(b)s"),
     "differs": gettext_noop("both give %(what)s: %(a)s vs %(b)s"),
     "words": gettext_noop("nearly the same words (%(percent)s%% similar)"),
+    # Issue 15: a paraphrase, shown by the two phrases closest in meaning.
+    "phrases": gettext_noop("the same meaning: “%(a)s” ≈ “%(b)s”"),
 }
 
 #: What a topic (suggestions.quantities.TOPICS) measures, as a reason names it.

@@ -22,7 +22,7 @@ from annotations import services as annotation_services
 from annotations.models import Claim
 from articles.models import Article, Story
 
-from . import engine
+from . import embeddings, hybrid
 from .models import Decision, Suggestion, SuggestionRun
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,40 @@ def story_inputs(story: Story) -> list[tuple[int, str, str]]:
     )
 
 
-def compute(story: Story, *, progress=None, limit: int | None = KEEP) -> list[engine.Suggestion]:
-    return engine.suggest(
-        [(pk, body) for pk, body, _ in story_inputs(story)], limit=limit, progress=progress
-    )
+def compute(story: Story, *, progress=None, limit: int | None = KEEP, run: SuggestionRun | None = None):
+    """The story's suggestions by the hybrid engine (issue 15): sentence vectors read from
+    PostgreSQL, the missing ones embedded first (the run's "vectors" phase, with progress), then
+    the pairs scored. Without the model installed, the lexical and quantity signals alone."""
+    articles = [(pk, body) for pk, body, _ in story_inputs(story)]
+    if not embeddings.available():
+        return hybrid.suggest(articles, embed=None, limit=limit, progress=progress)
+    texts = [s.text for s in hybrid.prepare(articles).sentences]
+    if run is not None:
+        SuggestionRun.objects.filter(pk=run.pk).update(
+            phase="vectors", sentences=len(texts), to_embed=embeddings.missing_count(texts)
+        )
+
+    def vector_progress(share: float) -> None:
+        if progress:
+            progress(0.05 + 0.75 * share)
+
+    embeddings.vectors_for(texts, progress=vector_progress)  # stored: the engine reads them back
+    if run is not None:
+        SuggestionRun.objects.filter(pk=run.pk).update(phase="pairs")
+
+    def pair_progress(share: float) -> None:
+        if progress:
+            progress(0.8 + 0.2 * share)
+
+    return hybrid.suggest(articles, embed=embeddings.vectors_for, limit=limit, progress=pair_progress)
+
+
+def _variants(s) -> list[dict]:
+    """The near-duplicate pairs grouped under a suggestion, as stored rows (quotes and places)."""
+    return [
+        {"a": [a.article, a.start, a.end, a.quote[:300]], "b": [b.article, b.start, b.end, b.quote[:300]]}
+        for a, b in getattr(s, "variants", ())
+    ]
 
 
 def run_create(*, story: Story) -> SuggestionRun:
@@ -59,7 +89,7 @@ def run_execute(run: SuggestionRun) -> SuggestionRun:
         SuggestionRun.objects.filter(pk=run.pk).update(progress=round(min(share, 0.99), 3))
 
     try:
-        found = compute(run.story, progress=progress)
+        found = compute(run.story, progress=progress, run=run)
         with transaction.atomic():
             Suggestion.objects.bulk_create(
                 [
@@ -68,15 +98,17 @@ def run_execute(run: SuggestionRun) -> SuggestionRun:
                         reason=s.reason, reason_args=s.reason_args,
                         article_a_id=s.a.article, start_a=s.a.start, end_a=s.a.end, quote_a=s.a.quote,
                         article_b_id=s.b.article, start_b=s.b.start, end_b=s.b.end, quote_b=s.b.quote,
+                        signals=getattr(s, "signals", {}), variants=_variants(s),
                     )  # fmt: skip
                     for s in found
                 ]
             )
             SuggestionRun.objects.filter(pk=run.pk).update(
-                status=SuggestionRun.Status.DONE, progress=1.0, finished_at=timezone.now()
+                status=SuggestionRun.Status.DONE, progress=1.0, phase="", finished_at=timezone.now()
             )
             # Older runs' suggestions are superseded (decisions are kept: they go by key).
             Suggestion.objects.filter(story=run.story).exclude(run=run).delete()
+        _remember_claims(run.story)
     except Exception as exc:  # recorded for the panel, and logged with its traceback
         log.exception("Suggestions for story %s failed", run.story_id)
         SuggestionRun.objects.filter(pk=run.pk).update(
@@ -84,6 +116,17 @@ def run_execute(run: SuggestionRun) -> SuggestionRun:
         )
     run.refresh_from_db()
     return run
+
+
+def _remember_claims(story: Story) -> None:
+    """The claim memory rides on the refresh: the story's claims get their vectors too."""
+    from . import memory
+
+    try:
+        if embeddings.available():
+            memory.remember_story(story)
+    except Exception:  # the memory is a convenience: the suggestions are already stored
+        log.exception("Claim memory for story %s failed", story.pk)
 
 
 def schedule_refresh(*, story: Story, background: bool = True) -> SuggestionRun:
@@ -159,6 +202,19 @@ def suggestion_dismiss(*, user, suggestion: Suggestion) -> Decision:
             defaults={"verdict": Decision.Verdict.DISMISSED, "relation": suggestion.relation},
         )  # fmt: skip
     return decision
+
+
+def suggestion_restore(*, user, suggestion: Suggestion) -> int:
+    """Undo the user's own dismissal of ``suggestion``: it is back in their list (and their
+    team's). Accepts are undone in the reader (delete the link); this touches dismissals only.
+    Returns how many decisions were removed (0 when there was none to undo)."""
+    if not user.is_authenticated:
+        raise PermissionDenied(_("Log in to restore suggestions."))
+    with transaction.atomic():
+        removed, _detail = Decision.objects.filter(
+            story_id=suggestion.story_id, key=suggestion.key, user=user, verdict=Decision.Verdict.DISMISSED
+        ).delete()
+    return removed
 
 
 def check_fresh(suggestion: Suggestion) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from io import StringIO
 
@@ -45,7 +46,7 @@ def test_panel_lists_suggestions_best_first_with_reasons(demo, client):
     best = Suggestion.objects.filter(story=demo).order_by("-score").first()
     assert best.reason in html
     assert html.index(f'data-suggestion="{best.pk}"') < html.index("data-suggestion=", html.index(f'data-suggestion="{best.pk}"') + 1)
-    assert "Log in" in html and "Accept" not in html
+    assert "Log in" in html and 'data-sg-action="accept"' not in html
 
 
 def test_panel_fragment_query_count_does_not_grow_with_suggestions(demo, client, django_assert_num_queries):
@@ -159,3 +160,46 @@ def test_reasons_read_in_the_readers_language(demo):
     # Data the page cannot render (an older row) falls back to the stored English text.
     best.reason_args = {"kind": "unknown"}
     assert best.reason_display == best.reason
+
+
+def test_filters_by_relation_pair_and_status_and_restore_undoes_a_dismissal(demo, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lan = _login("lan")
+    contradiction = Suggestion.objects.filter(story=demo, relation="contradicts").order_by("-score").first()
+    html = lan.get(f"{URL}?relation=contradicts").content.decode()
+    assert f'data-suggestion="{contradiction.pk}"' in html
+    assert 'class="sg-item rel-agrees"' not in html
+    pair = f"{min(contradiction.article_a_id, contradiction.article_b_id)}-{max(contradiction.article_a_id, contradiction.article_b_id)}"
+    html = lan.get(f"{URL}?pair={pair}").content.decode()
+    shown = [int(x) for x in re.findall(r'data-suggestion="(\d+)"', html)]
+    assert shown and all(
+        {s.article_a_id, s.article_b_id} == {contradiction.article_a_id, contradiction.article_b_id}
+        for s in Suggestion.objects.filter(pk__in=shown)
+    )
+    # Bad filter values fall back to "everything", never an error.
+    assert lan.get(f"{URL}?relation=nope&pair=x-y&status=zzz").status_code == 200
+
+    lan.post(f"{URL}{contradiction.pk}/dismiss/", {"filters": "relation=contradicts"}, **HX)
+    html = lan.get(f"{URL}?status=dismissed").content.decode()
+    assert f'data-suggestion="{contradiction.pk}"' in html and 'data-sg-action="restore"' in html
+    assert "contradicts" in html and "0% (0 accepted, 1 dismissed)" in html  # precision per relation
+    # The dismissed list's query count does not grow with its rows.
+    with CaptureQueriesContext(connection) as one:
+        lan.get(f"{URL}?status=dismissed", **HX)
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="lan")
+    for s in Suggestion.objects.filter(story=demo).exclude(pk=contradiction.pk)[:20]:
+        services.suggestion_dismiss(user=user, suggestion=s)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = lan.get(f"{URL}?status=dismissed", **HX)
+    assert response.content.decode().count("data-suggestion=") == 21
+
+    response = lan.post(f"{URL}{contradiction.pk}/restore/", {"filters": "status=dismissed"})
+    assert response.status_code == 302 and response["Location"].endswith("?status=dismissed")
+    assert not Decision.objects.filter(key=contradiction.key).exists()
+    assert f'data-suggestion="{contradiction.pk}"' in lan.get(URL).content.decode()
+    # Restoring what was never dismissed changes nothing.
+    assert lan.post(f"{URL}{contradiction.pk}/restore/", **HX).status_code == 200
