@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from teams.models import Team
 
 from . import jsonld
 from .jsonld import Site
+from .models import Provenance
 
 _CLAIM_FIELDS = (
     "id",
@@ -75,9 +76,19 @@ class _Lookups:
     slugs: dict[int, str]
     names: dict[int, str]
     teams: dict[int, str]
+    claim_origins: dict[int, Provenance]
+    link_origins: dict[int, Provenance]
 
     @classmethod
-    def load(cls, *, article_ids: set[int], user_ids: set[int], team_ids: set[int]) -> _Lookups:
+    def load(
+        cls,
+        *,
+        article_ids: set[int],
+        user_ids: set[int],
+        team_ids: set[int],
+        claim_ids: set[int],
+        link_ids: set[int],
+    ) -> _Lookups:
         articles = {
             a.pk: a
             for a in Article.objects.filter(pk__in=article_ids).only(
@@ -91,7 +102,24 @@ class _Lookups:
         )
         names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("id", "username"))
         teams = dict(Team.objects.filter(pk__in=team_ids).values_list("id", "slug"))
-        return cls(articles=articles, slugs=slugs, names=names, teams=teams)
+        claim_origins: dict[int, Provenance] = {}
+        link_origins: dict[int, Provenance] = {}
+        if claim_ids or link_ids:
+            for origin in Provenance.objects.filter(
+                Q(claim_id__in=claim_ids) | Q(link_id__in=link_ids)
+            ):
+                if origin.claim_id:
+                    claim_origins[origin.claim_id] = origin
+                else:
+                    link_origins[origin.link_id] = origin
+        return cls(
+            articles=articles,
+            slugs=slugs,
+            names=names,
+            teams=teams,
+            claim_origins=claim_origins,
+            link_origins=link_origins,
+        )
 
 
 def _story_rows(*, story: Story, user) -> tuple[list[Claim], list[ClaimLink]]:
@@ -124,6 +152,8 @@ def _serialize(
         article_ids={c.article_id for c in by_id.values()},
         user_ids={c.author_id for c in claims} | {link.author_id for link in links},
         team_ids={row.team_id for row in [*claims, *links] if row.team_id},
+        claim_ids={c.pk for c in claims},
+        link_ids={link.pk for link in links},
     )
     common = {
         "articles": lookups.articles,
@@ -133,11 +163,24 @@ def _serialize(
     }
     items = []
     for claim in claims:
-        items.append(jsonld.claim_annotation(site, claim, context=context, **common))
+        items.append(
+            jsonld.claim_annotation(
+                site, claim, context=context, origin=lookups.claim_origins.get(claim.pk), **common
+            )
+        )
         if progress:
             progress(1)
     for link in links:
-        items.append(jsonld.link_annotation(site, link, claims=by_id, context=context, **common))
+        items.append(
+            jsonld.link_annotation(
+                site,
+                link,
+                claims=by_id,
+                context=context,
+                origin=lookups.link_origins.get(link.pk),
+                **common,
+            )
+        )
         if progress:
             progress(1)
     return items
@@ -148,7 +191,7 @@ def story_collection(
 ) -> dict[str, Any]:
     """The story's visible claims and links as one AnnotationCollection whose single embedded
     AnnotationPage holds every annotation (claims first, in reading order, then links).
-    Five queries."""
+    Six queries."""
     claims, links = _story_rows(story=story, user=user)
     items = _serialize(site, claims, links, context=False, progress=progress)
     collection_id = f"{site.base}/annotations/stories/{story.slug}.jsonld"
@@ -165,6 +208,7 @@ def story_collection(
         collection["first"] = {
             "id": page_id,
             "type": "AnnotationPage",
+            "partOf": {"id": collection_id, "total": len(items)},
             "startIndex": 0,
             "items": items,
         }
@@ -284,8 +328,9 @@ def container_page(
         )
         for link in links:
             extra[link.claim_a_id], extra[link.claim_b_id] = link.claim_a, link.claim_b
+    # Each item carries its @context, so it stands alone when taken out of the page (SHOULD).
     return ContainerPage(
-        total=total, items=_serialize(site, claims, links, context=False, extra_claims=extra)
+        total=total, items=_serialize(site, claims, links, context=True, extra_claims=extra)
     )
 
 

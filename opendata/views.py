@@ -187,10 +187,15 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
     if request.method == "POST":
         require_writer(request, by_token=by_token)
         data = read_json(request)
-        obj, report = services.annotation_create(user=request.user, data=data, site=site)
+        obj, _report, created = services.annotation_create(
+            user=request.user, data=data, site=site
+        )
         payload = selectors.annotation_json(site=site, obj=obj)
-        response = json_response(payload, status=201)
+        # Nothing was created when the words were already highlighted (or the annotation was
+        # imported before): 200 with the one that exists, not 201.
+        response = json_response(payload, status=201 if created else 200)
         response["Location"] = payload["id"]
+        response["Content-Location"] = payload["id"]
         response["ETag"] = selectors.etag_for(payload)
         response["Link"] = ITEM_LINK
         return response
@@ -227,6 +232,7 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
         preference = "return=representation" if prefer else None
     response = json_response(payload)
     response["Link"] = CONTAINER_LINK
+    response["Content-Location"] = payload["id"]
     response["Accept-Post"] = jsonld.MEDIA_TYPE
     if preference:
         response["Preference-Applied"] = preference
@@ -255,7 +261,17 @@ def annotation(request: HttpRequest, annotation_id: str, *, by_token: bool) -> H
             return HttpResponse(status=204)
         if not if_match:
             # Without it the write could silently undo someone else's.
-            raise HttpProblem(428, _("Send If-Match with the ETag you last read."))
+            iri = site.claim(pk) if kind == "claim" else site.link(pk)
+            raise HttpProblem(
+                428,
+                _(
+                    "This server requires If-Match on PUT, so that a change never silently "
+                    "undoes someone else's. GET (or HEAD) %(iri)s, copy its ETag header, and "
+                    "send it back as If-Match."
+                )
+                % {"iri": iri},
+                etag_from=iri,
+            )
         data = read_json(request)
         services.annotation_replace(
             user=request.user, kind=kind, pk=pk, data=data, if_match=if_match, site=site
@@ -264,6 +280,7 @@ def annotation(request: HttpRequest, annotation_id: str, *, by_token: bool) -> H
     payload = selectors.annotation_json(site=site, obj=obj)
     response = json_response(payload)
     response["Link"] = ITEM_LINK
+    response["Content-Location"] = payload["id"]
     return _finish(request, response)
 
 
