@@ -90,8 +90,8 @@ def test_import_endpoint_201_and_422_with_report(demo, token_client):
         "/annotations/import", json.dumps(data), content_type="application/ld+json"
     )
     assert response.status_code == 201
-    counts = response.json()["counts"]
-    assert (counts["claims"], counts["links"], counts["existing"], counts["errors"]) == (5, 2, 0, 0)
+    got = response.json()["counts"]
+    assert (got["claims"], got["links"], got["existing"], got["errors"]) == (5, 2, 0, 0)
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------
