@@ -299,7 +299,10 @@ def _reanchor(span: SpanSpec, article: Article, what: str) -> tuple[_Resolved | 
     if not exact.strip():
         return None, None
     hint = span.start if span.start is not None else 0
-    quote = _Quote(0, hint, hint + len(exact), exact, span.prefix, span.suffix)
+    # Another tool's context carries its page's layout whitespace (Hypothesis: tabs and blank
+    # lines around a heading); compare words, not layout.
+    prefix, suffix = " ".join(span.prefix.split()), " ".join(span.suffix.split())
+    quote = _Quote(0, hint, hint + len(exact), exact, prefix, suffix)
     anchor = plan_reanchor(
         old_body=None, new_body=article.body, claims=[quote], max_span=int(len(exact) * 1.5) + 16
     ).anchors[0]
@@ -476,8 +479,9 @@ def _check(
             item.status = ORPHANED_STATUS
             item.warnings.append(
                 _(
-                    "Its words are in no article of this story; it is kept aside as an orphan "
-                    "(nothing is highlighted)."
+                    "Its words could not be found with confidence in any article of this story "
+                    "(missing, or repeated without matching context); it is kept aside as an "
+                    "orphan and nothing is highlighted."
                 )
             )
         if not item.errors:
