@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("articles.urls")),
     path("", include("curation.urls")),
     path("annotations/", include("opendata.urls")),
+    path("stories/", include("opendata.page_urls")),
     path("", include("reader.urls")),
     path("", include("teams.urls")),
     path("", include("suggestions.urls")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -382,3 +383,95 @@ def tokens(request: HttpRequest) -> HttpResponse:
             "container_url": request.build_absolute_uri(reverse("opendata:container")),
         },
     )
+
+
+# --- the import page (for people) ------------------------------------------------------------
+
+_PENDING = "opendata_pending_import"
+
+
+def _read_upload(request: HttpRequest) -> tuple[object | None, str | None]:
+    """The uploaded file as JSON, or an error message."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return None, _("Choose a file to import.")
+    if upload.size > settings.OPENDATA_MAX_BODY_BYTES:
+        return None, _("The file is larger than %(n)s bytes.") % {
+            "n": f"{settings.OPENDATA_MAX_BODY_BYTES:,}"
+        }
+    raw = upload.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig")), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return None, _("The file is not valid JSON: %(e)s") % {"e": error}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Import a W3C collection or a Hypothesis export into a story: upload, see what would
+    happen (a dry run: created, existing, re-anchored, orphaned, refused with reasons), confirm.
+    The confirmed import is the same all-or-nothing ``annotations_import``."""
+    story = get_object_or_404(Story, slug=slug)
+    site = site_for(request)
+    context: dict = {"story": story, "max_bytes": settings.OPENDATA_MAX_BODY_BYTES}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "check")
+        pending = request.session.get(_PENDING) or {}
+        if action == "confirm":
+            if pending.get("story") != story.slug or pending.get("key") != request.POST.get("key"):
+                context["error"] = _("That check has expired; upload the file again.")
+                status = 409
+            else:
+                data = json.loads(pending["data"])
+                try:
+                    report = services.annotations_import(
+                        user=request.user, data=data, site=site, story=story
+                    )
+                except services.ImportRejected as rejected:
+                    report = rejected.report
+                    status = 422
+                else:
+                    request.session.pop(_PENDING, None)
+                    context["done"] = True
+                context.update(report=report, file_name=pending.get("name", ""))
+        else:
+            data, error = _read_upload(request)
+            if error:
+                context["error"] = error
+                status = 422  # htmx swaps 422 (see base.html), so the message shows in place
+            else:
+                try:
+                    report = services.annotations_import(
+                        user=request.user, data=data, site=site, story=story, dry_run=True
+                    )
+                except services.ImportRejected as rejected:
+                    report = rejected.report
+                    status = 422
+                name = request.FILES["file"].name[:200]
+                if report.ok:
+                    key = selectors.etag_of(jsonld.dumps(data)).strip('"')
+                    request.session[_PENDING] = {
+                        "story": story.slug,
+                        "key": key,
+                        "name": name,
+                        "data": jsonld.dumps(data).decode(),
+                    }
+                    context["key"] = key
+                context.update(report=report, file_name=name)
+    if "report" in context:
+        report = context["report"]
+        context["counts"] = report.counts()
+        context["items"] = report.items
+    template = "opendata/import.html"
+    if getattr(request, "htmx", False):
+        template += "#import-result"
+    return render(request, template, context, status=status)
+
+
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Anything else under /annotations/: a JSON 404, like the rest of the API."""
+    response = problem_response(HttpProblem(404, _("No such resource in the annotation API.")))
+    patch_vary_headers(response, ("Accept",))
+    return response
