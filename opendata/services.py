@@ -59,6 +59,7 @@ class ItemReport:
     index: int
     id: str | None
     kind: str = "annotation"
+    quote: str = ""
     status: str = "pending"
     new_id: str | None = None
     errors: list[str] = field(default_factory=list)
@@ -413,6 +414,7 @@ def _check(
             parsed.append((item, None, raw))
             continue
         item.kind = "claim" if isinstance(spec, ClaimSpec) else "link"
+        item.quote = (spec.span if isinstance(spec, ClaimSpec) else spec.a).exact[:200]
         item.warnings += spec.origin.warnings + _kept_warnings(spec)
         parsed.append((item, spec, raw))
 
