@@ -91,9 +91,50 @@ def read_json(request: HttpRequest) -> Any:
     if len(raw) > limit:
         raise HttpProblem(413, _("The body is larger than %(n)s bytes.") % {"n": f"{limit:,}"})
     try:
-        return json.loads(raw.decode(request.encoding or "utf-8"))
+        data = json.loads(raw.decode(request.encoding or "utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise HttpProblem(400, _("The body is not valid JSON: %(e)s") % {"e": error}) from None
+    except RecursionError:
+        raise HttpProblem(400, _("The body is nested too deeply.")) from None
+    if problem := json_problem(data):
+        # Well-formed JSON whose content cannot be stored: unprocessable, like any refused item.
+        raise HttpProblem(422, problem)
+    return data
+
+
+def _text_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return _("Text cannot contain NUL (\\u0000) characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("Text must be valid Unicode (a lone surrogate \\ud800–\\udfff was sent).")
+    return None
+
+
+#: Deeper than any annotation needs (a link's body is four levels down); deeper is refused.
+MAX_JSON_DEPTH = 64
+
+
+def json_problem(data: Any) -> str | None:
+    """Why parsed JSON cannot be stored as it is (NUL characters, which PostgreSQL text cannot
+    hold; absurd nesting), or None. Walks the document without recursion."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return _("The body is nested too deeply.")
+        if isinstance(value, str):
+            if problem := _text_problem(value):
+                return problem
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if problem := _text_problem(key):
+                    return problem
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return None
 
 
 def json_response(

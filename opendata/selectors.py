@@ -9,6 +9,7 @@ the number of rows.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from . import jsonld
 from .jsonld import Site
 from .models import Provenance
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 _CLAIM_FIELDS = (
     "id",
     "article_id",
@@ -376,6 +378,8 @@ def stories_by_slug(slug: str | None) -> Story | None:
     """The story ``slug`` for a container filter; None when no filter; Http404 if unknown."""
     if not slug:
         return None
+    if not _SLUG.fullmatch(slug):
+        raise Http404(_("No such story."))
     story = Story.objects.filter(slug=slug).first()
     if story is None:
         raise Http404(_("No such story."))

@@ -29,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from articles.models import Article, Story
+from textkernel.params import parse_id, parse_int
 
 from . import jsonld, openapi, selectors, services
 from .http import (
@@ -135,6 +136,14 @@ def _options(allow: str, link: str) -> HttpResponse:
 # --- the container -----------------------------------------------------------------------------
 
 
+def _validated(data, schema: str):
+    """``data`` if it fits the request schema the OpenAPI description publishes; else a 422
+    that says where and why (the same report shape as every refused import)."""
+    if problem := openapi.request_problem(schema, data):
+        raise services.ImportRejected(services.ImportReport(items=[], errors=[problem]))
+    return data
+
+
 def _prefer(request: HttpRequest) -> set[str]:
     prefer = request.headers.get("Prefer", "")
     if "return=representation" not in prefer.replace(" ", ""):
@@ -187,7 +196,7 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
     story = selectors.stories_by_slug(request.GET.get("story"))
     if request.method == "POST":
         require_writer(request, by_token=by_token)
-        data = read_json(request)
+        data = _validated(read_json(request), "AnnotationIn")
         obj, _report, created = services.annotation_create(
             user=request.user, data=data, site=site
         )
@@ -201,12 +210,17 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
         response["Link"] = ITEM_LINK
         return response
 
+    iris_value = request.GET.get("iris")
+    if iris_value is not None and iris_value not in openapi.IRIS_PARAMETER["schema"]["enum"]:
+        raise HttpProblem(400, _("iris must be 0 or 1."))
     if "page" in request.GET:
-        try:
-            number = int(request.GET["page"])
-        except ValueError:
-            raise Http404(_("No such page.")) from None
-        iris = request.GET.get("iris") == "1"
+        limits = openapi.PAGE_PARAMETER["schema"]
+        number = parse_int(
+            request.GET["page"], minimum=limits["minimum"], maximum=limits["maximum"]
+        )
+        if number is None:
+            raise HttpProblem(400, _("page must be a whole number, 0 or more."))
+        iris = iris_value == "1"
         payload = _page(request, site=site, story=story, number=number, iris=iris, embedded=False)
         preference = None
     else:
@@ -273,7 +287,7 @@ def annotation(request: HttpRequest, annotation_id: str, *, by_token: bool) -> H
                 % {"iri": iri},
                 etag_from=iri,
             )
-        data = read_json(request)
+        data = _validated(read_json(request), "AnnotationIn")
         services.annotation_replace(
             user=request.user, kind=kind, pk=pk, data=data, if_match=if_match, site=site
         )
@@ -330,7 +344,7 @@ def import_annotations(request: HttpRequest, *, by_token: bool) -> HttpResponse:
         response["Accept-Post"] = jsonld.MEDIA_TYPE
         return response
     require_writer(request, by_token=by_token)
-    data = read_json(request)
+    data = _validated(read_json(request), "ImportDocument")
     report = services.annotations_import(user=request.user, data=data, site=site_for(request))
     return json_response(report.as_dict(), status=201, content_type="application/json")
 
@@ -339,7 +353,11 @@ def import_annotations(request: HttpRequest, *, by_token: bool) -> HttpResponse:
 def article_text(request: HttpRequest, pk: int) -> HttpResponse:
     """The article's text exactly as selectors index it (NFC, ``\\n`` line ends): the ``source``
     of every exported annotation. Articles are public, like the reader."""
-    article = get_object_or_404(Article.objects.only("body", "body_hash", "language"), pk=pk)
+    article = None
+    if parse_id(pk) is not None:
+        article = Article.objects.only("body", "body_hash", "language").filter(pk=pk).first()
+    if article is None:
+        return problem_response(HttpProblem(404, _("No such article.")))
     response = HttpResponse(article.body.encode(), content_type="text/plain; charset=utf-8")
     response["Content-Language"] = article.language
     return _finish(request, response, etag=f'"{article.body_hash}"')
@@ -470,6 +488,7 @@ def import_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
+@csrf_exempt  # it changes nothing; a PUT to a wrong URL is a 404, not a CSRF page
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Anything else under /annotations/: a JSON 404, like the rest of the API."""
     response = problem_response(HttpProblem(404, _("No such resource in the annotation API.")))

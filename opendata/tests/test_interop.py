@@ -298,3 +298,53 @@ def test_put_without_if_match_says_how_to_get_the_etag(wiki, token_client):
     problem = response.json()
     assert "ETag" in problem["detail"] and "If-Match" in problem["detail"]
     assert problem["etag_from"] == f"http://testserver/annotations/claim-{claim.pk}"
+
+
+# --- request validation from the published schemas ----------------------------------------------
+
+
+def _nested(depth: int):
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_bad_parameters_and_bodies_are_clear_4xx_in_json(wiki, token_client):
+    client = token_client(wiki["lan"])
+    for url, status in (
+        ("/annotations/?page=-1", 400),
+        ("/annotations/?page=abc", 400),
+        ("/annotations/?page=99999999999999999999", 400),
+        ("/annotations/?iris=yes", 400),
+        ("/annotations/?story=%00", 404),
+        ("/annotations/articles/99999999999999999999", 404),
+        (f"/annotations/articles/{wiki['article'].pk + 1000}", 404),
+    ):
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert response["Content-Type"] == "application/json", url
+    before = Claim.objects.count()
+    for body, message in (
+        ({"type": "Annotation", "target": {"source": None}}, "target"),
+        ({"type": "Annotation", "target": "x", "bodyValue": "a\x00b"}, "NUL"),
+        ({"type": "Annotation", "target": "x", "body": _nested(80)}, "nested"),
+        ({"target": "x"}, "type"),
+    ):
+        response = client.post(
+            "/annotations/", json.dumps(body), content_type="application/ld+json"
+        )
+        assert response.status_code == 422, body
+        assert message in json.dumps(response.json()), response.json()
+    assert Claim.objects.count() == before
+
+
+def test_the_description_publishes_the_schemas_the_server_enforces(db):
+    from opendata import openapi
+
+    document = Client().get("/annotations/openapi.json").json()
+    for name, schema in openapi.REQUEST_SCHEMAS.items():
+        assert document["components"]["schemas"][name] == json.loads(json.dumps(schema))
+    post = document["paths"]["/annotations/"]["post"]["requestBody"]["content"]
+    assert all(v["schema"]["$ref"].endswith("/AnnotationIn") for v in post.values())
+    assert openapi.request_problem("AnnotationIn", {"type": "Annotation", "target": "x"}) is None
