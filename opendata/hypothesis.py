@@ -54,6 +54,28 @@ def _iri(raw_id: Any, links: Any) -> str:
     return f"{ANNOTATION_BASE}{raw_id}" if isinstance(raw_id, str) and raw_id else ""
 
 
+def _w3c_selector(selector: Any) -> Any:
+    """Hypothesis's RangeSelector (``startContainer``/``startOffset`` XPaths) in the W3C form (a
+    RangeSelector of two XPathSelectors refined by a TextPositionSelector each), so that what is
+    kept is valid W3C when it is exported again. Other selectors are already W3C."""
+    if not (isinstance(selector, dict) and selector.get("type") == "RangeSelector"):
+        return selector
+    if "startContainer" not in selector:
+        return selector
+
+    def point(container: Any, offset: Any) -> dict[str, Any]:
+        point = {"type": "XPathSelector", "value": container if isinstance(container, str) else ""}
+        if isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0:
+            point["refinedBy"] = {"type": "TextPositionSelector", "start": offset, "end": offset}
+        return point
+
+    return {
+        "type": "RangeSelector",
+        "startSelector": point(selector.get("startContainer"), selector.get("startOffset")),
+        "endSelector": point(selector.get("endContainer"), selector.get("endOffset")),
+    }
+
+
 def to_w3c(row: Any) -> Any:
     """One Hypothesis annotation as a W3C Annotation (anything else is passed on unchanged, for
     the W3C reader to refuse with its reason)."""
@@ -105,6 +127,8 @@ def to_w3c(row: Any) -> Any:
         if not selectors:
             targets.append(source)  # a page note: the whole page
             continue
+        if isinstance(selectors, list):
+            selectors = [_w3c_selector(s) for s in selectors]
         targets.append({"type": "SpecificResource", "source": source, "selector": selectors})
     annotation["target"] = targets[0] if len(targets) == 1 else targets
     return annotation

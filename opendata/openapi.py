@@ -323,8 +323,15 @@ def description(*, server: str = "") -> dict[str, Any]:
                     "required": ["ok", "counts", "errors", "items"],
                     "properties": {
                         "ok": {"type": "boolean"},
-                        "counts": {"type": "object"},
+                        "dry_run": {"type": "boolean"},
+                        "counts": {
+                            "type": "object",
+                            "description": "claims, links, created, existing, reanchored, "
+                            "orphaned, refused (= errors).",
+                            "additionalProperties": {"type": "integer", "minimum": 0},
+                        },
                         "errors": {"type": "array", "items": {"type": "string"}},
+                        "warnings": {"type": "array", "items": {"type": "string"}},
                         "items": {
                             "type": "array",
                             "items": {
@@ -333,7 +340,16 @@ def description(*, server: str = "") -> dict[str, Any]:
                                     "index": {"type": "integer"},
                                     "id": {"type": ["string", "null"]},
                                     "kind": {"enum": ["claim", "link", "annotation"]},
-                                    "status": {"type": "string"},
+                                    "quote": {"type": "string"},
+                                    "status": {
+                                        "enum": [
+                                            "pending",
+                                            "created",
+                                            "existing",
+                                            "reanchored",
+                                            "orphaned",
+                                        ]
+                                    },
                                     "new_id": {"type": ["string", "null"]},
                                     "errors": {"type": "array", "items": {"type": "string"}},
                                     "warnings": {"type": "array", "items": {"type": "string"}},

@@ -16,6 +16,8 @@ from opendata.jsonld import Site
 from opendata.models import OrphanedAnnotation, Provenance
 from tests import factories
 
+from .w3c import must_failures
+
 SAMPLES = Path(__file__).parent / "samples"
 SITE = Site(base="http://testserver")
 
@@ -98,6 +100,9 @@ def test_hypothesis_export_imports_with_provenance_reanchoring_and_an_orphan(wik
     assert item["created"] == "2016-12-16T11:21:43Z"
     assert item["via"] == "http://localhost:5000/a/0v-8NMOBEeaQl88x78UnFQ"
     assert item["generator"]["name"] == "Hypothesis"
+    assert must_failures({"@context": exported["@context"], **item}, "annotation") == []
+    assert must_failures(exported, "collection") == []
+    assert must_failures({"@context": exported["@context"], **exported["first"]}, "page") == []
     assert item["body"][0]["format"] == "text/markdown"
     assert {s["type"] for s in item["target"]["selector"]} == {
         "TextQuoteSelector",
@@ -147,6 +152,7 @@ def test_recogito_annotation_keeps_its_creator_and_date(db):
     exported = selectors.annotation_json(site=SITE, obj=claim)
     assert exported["creator"]["name"] == "Oleksandr" and exported["created"] == "2023-01-28T12:00:00Z"
     assert exported["via"].endswith("ccf99248-e2a0-4fea-9869-46da99390a9b")
+    assert must_failures(exported, "annotation") == []
     assert article.pk == claim.article_id
 
 
