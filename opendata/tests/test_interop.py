@@ -354,3 +354,13 @@ def test_the_description_publishes_the_schemas_the_server_enforces(db):
     post = document["paths"]["/annotations/"]["post"]["requestBody"]["content"]
     assert all(v["schema"]["$ref"].endswith("/AnnotationIn") for v in post.values())
     assert openapi.request_problem("AnnotationIn", {"type": "Annotation", "target": "x"}) is None
+
+
+def test_reimporting_an_export_of_other_peoples_claims_changes_nothing(demo):
+    lan, minh = demo["users"]["lan"], demo["users"]["minh"]
+    exported = selectors.story_collection(story=demo["story"], user=minh, site=SITE)
+    before = sorted(Claim.objects.values_list("pk", "author_id", "note"))
+    report = services.annotations_import(user=minh, data=exported, site=SITE)
+    assert {i.status for i in report.items} == {"existing"}
+    assert sorted(Claim.objects.values_list("pk", "author_id", "note")) == before
+    assert Claim.objects.filter(author=lan).count() == 5
