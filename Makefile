@@ -89,6 +89,10 @@ nginx:
 
 run: deps
 	@$(database_url)
+	# Local use only: DEBUG is off unless set (config/settings.py), and make run sets it.
+	export DEBUG=1
+	echo "==> DEBUG=1 (local development: technical error pages, a fixed development key)."
+	echo "    A public server runs with DEBUG unset and its own SECRET_KEY (docs/deployment.md)."
 	echo "==> Database: $$DATABASE_URL"
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
@@ -103,7 +107,7 @@ run: deps
 test: deps chromium nginx check
 	@$(database_url)
 	echo "==> Database: $$DATABASE_URL (the suite makes its own test database)"
-	$(MANAGE) makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.test_settings $(MANAGE) makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # --- the rest -------------------------------------------------------------------------------

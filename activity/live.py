@@ -108,6 +108,7 @@ class Hub:
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.connected = asyncio.Event()
+        self.connected_once = False
 
     def subscribe(self, sub: Subscriber) -> None:
         self._ensure_running()
@@ -134,14 +135,11 @@ class Hub:
                 await self._listen()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database went away: tell streams, retry with backoff
-                log.warning("live listener lost its connection; retrying", exc_info=True)
+            except Exception as error:  # the database went away: retry quickly, then back off
+                log.warning("live listener lost its connection (%s); retrying", error)
                 self.connected.clear()
-                for subs in list(self.subscribers.values()):
-                    for sub in list(subs):
-                        sub.put(("reconnect", {}))
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+                delay = min(delay * 2, 2)
 
     async def _listen(self) -> None:
         info = conninfo()
@@ -150,6 +148,14 @@ class Hub:
             await psycopg.AsyncConnection.connect(info, autocommit=True) as query_conn,
         ):
             await listen_conn.execute(f"LISTEN {CHANNEL}")
+            if self.connected_once:
+                # Events committed while nobody listened were never notified: every open
+                # stream re-reads its backlog from the last id it sent (``resync``), now that
+                # anything committed from here on will be notified.
+                for subs in list(self.subscribers.values()):
+                    for sub in list(subs):
+                        sub.put(("resync", {}))
+            self.connected_once = True
             self.connected.set()
             pending: asyncio.Queue[str] = asyncio.Queue()
             dispatcher = asyncio.create_task(self._dispatch(pending, query_conn))

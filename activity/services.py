@@ -116,7 +116,9 @@ def presence_touch(
     try:
         with transaction.atomic():
             _row, created = Presence.objects.update_or_create(
-                story=story, user=user, defaults=defaults
+                story=story, user=user, defaults=defaults,
+                # A new row takes the column given even when an existing one keeps its own.
+                create_defaults={**defaults, "article_id": article_id},
             )
     except IntegrityError:
         return  # the story, column or person was deleted meanwhile: nobody to tell
@@ -124,7 +126,13 @@ def presence_touch(
         notify(f"{story.pk}:p")
 
 
-def presence_leave(*, story_id: int, user_id: int) -> None:
-    """Forget that ``user`` reads the story (their stream closed); notify listeners."""
-    Presence.objects.filter(story_id=story_id, user_id=user_id).delete()
-    notify(f"{story_id}:p")
+def presence_leave(*, story_id: int, user_id: int, seen_before=None) -> None:
+    """Forget that ``user`` reads the story (their stream closed); notify listeners.
+
+    ``seen_before``: only if nobody marked them present since (a stream closing just after
+    the same person's new one opened, as on a reconnect, must not erase the new one's row)."""
+    rows = Presence.objects.filter(story_id=story_id, user_id=user_id)
+    if seen_before is not None:
+        rows = rows.filter(seen_at__lte=seen_before)
+    if rows.delete()[0]:
+        notify(f"{story_id}:p")

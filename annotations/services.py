@@ -21,6 +21,7 @@ from articles.models import Article
 from teams.models import Team
 from teams.selectors import role_in
 from textkernel import offsets as offset_conv
+from textkernel.clean import text_error
 from textkernel.quotes import quote_context
 from textkernel.text import normalize_quote
 
@@ -104,6 +105,8 @@ def normalize_tags(tags: Iterable[str] | str | None) -> list[str]:
         if not isinstance(raw, str):
             raise ValidationError(_("Tags must be text."), code="tags")
         tag = " ".join(raw.split()).lstrip("#").strip().lower()
+        if error := text_error(tag, what=_("A tag")):
+            raise ValidationError(error, code="tags")
         if not tag or tag in result:
             continue
         if len(tag) > TAG_MAX_CHARS:
@@ -137,6 +140,9 @@ def _check_text(value: str, *, what: str) -> str:
             str(_TOO_LONG[what]) % {"max": NOTE_MAX_CHARS, "n": len(value)},
             code="too_long",
         )
+    error = text_error(value, what=_("The note") if what == "note" else _("The rationale"))
+    if error:
+        raise ValidationError(error, code="unsafe_text")
     return value.strip()
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from textkernel.snippet import snippet
 
 from .models import SEARCH_CONFIG, Article, Story
+from textkernel.params import parse_id
 
 #: Sentinels around matches in ts_headline output; escaped and turned into <mark> in the view.
 MARK_START = "\u0002"
@@ -55,7 +56,7 @@ class ColumnLayout:
 
 
 def _parse_ids(value: str) -> list[int]:
-    return [int(part) for part in re.findall(r"\d+", value or "")[:200]]
+    return [pk for part in re.findall(r"\d+", value or "")[:200] if (pk := parse_id(part))]
 
 
 def column_layout(*, articles: list[Article], order: str = "", hidden: str = "") -> ColumnLayout:

@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     started = time.monotonic()
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
-        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.manage("load_demo", "--no-progress", "--empty", env=env, quiet=True)
         django_setup(env)
         data = stories_ensure(claims=args.claims, links=args.links)
         write_ids = [pk for pk, _ in data["writes"]]

@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     started = time.monotonic()
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
-        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.manage("load_demo", "--no-progress", "--empty", env=env, quiet=True)
         common.django_setup(env)
         for slug, per_article in SIZES.items():
             matrix_story(slug, per_article)

@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> dict:
         # Streams hold no database connection between events (see reader/live.py), but the
         # writers do while they write: room for them all.
         env["DB_POOL_MAX"] = str(max(20, args.writers + 10))
-        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.manage("load_demo", "--no-progress", "--empty", env=env, quiet=True)
         common.django_setup(env)
         data = prepare(writers=args.writers, listeners=args.listeners)
         if args.stack == "split":

@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     started = time.monotonic()
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
-        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.manage("load_demo", "--no-progress", "--empty", env=env, quiet=True)
         claims_bench.django_setup(env)
         claims_bench.stories_ensure(claims=args.claims, links=args.links)
         export = export_vs_values(args.repeats)

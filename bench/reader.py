@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--server", choices=sorted(common.SERVERS), default=common.WSGI)
     args = parser.parse_args(argv)
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
-        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.manage("load_demo", "--no-progress", "--empty", env=env, quiet=True)
         common.story_ensure(env=env, **SYNTHETIC, progress=not args.no_progress)
         pages = {
             "Demo story (5 articles)": "/stories/deepseek-r1/",

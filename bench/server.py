@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict:
     phases: dict[tuple[str, str], list[wrk.Phase]] = {}
     commands = {}
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env, ExitStack() as stack:
-        common.manage("load_demo", "--no-progress", env=env, quiet=True)
+        common.manage("load_demo", "--no-progress", "--empty", env=env, quiet=True)
         common.django_setup(env)
         from annotations.models import Claim
         from articles.models import Article

@@ -28,6 +28,7 @@ sys.path.insert(0, str(PROJECT))
 import os  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "1")  # in-process and local: the development settings
 import django  # noqa: E402
 
 django.setup()

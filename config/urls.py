@@ -17,6 +17,9 @@ class FaviconRedirect(RedirectView):
         return static("favicon.svg")
 
 
+#: A database outage raised outside a view (a session saved on the way out) is a 503 too.
+handler500 = "config.middleware.server_error"
+
 urlpatterns = [
     path("", include("articles.urls")),
     path("", include("curation.urls")),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from annotations.models import ClaimLink
 
 from .models import REASON_MAX_CHARS, STATEMENT_MAX_CHARS, CanonicalMember, LinkReview, Verdict
+from textkernel.params import parse_id
 
 
 class _Form(forms.Form):
@@ -29,10 +30,10 @@ class IdsField(forms.Field):
             return []
         if isinstance(value, str):
             value = value.split(",")
-        try:
-            return sorted({int(v) for v in value if str(v).strip()})
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("Ids must be whole numbers.")) from None
+        ids = [parse_id(v) for v in value if str(v).strip()]
+        if None in ids:
+            raise forms.ValidationError(_("Ids must be whole numbers."))
+        return sorted(set(ids))
 
 
 class QueueFilterForm(_Form):

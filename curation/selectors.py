@@ -18,6 +18,7 @@ from teams.models import Membership, Team
 from textkernel.quotes import quote_candidates
 
 from .models import CanonicalClaim, CanonicalMember, LinkReview, Verdict
+from textkernel.params import parse_id
 
 SILENT = "silent"
 #: A stance's sign: contradicting and qualifying use the relations' signs.
@@ -262,10 +263,9 @@ def _verdict(link: ClaimLink) -> Verdict | None:
 
 
 def canonical_get(*, pk, story: Story | None = None) -> CanonicalClaim:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(_("No such canonical claim.")) from None
+    pk = parse_id(pk)
+    if pk is None:
+        raise Http404(_("No such canonical claim."))
     found = CanonicalClaim.objects.select_related("story").filter(pk=pk)
     if story is not None:
         found = found.filter(story=story)
@@ -307,6 +307,16 @@ def verdicts_for_links(link_ids: list[int]) -> dict[int, Verdict]:
     if not link_ids:
         return {}
     return {v.link_id: v for v in Verdict.objects.filter(link_id__in=link_ids)}
+
+
+def verdict_link_ids(link_ids) -> frozenset[int]:
+    """Which of ``link_ids`` carry a verdict (one query, none for no links). The reader marks
+    their claims as settled; a verdict write changes the links' articles' annotation version
+    (migration 0002), so what is cached under it stays right."""
+    link_ids = list(link_ids)
+    if not link_ids:
+        return frozenset()
+    return frozenset(Verdict.objects.filter(link_id__in=link_ids).values_list("link_id", flat=True))
 
 
 # --- orphans ----------------------------------------------------------------------------------

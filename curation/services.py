@@ -18,6 +18,7 @@ from annotations import permissions
 from annotations.models import CLAIM_MAX_CHARS, Claim, ClaimLink
 from articles.models import Story
 from textkernel.anchoring import plan_reanchor
+from textkernel.clean import text_error
 from textkernel.quotes import quote_context
 
 from .models import (
@@ -39,6 +40,8 @@ def _text(value: object, *, what: str, limit: int = REASON_MAX_CHARS, required=F
     if not isinstance(value, str):
         raise ValidationError(_("%(what)s must be text.") % {"what": what}, code="invalid")
     value = value.strip()
+    if error := text_error(value, what=what):
+        raise ValidationError(error, code="unsafe_text")
     if required and not value:
         raise ValidationError(_("%(what)s cannot be empty.") % {"what": what}, code="required")
     if len(value) > limit:

@@ -29,6 +29,8 @@ from . import selectors, services
 from .agreement import story_agreement
 from .forms import CanonicalForm, QueueFilterForm, ReattachForm, ReviewForm, VerdictForm
 from .rendering import matrix_body
+from textkernel.clean import csv_cell
+from textkernel.params import parse_id
 
 QUEUE_PAGE_SIZE = 50
 
@@ -174,23 +176,19 @@ def matrix_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     for article in data.articles:
         header += [f"{article.short_label} stance", f"{article.short_label} quote",
                    f"{article.short_label} claim_ids"]
-    writer.writerow(header)
+    # Every cell neutralised against formulas (statements, quotes, source labels alike).
+    writer.writerow([csv_cell(value) for value in header])
     for n, row in enumerate(data.rows, 1):
         line = [n, row.canonical.pk if row.canonical else "",
                 row.canonical.statement if row.canonical else "", "yes" if row.conflict else ""]
         for cell in row.cells:
             line += [
                 cell.stance,
-                " | ".join(_csv_safe(c.exact) for c in cell.claims),
+                " | ".join(c.exact for c in cell.claims),
                 " ".join(str(c.pk) for c in cell.claims),
             ]
-        writer.writerow(line)
+        writer.writerow([csv_cell(value) for value in line])
     return response
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @require_POST
@@ -249,8 +247,8 @@ def canonical_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             services.canonical_update(
                 user=request.user, canonical=canonical,
                 statement=request.POST.get("statement"),
-                stances={int(k): v for k, v in stances.items() if k.isdigit()},
-                remove=[int(v) for v in request.POST.getlist("remove") if v.isdigit()],
+                stances={pk: v for k, v in stances.items() if (pk := parse_id(k))},
+                remove=[pk for v in request.POST.getlist("remove") if (pk := parse_id(v))],
             )
         except ValidationError as exc:
             error = _errors(exc)

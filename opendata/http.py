@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 
 from . import jsonld, services
 from .jsonld import Site
+from textkernel.clean import unstorable
 
 JSONLD_TYPES = ("application/ld+json",)
 
@@ -45,8 +48,17 @@ def authenticate(request: HttpRequest) -> bool:
     scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise HttpProblem(401, _("Use “Authorization: Bearer <token>”."))
-    user = services.token_user(raw=raw.strip())
+    raw = raw.strip()
+    # A bad token is a failed login for django-axes (keyed by the token's visible prefix and the
+    # address), so guessing tokens is throttled like guessing passwords: 429 once locked.
+    credentials = {"username": "token:" + raw[:10]}
+    throttled = settings.AXES_ENABLED
+    if throttled and AxesProxyHandler.is_locked(request, credentials):
+        raise HttpProblem(429, _("Too many bad tokens from here. Try again later."))
+    user = services.token_user(raw=raw)
     if user is None:
+        if throttled:
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         raise HttpProblem(401, _("The token is not valid (revoked or mistyped?)."))
     request.user = user
     return True
@@ -95,45 +107,45 @@ def read_json(request: HttpRequest) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise HttpProblem(400, _("The body is not valid JSON: %(e)s") % {"e": error}) from None
     except RecursionError:
-        raise HttpProblem(400, _("The body is nested too deeply.")) from None
-    if problem := json_problem(data):
-        # Well-formed JSON whose content cannot be stored: unprocessable, like any refused item.
-        raise HttpProblem(422, problem)
+        data = None
+        problem = "deep"
+    else:
+        problem = json_problem(data)
+    if problem == "deep":
+        raise HttpProblem(
+            400, _("The JSON is nested too deep (at most %(n)s levels).") % {"n": MAX_JSON_DEPTH}
+        )
+    if problem:
+        # Well-formed JSON (and schema-valid) whose text cannot be stored: unprocessable, like
+        # any refused item, so the OpenAPI description's 422 covers it.
+        raise HttpProblem(
+            422, _("The JSON holds a NUL character or a lone surrogate, which text cannot hold.")
+        )
     return data
 
 
-def _text_problem(value: str) -> str | None:
-    if "\x00" in value:
-        return _("Text cannot contain NUL (\\u0000) characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return _("Text must be valid Unicode (a lone surrogate \\ud800–\\udfff was sent).")
-    return None
-
-
-#: Deeper than any annotation needs (a link's body is four levels down); deeper is refused.
-MAX_JSON_DEPTH = 64
+#: Deepest nesting of arrays and objects a JSON body may have; a W3C annotation needs about 6.
+MAX_JSON_DEPTH = 32
 
 
 def json_problem(data: Any) -> str | None:
-    """Why parsed JSON cannot be stored as it is (NUL characters, which PostgreSQL text cannot
-    hold; absurd nesting), or None. Walks the document without recursion."""
-    stack = [(data, 0)]
+    """``"deep"`` if ``data`` nests deeper than MAX_JSON_DEPTH, ``"text"`` if a string (or key)
+    holds a NUL or a lone surrogate (no column can store them), else None. Iterative, so no
+    depth can make it recurse."""
+    stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return _("The body is nested too deeply.")
         if isinstance(value, str):
-            if problem := _text_problem(value):
-                return problem
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if problem := _text_problem(key):
-                    return problem
-                stack.append((item, depth + 1))
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+            if unstorable(value):
+                return "text"
+        elif isinstance(value, (list, dict)):
+            if depth > MAX_JSON_DEPTH:
+                return "deep"
+            if isinstance(value, dict):
+                stack.extend((key, depth) for key in value)
+                stack.extend((item, depth + 1) for item in value.values())
+            else:
+                stack.extend((item, depth + 1) for item in value)
     return None
 
 
@@ -151,4 +163,6 @@ def problem_response(problem: HttpProblem) -> HttpResponse:
     )
     if problem.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="parallax"'
+    if problem.status == 429:
+        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response

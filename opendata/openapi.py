@@ -29,9 +29,11 @@ def _json(schema_ref: str, description: str) -> dict[str, Any]:
 
 
 def _problem(description: str) -> dict[str, Any]:
+    # application/problem+json: what the site-wide input guard (textkernel, issue 14) answers.
+    schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {"application/json": schema, "application/problem+json": schema},
     }
 
 
@@ -231,8 +233,23 @@ STORY_PARAMETER = {
 }
 
 
+_BAD_REQUEST = _problem(
+    "Malformed: a query or header holds a NUL or a value the server cannot read, or the body "
+    "is not JSON."
+)
+
+
 def description(*, server: str = "") -> dict[str, Any]:
     """The OpenAPI document; ``server`` is this site's base URL."""
+    document = _document(server)
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            if method != "parameters":
+                operation["responses"].setdefault("400", _BAD_REQUEST)
+    return document
+
+
+def _document(server: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {

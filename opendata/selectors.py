@@ -23,6 +23,7 @@ from annotations.models import Claim, ClaimLink
 from annotations.selectors import claims_visible_to, links_visible_to
 from articles.models import Article, Story
 from teams.models import Team
+from textkernel.params import parse_id
 
 from . import jsonld
 from .jsonld import Site
@@ -341,10 +342,11 @@ def container_page(
 
 def parse_annotation_id(value: str) -> tuple[str, int]:
     """``("claim", 12)`` from ``claim-12``; Http404 for anything else."""
-    kind, _sep, pk = value.partition("-")
-    if kind not in ("claim", "link") or not pk.isdigit() or len(pk) > 18:
+    kind, _sep, raw = value.partition("-")
+    pk = parse_id(raw)
+    if kind not in ("claim", "link") or pk is None:
         raise Http404(_("No such annotation."))
-    return kind, int(pk)
+    return kind, pk
 
 
 def annotation_object(*, user, kind: str, pk: int, for_update: bool = False) -> Claim | ClaimLink:

@@ -34,6 +34,9 @@ from textkernel.anchoring import FUZZY, plan_reanchor
 from textkernel.quotes import find_quote
 from textkernel.text import normalize_quote
 
+from textkernel.clean import text_error
+from textkernel.params import parse_id
+
 from . import hypothesis, jsonld, selectors
 from .jsonld import ClaimSpec, LinkSpec, Origin, ParseError, Site, SpanSpec
 from .models import ApiToken, OrphanedAnnotation, Provenance
@@ -197,7 +200,7 @@ def _local_pk(iri: str, site: Site | None) -> int | None:
     if site is not None and f"{parts.scheme}://{parts.netloc}" != site.base:
         return None
     match = _ARTICLE_PATH.search(parts.path)
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 def _load_articles(specs: list[SpanSpec], site: Site | None) -> list[Article]:
@@ -912,6 +915,8 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
     name = " ".join(str(name or "").split())
     if not name:
         raise ValidationError(_("Name the token (what will use it?)."), code="required")
+    if error := text_error(name, what=_("The token name")):
+        raise ValidationError(error, code="unsafe_text")
     if len(name) > TOKEN_NAME_MAX:
         raise ValidationError(
             _("A token name can be at most %(max)s characters.") % {"max": TOKEN_NAME_MAX},
@@ -928,10 +933,7 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
 def token_revoke(*, user, pk: int | str) -> None:
     """Delete one of ``user``'s tokens; ValidationError if they have no such token."""
     annotation_services.require_user(user)
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        pk = -1
+    pk = parse_id(pk) or -1
     with transaction.atomic():
         deleted, _per_model = ApiToken.objects.filter(user=user, pk=pk).delete()
     if not deleted:

@@ -29,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from articles.models import Article, Story
+from textkernel.clean import csv_cell
 from textkernel.params import parse_id, parse_int
 
 from . import jsonld, openapi, selectors, services
@@ -313,14 +314,6 @@ def story_export(request: HttpRequest, slug: str, *, by_token: bool) -> HttpResp
     return _finish(request, response)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    # A cell starting like a formula would run in a spreadsheet (CSV injection): quote it.
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 @_json_api("GET, HEAD")
 def story_csv(request: HttpRequest, slug: str, *, by_token: bool) -> HttpResponse:
     """The story's visible links as CSV (UTF-8 with BOM, so spreadsheets read Vietnamese)."""
@@ -329,7 +322,7 @@ def story_csv(request: HttpRequest, slug: str, *, by_token: bool) -> HttpRespons
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     for row in selectors.story_link_rows(story=story, user=request.user):
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([csv_cell(value) for value in row])
     response = HttpResponse(out.getvalue().encode(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{story.slug}-links.csv"'
     return _finish(request, response)

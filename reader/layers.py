@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from annotations import permissions
 from teams.models import WRITE_ROLES, Membership
+from textkernel.params import parse_id
 
 #: Layer names: ``"mine"``, ``"public"`` and ``"team:<id>"``; ``None`` means every layer.
 Layers = frozenset[str] | None
@@ -86,8 +87,8 @@ def visibility_choices(*, memberships) -> list[tuple[str, str]]:
 def new_claim_visibility(session) -> tuple[str, int | None]:
     """The (visibility, team id) the reader chose for new claims (checked again on write)."""
     value = session.get(VISIBILITY_SESSION_KEY, "public")
-    if value.startswith("team:") and value[5:].isdigit():
-        return "team", int(value[5:])
+    if value.startswith("team:") and (team_id := parse_id(value[5:])):
+        return "team", team_id
     return (value if value in ("public", "private") else "public"), None
 
 

@@ -15,6 +15,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,6 +24,7 @@ from activity.models import Event
 from annotations import permissions
 from articles import selectors as article_selectors
 from articles.models import Article, Story
+from textkernel.params import BIGINT_MAX, parse_id, parse_int
 
 #: On resume, events committed up to this long before the last one seen are sent again: ids are
 #: handed out at INSERT but become visible at COMMIT, so a smaller id can commit just after a
@@ -46,11 +48,23 @@ def db_call(function):
     return sync_to_async(run)
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+#: The latest ``?since=`` (Unix seconds) a page can carry: far past any page's lifetime, well
+#: inside what a datetime holds.
+SINCE_MAX = 2**33
+
+
+class BadParameter(ValueError):
+    """A stream parameter that is present but not a number in range: 400."""
+
+
+def _param(request, name: str, *, maximum: int = BIGINT_MAX) -> int | None:
+    value = request.GET.get(name)
+    if value in (None, ""):
         return None
+    number = parse_int(value, minimum=0, maximum=maximum)
+    if number is None:
+        raise BadParameter(name)
+    return number
 
 
 def _backlog(*, user, story: Story, last_id: int, since: datetime.datetime | None) -> list[dict]:
@@ -110,24 +124,39 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
             _("Live updates need the ASGI server (uvicorn)."),
             status=503, content_type="text/plain; charset=utf-8", headers={"Retry-After": "60"},
         )
+    try:
+        after = _param(request, "after")
+        article_id = _param(request, "article")
+        since = _param(request, "since", maximum=SINCE_MAX)
+    except BadParameter as bad:
+        return HttpResponse(
+            _("The parameter “%(name)s” must be a whole number in range.") % {"name": bad},
+            status=400, content_type="text/plain; charset=utf-8",
+        )
+    # The browser sends back the id it was given; anything else is ignored, not an error.
+    last_id = parse_id(request.headers.get("Last-Event-ID")) or after or 0
+    since = datetime.datetime.fromtimestamp(since, datetime.UTC) if since else None
     user = await db_call(get_user)(request)
     user_id = user.pk if user.is_authenticated else None
-    last_id = _int(request.headers.get("Last-Event-ID")) or _int(request.GET.get("after")) or 0
-    article_id = _int(request.GET.get("article"))
-    since = _int(request.GET.get("since"))
-    since = datetime.datetime.fromtimestamp(since, datetime.UTC) if since else None
 
     sub = subscriber(story_id=story.pk, user_id=user_id, team_ids=await db_call(_team_ids)(user))
     # Subscribe before reading the backlog, so nothing falls between the two; repeats are
     # filtered out below by id.
     live.hub.subscribe(sub)
 
+    opened = timezone.now()
+    touched = [opened]  # when this stream last marked the viewer present
+    resumed = parse_id(request.headers.get("Last-Event-ID")) is not None
+
     async def stream():
         sent: set[int] = set()
         try:
             yield "retry: 2000\n\n"
             if user_id is not None:
-                await db_call(_touch)(story, user, article_id, False)
+                # A browser's own reconnect (Last-Event-ID) reuses the first URL, whose
+                # ``article`` may be stale: keep the column it reported since.
+                await db_call(_touch)(story, user, article_id, resumed)
+                touched[0] = timezone.now()
             for message in await db_call(_backlog)(
                 user=user, story=story, last_id=last_id, since=since
             ):
@@ -143,6 +172,7 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
                     sub.team_ids = await db_call(_team_ids)(user)
                     if user_id is not None:
                         await db_call(_touch)(story, user, None, True)
+                        touched[0] = timezone.now()
                     continue
                 # Whatever else is already queued goes out in the same write.
                 batch = [(kind, data)]
@@ -152,6 +182,21 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
                 for kind, data in batch:
                     if sub.overflowed or kind == "reconnect":
                         return  # the browser reconnects and resumes from the event table
+                    if kind == "resync":
+                        # The hub listens again after losing the database: send what was
+                        # committed meanwhile (repeats are dropped by id, here and in live.js).
+                        try:
+                            missed = await db_call(_backlog)(
+                                user=user, story=story, last_id=max(sent, default=last_id),
+                                since=since or opened,
+                            )
+                        except Exception:
+                            return  # the database went again: the browser reconnects
+                        for message in missed:
+                            if message["id"] not in sent:
+                                sent.add(message["id"])
+                                chunk.append(live.sse("event", message, event_id=message["id"]))
+                        continue
                     if kind == "event":
                         if data["id"] in sent:
                             continue
@@ -168,7 +213,7 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
             if user_id is not None:
                 with contextlib.suppress(Exception):
                     await db_call(services.presence_leave)(
-                        story_id=story.pk, user_id=user_id
+                        story_id=story.pk, user_id=user_id, seen_before=touched[0]
                     )
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
@@ -189,7 +234,7 @@ def _touch(story, user, article_id, keep_article) -> None:
 def presence_update(request: HttpRequest, slug: str) -> HttpResponse:
     """The viewer now reads column ``article`` (an article of this story); 204."""
     story = article_selectors.story_get(slug=slug)
-    article_id = _int(request.POST.get("article"))
+    article_id = parse_id(request.POST.get("article"))
     if article_id is not None and not Article.objects.filter(pk=article_id, story=story).exists():
         raise Http404(_("No such article in this story."))
     services.presence_touch(story=story, user=request.user, article_id=article_id)

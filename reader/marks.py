@@ -3,6 +3,12 @@ docs/DESIGN: one mark per claim and segment, nested where claims overlap).
 
 A claim split into several segments repeats its class list; only its first segment carries the
 id, tab stop and accessible name, and only its last the relation badges.
+
+Each mark shows the claim's *state* (``CLAIM_STATES``: contradicted somewhere, agreed or
+qualified only, not linked yet; plus ``SETTLED`` when a curator confirmed one of its links or a
+verdict settles it) and its visibility, in colour and a second cue (border style, badge, icon;
+static/css/comparison.css), and says both in its accessible name. ``legend()`` is the one source
+of the words and icons the reader's legend shows (templates/reader/_legend.html).
 """
 
 from __future__ import annotations
@@ -13,13 +19,59 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from annotations.models import RELATION_ICONS, ClaimLink
+from annotations.models import RELATION_ICONS, Claim, ClaimLink
 
 from . import rendering
 
 #: The accessible name of a claim's mark.
-LABEL = "Claim by %(author)s: “%(quote)s” (%(summary)s)"
+LABEL = "Claim by %(author)s, %(visibility)s: “%(quote)s” (%(state)s)"
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """One thing a claim's mark can show: its CSS class, the icon its badge or legend swatch
+    carries, and its name (a legend entry and part of the mark's accessible name)."""
+
+    css: str
+    icon: str
+    label: str
+
+
+#: A claim's link state, first match wins: contradicted by some source, else agreed with or
+#: qualified by some, else not linked yet. Icons are the relations' own (``RELATION_ICONS``).
+CLAIM_STATES = {
+    "contradicted": ClaimState(
+        "state-contradicted", RELATION_ICONS["contradicts"], gettext_lazy("contradicted somewhere")
+    ),
+    "agreed": ClaimState(
+        "state-agreed",
+        RELATION_ICONS["agrees"] + RELATION_ICONS["qualifies"],
+        gettext_lazy("agreed or qualified only"),
+    ),
+    "unlinked": ClaimState("state-unlinked", "", gettext_lazy("not linked yet")),
+}
+#: On top of the state: a curator confirmed one of the claim's links, or a verdict rules on it.
+SETTLED = ClaimState("is-settled", "★", gettext_lazy("confirmed by a curator or with a verdict"))
+#: Visibility cues (public shows none): the icon is drawn by CSS from the class.
+VISIBILITY_CSS = {value: f"vis-{value}" for value in Claim.Visibility.values}
+
+
+def claim_state(counts: dict[str, int]) -> str:
+    """The key in ``CLAIM_STATES`` of a claim with these link counts per relation."""
+    if counts.get(ClaimLink.Relation.CONTRADICTS):
+        return "contradicted"
+    return "agreed" if any(counts.values()) else "unlinked"
+
+
+def legend() -> list[dict]:
+    """What the reader's legend lists, in order: the states, the settled cue, visibility."""
+    entries = [{"css": state.css, "icon": state.icon, "label": state.label} for state in CLAIM_STATES.values()]
+    entries.append({"css": f"state-agreed {SETTLED.css}", "icon": SETTLED.icon, "label": SETTLED.label})
+    for value, label in Claim.Visibility.choices:
+        entries.append({"css": f"state-unlinked {VISIBILITY_CSS[value]}", "icon": "", "label": label, "visibility": value})
+    return entries
 
 
 def relation_labels() -> dict[str, str]:
@@ -27,13 +79,29 @@ def relation_labels() -> dict[str, str]:
     return {value: str(label) for value, label in ClaimLink.Relation.choices}
 
 
-def claim_label(*, author: str, exact: str, counts: dict[str, int], labels=None, template="") -> str:
-    """The accessible name of a claim's mark: who highlighted what, and its links."""
+def visibility_labels() -> dict[str, str]:
+    return {value: str(label).lower() for value, label in Claim.Visibility.choices}
+
+
+def claim_label(
+    *, author: str, exact: str, counts: dict[str, int], visibility: str = "public",
+    settled: bool = False, labels=None, visibilities=None, template="",
+) -> str:
+    """The accessible name of a claim's mark: who highlighted what, who may see it, its state
+    and its links."""
     labels = labels or relation_labels()
+    visibilities = visibilities or visibility_labels()
     quote = exact if len(exact) <= 90 else exact[:87] + "…"
+    state = [str(CLAIM_STATES[claim_state(counts)].label)]
+    if settled:
+        state.append(str(SETTLED.label))
     parts = [f"{counts[rel]} {labels[rel].lower()}" for rel in RELATION_ICONS if counts.get(rel)]
-    summary = ", ".join(parts) if parts else _("no links")
-    return (template or _(LABEL)) % {"author": author, "quote": quote, "summary": summary}
+    if parts:
+        state.append(", ".join(parts))
+    return (template or _(LABEL)) % {
+        "author": author, "visibility": visibilities.get(visibility, visibility), "quote": quote,
+        "state": "; ".join(state),
+    }
 
 
 @dataclass
@@ -42,6 +110,7 @@ class MarkStyle:
     claim is selected and which are linked to it, and the "only this relation" filter."""
 
     counts: dict[int, dict[str, int]]
+    settled: frozenset[int] = frozenset()
     selected_id: int | None = None
     related_ids: frozenset[int] = frozenset()
     only: str = ""
@@ -53,6 +122,7 @@ class _Tags:
     def __init__(self, claims: dict, style: MarkStyle):
         self.claims, self.style = claims, style
         self.labels = relation_labels()
+        self.visibilities = visibility_labels()
         self.template = _(LABEL)
         self._base: dict[int, str] = {}
 
@@ -61,6 +131,11 @@ class _Tags:
         if attrs is None:
             counts = self.style.counts.get(claim_id, {})
             classes = ["claim"] + [f"has-{rel}" for rel in RELATION_ICONS if counts.get(rel)]
+            classes.append(CLAIM_STATES[claim_state(counts)].css)
+            if claim_id in self.style.settled:
+                classes.append(SETTLED.css)
+            visibility = self.claims[claim_id].visibility
+            classes.append(VISIBILITY_CSS.get(visibility, "vis-public"))
             if claim_id == self.style.selected_id:
                 classes.append("is-selected")
             elif claim_id in self.style.related_ids:
@@ -78,13 +153,15 @@ class _Tags:
             label = escape(
                 claim_label(
                     author=claim.author_name, exact=claim.exact, counts=counts or {},
-                    labels=self.labels, template=self.template,
+                    visibility=claim.visibility, settled=claim_id in self.style.settled,
+                    labels=self.labels, visibilities=self.visibilities, template=self.template,
                 )
             )
             attrs += f' id="claim-{claim_id}" tabindex="0" role="button" aria-label="{label}"'
         if last and counts:
             badges = " ".join(
-                f"{RELATION_ICONS[rel]}{counts[rel]}" for rel in RELATION_ICONS if counts.get(rel)
+                ([SETTLED.icon] if claim_id in self.style.settled else [])
+                + [f"{RELATION_ICONS[rel]}{counts[rel]}" for rel in RELATION_ICONS if counts.get(rel)]
             )
             attrs += f' data-badges="{badges}"'
         return f"<mark {attrs}>"

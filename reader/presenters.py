@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.cache import caches
 from django.utils.safestring import SafeString, mark_safe
@@ -29,11 +30,11 @@ from django.utils.translation import get_language
 from annotations import permissions
 from annotations.models import RELATION_ICONS, Claim, ClaimLink
 from annotations.selectors import ClaimRow, LinkRow, claim_rows, link_rows
-from curation.selectors import attach_verdicts
+from curation.selectors import attach_verdicts, verdict_link_ids
 from textkernel.params import parse_id
 
 from . import layers as reader_layers
-from .marks import MarkStyle, draw_column
+from .marks import MarkStyle, claim_state, draw_column
 
 #: The cache (settings.CACHES) and how long an unused entry is kept, in seconds.
 READER_CACHE = "default"
@@ -44,7 +45,12 @@ _CLAIM_SLOT = "__claim__"
 
 @dataclass
 class RenderedParagraph:
-    start: int
+    """One drawn paragraph as the template writes it: its ``data-start`` and ``id`` attributes
+    already text (formatting ~2,000 integers per page through the template's localisation cost
+    a quarter of the reader's time), and its marked-up HTML."""
+
+    start: str
+    dom_id: str
     html: SafeString
 
 
@@ -74,7 +80,7 @@ class ConnectionGroup:
 
 @dataclass
 class ReaderAnnotations:
-    paragraphs: dict[int, list[RenderedParagraph]]
+    texts: dict[int, SafeString]
     selected: Claim | None = None
     selected_links: list[LinkView] = field(default_factory=list)
     link_target: Claim | None = None
@@ -86,15 +92,64 @@ class ReaderAnnotations:
     related_ids: frozenset[int] = frozenset()
     can_edit_selected: bool = False
     cancel_link_url: str = ""
+    overview: Overview | None = None
 
 
 @dataclass(frozen=True)
 class ArticleRows:
-    """One article's visible claims, and the visible links touching it seen from its claims
-    (cached per annotation version and viewer)."""
+    """One article's visible claims, and the visible links touching it seen from its claims,
+    and which of those links carry a verdict (cached per annotation version and viewer)."""
 
     claims: tuple[ClaimRow, ...]
     links: tuple[LinkRow, ...]
+    verdict_links: frozenset[int] = frozenset()
+
+
+class ConflictEnd(NamedTuple):
+    """One column's end of a contradiction it shows (the overview pairs the two ends)."""
+
+    link_id: int
+    claim_id: int
+    exact: str
+    article_id: int
+    settled: bool
+
+
+class ColumnSummary(NamedTuple):
+    """What the overview and the toolbar say of one drawn column (cached with its text): its
+    claims, its links (each counted by both its columns), how many of its claims agree with
+    another source and how many are contradicted, and its ends of the contradictions."""
+
+    claims: int
+    links: int
+    agreeing: int = 0
+    contradicted: int = 0
+    conflicts: tuple[ConflictEnd, ...] = ()
+
+
+@dataclass
+class OverviewSource:
+    article: object
+    claims: int
+    agreeing: int
+    contradicted: int
+
+
+@dataclass
+class Conflict:
+    """A contradiction between two shown columns, each end with its URL (selecting it aligns
+    the other end beside it)."""
+
+    link_id: int
+    ends: list[tuple[object, ConflictEnd, str]]  # (article, end, url), in column order
+    settled: bool
+
+
+@dataclass
+class Overview:
+    sources: list[OverviewSource]
+    conflicts: list[Conflict]
+    conflict_count: int
 
 
 @dataclass(frozen=True)
@@ -108,6 +163,7 @@ class Column:
     links: dict[int, LinkRow]
     counts: dict[int, dict[str, int]]
     neighbours: dict[int, tuple[tuple[int, int], ...]]
+    settled: frozenset[int] = frozenset()
 
     @classmethod
     def build(cls, rows: ArticleRows, *, layers, user_id, shown: set[int]) -> Column:
@@ -116,7 +172,7 @@ class Column:
 
         claims = tuple(c for c in rows.claims if c.status == Claim.Status.ACTIVE and in_layers(c))
         here = {c.pk for c in claims}
-        links, counts, neighbours = {}, {}, {}
+        links, counts, neighbours, settled = {}, {}, {}, set()
         for link in rows.links:
             other = reader_layers.Facts(
                 visibility=link.other_visibility, team_id=link.other_team_id,
@@ -134,11 +190,35 @@ class Column:
             claim_counts = counts.setdefault(link.claim_id, {})
             claim_counts[link.relation] = claim_counts.get(link.relation, 0) + 1
             neighbours.setdefault(link.claim_id, []).append((link.pk, link.other_id))
+            if link.status == ClaimLink.Status.CONFIRMED or link.pk in rows.verdict_links:
+                settled.add(link.claim_id)
         return cls(
             claims=claims,
             links=links,
             counts=counts,
             neighbours={pk: tuple(items) for pk, items in neighbours.items()},
+            settled=frozenset(settled),
+        )
+
+    def summary(self) -> ColumnSummary:
+        states = [claim_state(self.counts.get(c.pk, {})) for c in self.claims]
+        exact = {c.pk: c.exact for c in self.claims}
+        conflicts = tuple(
+            ConflictEnd(
+                link_id=pk, claim_id=link.claim_id, exact=exact[link.claim_id][:200],
+                article_id=link.other_article_id, settled=link.claim_id in self.settled,
+            )
+            for pk, link in self.links.items()
+            if link.relation == ClaimLink.Relation.CONTRADICTS
+        )
+        return ColumnSummary(
+            claims=len(self.claims),
+            links=len(self.links),
+            agreeing=sum(
+                1 for c in self.claims if self.counts.get(c.pk, {}).get(ClaimLink.Relation.AGREES)
+            ),
+            contradicted=states.count("contradicted"),
+            conflicts=conflicts,
         )
 
 
@@ -167,7 +247,7 @@ class _Loader:
         # Link counts depend on which columns show; the marks' names on the language.
         shown = ",".join(map(str, self.versions))
         return (
-            f"reader-column:{article_id}:{self.versions[article_id]}|{self.view}|{shown}"
+            f"reader-column:v2:{article_id}:{self.versions[article_id]}|{self.view}|{shown}"
             f"|{only}|{flags}|{get_language()}"
         )
 
@@ -181,7 +261,17 @@ class _Loader:
         if missing:
             claims = claim_rows(article_ids=missing, user=self.user)
             links = link_rows(article_ids=missing, user=self.user)
-            fresh = {keys[pk]: ArticleRows(tuple(claims[pk]), tuple(links[pk])) for pk in missing}
+            verdicts = verdict_link_ids(
+                {link.pk for pk in missing for link in links[pk]
+                 if link.relation == ClaimLink.Relation.CONTRADICTS}
+            )
+            fresh = {
+                keys[pk]: ArticleRows(
+                    tuple(claims[pk]), tuple(links[pk]),
+                    frozenset(link.pk for link in links[pk] if link.pk in verdicts),
+                )
+                for pk in missing
+            }
             self.cache.set_many(fresh, timeout=READER_CACHE_SECONDS)
             found.update(fresh)
         return {pk: found[keys[pk]] for pk in ids}
@@ -194,23 +284,33 @@ class _Loader:
             for pk, rows in self.rows(article_ids).items()
         }
 
-    def cached_view(self, *, only: str) -> dict[int, tuple] | None:
-        """Every column of a view with nothing selected, drawn, from the cache; None if one
-        is missing."""
+    def cached_view(self, *, only: str) -> tuple[dict[int, tuple], list[int]]:
+        """The columns of a view with nothing selected that the cache holds drawn, and the ids
+        of those it does not (after a write: the one column whose claims changed)."""
         keys = {pk: self.column_key(pk, only=only) for pk in self.versions}
         found = self.cache.get_many(keys.values())
-        if len(found) < len(keys):
-            return None
-        return {pk: found[key] for pk, key in keys.items()}
+        drawn = {pk: found[key] for pk, key in keys.items() if key in found}
+        return drawn, [pk for pk in keys if pk not in drawn]
 
 
-def _paragraphs(cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
+def _column_text(article_id: int, paragraphs: list[tuple[int, str]]) -> str:
+    """A column's drawn paragraphs (``(start, html)`` from ``marks.draw_column``, escaped and
+    marked up) as one piece of HTML, ``<p data-start id>`` each: joined once when drawn and
+    cached so, rather than looped over in the template on every view (which cost more than
+    reading the marks back)."""
+    return "".join(f'<p data-start="{start}" id="p{article_id}-{start}">{html}</p>' for start, html in paragraphs)
+
+
+def _paragraphs(article_id: int, cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
     # The cache holds only what ``marks.draw_column`` escaped and marked up.
-    return [RenderedParagraph(start=start, html=mark_safe(html)) for start, html in cached]  # noqa: S308
+    return [
+        RenderedParagraph(start=str(start), dom_id=f"p{article_id}-{start}", html=mark_safe(html))  # noqa: S308
+        for start, html in cached
+    ]
 
 
 def _drawn(loader: _Loader, columns: dict[int, Column], *, selected_id, related, only) -> dict[int, tuple]:
-    """Every shown column drawn: ``(paragraphs as (start, html), (claims, links shown))``, from
+    """Every shown column drawn: ``(its text as HTML, (claims, links shown))``, from
     the cache or drawn now (and cached)."""
     keys = {}
     for pk, column in columns.items():
@@ -220,12 +320,15 @@ def _drawn(loader: _Loader, columns: dict[int, Column], *, selected_id, related,
     found = loader.cache.get_many(keys.values())
     drawn = {}
     for article in loader.articles:
-        key = keys[article.pk]
-        if key not in found:
+        key = keys.get(article.pk)
+        if key is not None and key not in found:
             column = columns[article.pk]
-            style = MarkStyle(counts=column.counts, selected_id=selected_id, related_ids=related, only=only)
+            style = MarkStyle(
+                counts=column.counts, settled=column.settled, selected_id=selected_id,
+                related_ids=related, only=only,
+            )
             paragraphs = draw_column(body=article.body, claims=column.claims, style=style)
-            drawn[key] = (paragraphs, (len(column.claims), len(column.links)))
+            drawn[key] = (_column_text(article.pk, paragraphs), column.summary())
     if drawn:
         loader.cache.set_many(drawn, timeout=READER_CACHE_SECONDS)
         found.update(drawn)
@@ -237,6 +340,43 @@ def _totals(drawn: dict[int, tuple]) -> tuple[int, int]:
     claims = sum(summary[0] for _paragraphs, summary in drawn.values())
     links = sum(summary[1] for _paragraphs, summary in drawn.values())
     return claims, links // 2
+
+
+#: How many contradictions the overview lists (the Connections panel lists them all).
+OVERVIEW_CONFLICTS = 4
+
+
+def story_overview(
+    articles, summaries: dict[int, ColumnSummary], *, select_url: Callable[[int], str]
+) -> Overview:
+    """The story at a glance, from the shown columns' summaries (no query): per source its
+    claims, how many agree with another source and how many are contradicted; and the main
+    contradictions between shown columns (settled ones first, then the oldest), each end
+    one click away."""
+    sources, ends = [], {}
+    position = {a.pk: i for i, a in enumerate(articles)}
+    by_pk = {a.pk: a for a in articles}
+    for article in articles:
+        summary = summaries[article.pk]
+        sources.append(OverviewSource(article, summary.claims, summary.agreeing, summary.contradicted))
+        for end in summary.conflicts:
+            ends.setdefault(end.link_id, []).append((article, end))
+    conflicts = []
+    for link_id, pair in ends.items():
+        if len(pair) != 2:
+            continue
+        pair.sort(key=lambda item: (position[item[0].pk], item[1].claim_id))
+        conflicts.append(
+            Conflict(
+                link_id=link_id,
+                ends=[(by_pk[article.pk], end, select_url(end.claim_id)) for article, end in pair],
+                settled=any(end.settled for _article, end in pair),
+            )
+        )
+    conflicts.sort(key=lambda c: (not c.settled, c.link_id))
+    return Overview(
+        sources=sources, conflicts=conflicts[:OVERVIEW_CONFLICTS], conflict_count=len(conflicts)
+    )
 
 
 def _links(pks: Iterable[int]) -> dict[int, ClaimLink]:
@@ -272,18 +412,29 @@ def reader_annotations(
     only = only if only in RELATION_ICONS else ""
     panel = params.get("panel", "")
     selected_id = parse_id(params.get("claim"))
-    if not selected_id and panel != "connections" and (cached := loader.cached_view(only=only)):
-        claim_count, link_count = _totals(cached)
-        return ReaderAnnotations(
-            paragraphs={pk: _paragraphs(drawn) for pk, (drawn, _summary) in cached.items()},
-            only=only, panel=panel, link_count=link_count, claim_count=claim_count,
-            cancel_link_url=url(link_to=""),
-        )
-    columns = loader.columns()
-
     def claim_url(**changes) -> Callable[[int], str]:
         template = url(claim=_CLAIM_SLOT, **changes)
         return lambda claim_id: template.replace(_CLAIM_SLOT, str(claim_id))
+
+    def overview(drawn: dict[int, tuple]) -> Overview:
+        summaries = {pk: summary for pk, (_text, summary) in drawn.items()}
+        return story_overview(articles, summaries, select_url=claim_url(link_to="", panel=""))
+
+    if not selected_id and panel != "connections":
+        # A view with nothing selected: each column depends on its own rows alone, so only the
+        # columns not cached (those whose claims changed) are read and drawn again.
+        drawn, missing = loader.cached_view(only=only)
+        if missing:
+            drawn.update(
+                _drawn(loader, loader.columns(missing), selected_id=None, related=frozenset(), only=only)
+            )
+        claim_count, link_count = _totals(drawn)
+        return ReaderAnnotations(
+            texts={article.pk: mark_safe(drawn[article.pk][0]) for article in articles},  # noqa: S308 - drawn escaped
+            only=only, panel=panel, link_count=link_count, claim_count=claim_count,
+            cancel_link_url=url(link_to=""), overview=overview(drawn),
+        )
+    columns = loader.columns()
 
     home = {c.pk: pk for pk, column in columns.items() for c in column.claims}
     selected_id = selected_id if selected_id in home else None
@@ -299,13 +450,14 @@ def reader_annotations(
     drawn = _drawn(loader, columns, selected_id=selected_id, related=related, only=only)
     claim_count, link_count = _totals(drawn)
     notes = ReaderAnnotations(
-        paragraphs={pk: _paragraphs(paragraphs) for pk, (paragraphs, _summary) in drawn.items()},
+        texts={pk: mark_safe(text) for pk, (text, _summary) in drawn.items()},  # noqa: S308 - drawn escaped
         only=only,
         panel=panel,
         link_count=link_count,
         claim_count=claim_count,
         related_ids=related,
         cancel_link_url=url(link_to=""),
+        overview=overview(drawn),
     )
 
     all_links = {pk: link for column in columns.values() for pk, link in column.links.items()}
@@ -386,7 +538,11 @@ def highlight_paragraphs(
         link.claim_id for link in column.links.values()
         if link.other_id == selected_id and (not only or link.relation == only)
     )
-    style = MarkStyle(counts=column.counts, selected_id=selected_id, related_ids=related, only=only)
+    style = MarkStyle(
+        counts=column.counts, settled=column.settled, selected_id=selected_id,
+        related_ids=related, only=only,
+    )
     return _paragraphs(
+        article.pk,
         draw_column(body=article.body, claims=column.claims, style=style, span=(start, end))
     )

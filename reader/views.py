@@ -32,7 +32,7 @@ from articles.selectors import column_layout
 from articles.views import HtmxHttpRequest
 from textkernel.params import parse_id
 
-from . import layers, presenters
+from . import layers, marks, presenters
 from .forms import ClaimCreateForm, ClaimEditForm, LinkCreateForm, LinkEditForm
 
 TEMPLATE = "reader/story_read.html"
@@ -97,7 +97,7 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
         columns.append(
             {
                 "article": article,
-                "paragraphs": notes.paragraphs[article.pk],
+                "text": notes.texts[article.pk],
                 "move_left_url": left,
                 "move_right_url": right,
                 "hide_url": url(hidden=hidden_ids + [article.pk], tab=hide_tab),
@@ -119,6 +119,8 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
             panel="" if notes.panel == "connections" else "connections", claim="", link_to=""
         ),
         "only_url": url(only="" if notes.only else "contradicts"),
+        "all_conflicts_url": url(only="contradicts", panel="connections", claim="", link_to=""),
+        "claim_legend": marks.legend(),
         "hidden_columns": hidden_columns,
         "reset_url": path,
         "current_url": url(),

@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from textkernel.clean import text_error
+
 from .models import Membership, Team
 
 
@@ -27,6 +29,9 @@ def team_create(*, creator, name: str, description: str = "") -> Team:
         raise ValidationError(_("Give the team a name."), code="name")
     if len(name) > 80:
         raise ValidationError(_("A team name can be at most 80 characters."), code="name")
+    for value, what in ((name, _("The team name")), (description or "", _("The description"))):
+        if error := text_error(value, what=what):
+            raise ValidationError(error, code="unsafe_text")
     slug = slugify(name, allow_unicode=False)[:70] or "team"
     if Team.objects.filter(name__iexact=name).exists():
         raise ValidationError(_("A team with this name exists already."), code="duplicate")

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+# Django's lazy gettext only: the messages are translated where they are shown.
+from django.utils.translation import gettext_lazy as _
+
 #: C0 controls but tab (\x09) and newline (\x0a); DEL too. Carriage returns are normalised away
 #: by ``normalize_newlines`` before the check.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -23,6 +26,12 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def unstorable(text: str) -> bool:
+    """True if ``text`` holds what no PostgreSQL text column can store: a NUL or a lone
+    surrogate. Refused at the edge (any field, any route); ``text_problem`` is stricter."""
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
 def text_problem(text: str) -> str | None:
     """``None`` if ``text`` may be stored, else a code: ``"control"``, ``"bidi"`` or
     ``"surrogate"``."""
@@ -33,6 +42,23 @@ def text_problem(text: str) -> str | None:
     if _BIDI.search(text):
         return "bidi"
     return None
+
+
+PROBLEM_MESSAGES = {
+    "surrogate": _("%(what)s contains a broken character (a lone surrogate)."),
+    "control": _("%(what)s contains an invisible control character; remove it and try again."),
+    "bidi": _(
+        "%(what)s contains a character that reverses the text direction (a bidirectional "
+        "override), which can make it display as something it does not say."
+    ),
+}
+
+
+def text_error(text: str, *, what: str) -> str | None:
+    """The message saying why ``text`` (named ``what``, e.g. "The note") cannot be stored, or
+    None. Services raise it as a ValidationError, on the form and API routes alike."""
+    problem = text_problem(normalize_newlines(text))
+    return None if problem is None else str(PROBLEM_MESSAGES[problem]) % {"what": what}
 
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP's list).

@@ -54,7 +54,7 @@ def ref(item: dict) -> str:
 def demo_story(db, fast_password_hasher, monkeypatch) -> Story:
     """The demo story and users as ``load_demo`` makes them (no reading)."""
     monkeypatch.setenv("DEMO_PASSWORD", "correct-horse-battery")
-    call_command("load_demo", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("load_demo", "--no-progress", "--empty", stdout=io.StringIO(), stderr=io.StringIO())
     return Story.objects.get(slug=READING["px:story"])
 
 

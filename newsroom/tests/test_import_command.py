@@ -280,6 +280,35 @@ def test_load_demo_loads_five_articles_and_three_users(demo_password):
     assert "curator / correct-horse-battery" in out
 
 
+def test_load_demo_loads_the_annotated_reading_and_empty_keeps_the_bare_story(demo_password):
+    from annotations.models import Claim, ClaimLink
+    from curation.models import CanonicalClaim, Verdict
+
+    call_command("load_demo", "--no-progress", "--empty", stdout=io.StringIO())
+    assert Article.objects.count() == 5
+    assert not Claim.objects.exists() and not ClaimLink.objects.exists()
+
+    out = _load_demo()
+    assert "Demo reading: 64 claims, 34 links" in out
+    claims = Claim.objects.filter(article__story__slug="deepseek-r1")
+    assert claims.count() >= 25
+    assert claims.values("article").distinct().count() == 5
+    links = ClaimLink.objects.all()
+    assert links.count() >= 15
+    assert set(links.values_list("relation", flat=True)) == {"agrees", "contradicts", "qualifies"}
+    assert not links.filter(rationale="").exists()
+    assert CanonicalClaim.objects.count() >= 4
+    assert Verdict.objects.count() >= 2
+    authors = {"lan", "minh", "curator"}
+    for visibility in ("team", "private"):
+        made_by = set(claims.filter(visibility=visibility).values_list("author__username", flat=True))
+        assert made_by and made_by <= authors
+    # Again: nothing new.
+    before = (Claim.objects.count(), ClaimLink.objects.count(), Verdict.objects.count())
+    _load_demo()
+    assert (Claim.objects.count(), ClaimLink.objects.count(), Verdict.objects.count()) == before
+
+
 def test_load_demo_honours_demo_password(demo_password):
     _load_demo()
     users = {u.username: u for u in get_user_model().objects.all()}

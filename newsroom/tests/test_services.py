@@ -137,7 +137,7 @@ def _sentences(body: str) -> list[tuple[int, int]]:
 
 def test_trimming_the_demo_boilerplate_keeps_every_claim_on_its_words(db, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "test-demo-password")
-    call_command("load_demo", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("load_demo", "--no-progress", "--empty", stdout=io.StringIO(), stderr=io.StringIO())
     article = Article.objects.get(story__slug="deepseek-r1", source__name="Markettimes")
     author = factories.make_user()
     notice_end = article.body.index("Cảm ơn bạn!\n") + len("Cảm ơn bạn!\n")

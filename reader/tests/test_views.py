@@ -108,7 +108,7 @@ def test_highlight_button_gets_its_paragraphs_redrawn_by_the_server(
     assert html.startswith(f'<p data-start="{new_start}" id="p{article.pk}-{new_start}" hx-swap-oob="true">')
     assert response["HX-Reswap"] == "none"
     assert f'<mark data-claim="{claim.pk}"' in html
-    assert f'aria-label="Claim by {author.username}: “{text}” (no links)"' in html
+    assert f'aria-label="Claim by {author.username}, public: “{text}” (not linked yet)"' in html
     trigger = json.loads(response["HX-Trigger-After-Settle"])
     assert trigger == {"parallax:claim-created": {"claim": claim.pk, "message": "Claim highlighted."}}
 
@@ -415,7 +415,7 @@ def test_cached_columns_follow_every_change_that_shows(client, story, article, a
     claim = factories.make_claim(article=article, author=author, text="120 people")
     first = _column(client, story, article)
     assert _column(client, story, article) == first  # drawn again, or from the cache: the same
-    assert 'aria-label="Claim by ana: “120 people” (no links)"' in first
+    assert 'aria-label="Claim by ana, public: “120 people” (not linked yet)"' in first
 
     # A private claim of Bao's shows to Bao only, however the cache was filled.
     factories.make_claim(article=article, author=other_user, text="the figure", visibility="private")
@@ -429,7 +429,7 @@ def test_cached_columns_follow_every_change_that_shows(client, story, article, a
     # Its author renamed, a link made, the selection, the filter: each redraws the marks.
     type(author).objects.filter(pk=author.pk).update(username="ana2")
     renamed = _column(client, story, article)
-    assert "Claim by ana2:" in renamed and "Claim by ana:" not in renamed
+    assert "Claim by ana2," in renamed and "Claim by ana," not in renamed
     other = factories.make_claim(
         article=factories.make_article(story=story, position=1), author=author, text="Monday"
     )

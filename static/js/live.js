@@ -16,13 +16,13 @@ let refreshTimer = null;
 let lastArticle = null;
 let lastId = 0; // the newest event id seen, to resume from after a reconnect of our own
 
-function setStatus(state) {
+function setStatus(state, { retrying = false } = {}) {
   if (!statusEl) return;
   statusEl.dataset.state = state;
   statusEl.textContent = {
     live: bar.dataset.labelLive,
     connecting: bar.dataset.labelConnecting,
-    offline: bar.dataset.labelOffline,
+    offline: retrying ? bar.dataset.labelReconnecting : bar.dataset.labelOffline,
   }[state];
   document.body.dataset.live = state;
 }
@@ -158,9 +158,10 @@ function connect() {
   });
   source.addEventListener("presence", (message) => renderPresence(JSON.parse(message.data).people));
   source.addEventListener("error", () => {
-    // EventSource retries on its own (after `retry:` ms) and resumes with Last-Event-ID.
-    setStatus("offline");
-    // A refused stream (e.g. 503 from a server without ASGI) closes it: try again, backing off.
+    // EventSource retries on its own (after `retry:` ms) and resumes with Last-Event-ID; a
+    // refused stream (503 while the database is away) closes, and we try again below: either
+    // way the page says it is reconnecting.
+    setStatus("offline", { retrying: true });
     if (source.readyState === EventSource.CLOSED) {
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 60000);

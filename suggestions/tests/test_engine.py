@@ -63,7 +63,7 @@ def test_sentences_with_nothing_in_common_are_never_scored(monkeypatch):
 @pytest.mark.django_db
 def test_suggest_command_prints_json_items_with_files_and_offsets(monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "test-demo-password")
-    call_command("load_demo", "--no-progress", stdout=StringIO(), stderr=StringIO())
+    call_command("load_demo", "--no-progress", "--empty", stdout=StringIO(), stderr=StringIO())
     out = StringIO()
     call_command("suggest", "deepseek-r1", "--json", "--no-progress", stdout=out)
     items = json.loads(out.getvalue())

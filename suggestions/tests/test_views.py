@@ -24,7 +24,7 @@ URL = "/stories/deepseek-r1/suggestions/"
 @pytest.fixture
 def demo(db, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "test-demo-password")
-    call_command("load_demo", "--no-progress", stdout=StringIO(), stderr=StringIO())
+    call_command("load_demo", "--no-progress", "--empty", stdout=StringIO(), stderr=StringIO())
     story = Story.objects.get(slug="deepseek-r1")
     services.run_execute(services.run_create(story=story))
     return story
@@ -123,7 +123,7 @@ def test_accepting_a_suggestion_whose_text_changed_is_refused(demo):
 def test_an_article_edit_recomputes_in_the_background_with_progress(settings, monkeypatch):
     settings.SUGGESTIONS_AUTO_REFRESH = True
     monkeypatch.setenv("DEMO_PASSWORD", "test-demo-password")
-    call_command("load_demo", "--no-progress", stdout=StringIO(), stderr=StringIO())
+    call_command("load_demo", "--no-progress", "--empty", stdout=StringIO(), stderr=StringIO())
     story = Story.objects.get(slug="deepseek-r1")
     deadline = time.monotonic() + 30
     while not SuggestionRun.objects.filter(story=story, status="done").exists():

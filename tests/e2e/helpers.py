@@ -15,11 +15,14 @@ DEMO_SLUG = "deepseek-r1"
 DEMO_PASSWORD = "e2e-demo-password"
 
 
-def load_demo(monkeypatch) -> list[Article]:
-    """Load the demo story and users (password ``DEMO_PASSWORD``); return the story's articles
-    in default column order. Tests run with DEBUG off, so the password must be set."""
+def load_demo(monkeypatch, *, reading: bool = False) -> list[Article]:
+    """Load the demo story and users (password ``DEMO_PASSWORD``), with the annotated demo
+    reading when ``reading`` (as ``make run`` does) or bare (``load_demo --empty``); return the
+    story's articles in default column order. Tests run with DEBUG off, so the password must be
+    set."""
     monkeypatch.setenv("DEMO_PASSWORD", DEMO_PASSWORD)
-    call_command("load_demo", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
+    options = ["--no-progress"] if reading else ["--no-progress", "--empty"]
+    call_command("load_demo", *options, stdout=io.StringIO(), stderr=io.StringIO())
     return list(Article.objects.filter(story__slug=DEMO_SLUG).order_by("position", "pk"))
 
 

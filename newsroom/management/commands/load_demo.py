@@ -1,4 +1,5 @@
-"""Load the demo story (five Vietnamese articles on DeepSeek R1's cost) and the demo users."""
+"""Load the demo story (five Vietnamese articles on DeepSeek R1's cost), the demo users and, unless
+``--empty``, the annotated reading stored next to the corpus (``newsroom.demo_reading``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from articles.models import Story
 from articles.services import story_set_desk
+from newsroom.demo_reading import READING_FILE, demo_reading_load
 
 from .import_articles import import_paths
 
@@ -43,6 +46,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--empty",
+            action="store_true",
+            help="Load the bare story: articles and users, without the demo reading.",
+        )
 
     def handle(self, *args, **options) -> None:
         password = demo_password()
@@ -68,12 +76,28 @@ class Command(BaseCommand):
         if story.desk_id is None:  # the demo desk owns the demo story (unless given away since)
             story_set_desk(story=story, desk=team)
         self.stdout.write(self.style.SUCCESS(f"Demo story '{DEMO_SLUG}': {len(results)} articles."))
+        if not options["empty"]:
+            self.stdout.write(self._load_reading(story))
         self.stdout.write(
             f"Demo desk '{team.name}' owns the story: curator (admin), lan and minh (annotators)."
         )
         self.stdout.write("Demo logins (username / password):")
         for username, _, role in DEMO_USERS:
             self.stdout.write(f"  {username} / {password}  ({role})")
+
+
+    def _load_reading(self, story: Story) -> str:
+        try:
+            loaded = demo_reading_load(story=story)
+        except ValidationError as error:
+            raise CommandError(
+                f"The demo reading ({READING_FILE}) did not load:\n  " + "\n  ".join(error.messages)
+            ) from None
+        return (
+            f"Demo reading: {len(loaded.claims)} claims, {len(loaded.links)} links, "
+            f"{len(loaded.canonicals)} canonical claims, {len(loaded.verdicts)} verdicts "
+            "(--empty loads the bare story)."
+        )
 
 
 def demo_team():

@@ -1,0 +1,176 @@
+"""The comparison at a glance: the story overview's numbers and conflicts, the claims' state and
+visibility classes, the legend, and what the reader costs with all of it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from curation import services as curation_services
+from reader.marks import CLAIM_STATES, SETTLED, legend
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _page(client, story, **params) -> str:
+    response = client.get(f"/stories/{story.slug}/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _counts(html: str, measure: str) -> list[int]:
+    """One row of the overview table, per shown source in column order."""
+    overview = html[html.index('id="overview"') :]
+    return [int(n) for n in re.findall(rf'data-count="{measure}">(\d+)<', overview)]
+
+
+def _conflicts(html: str) -> list[str]:
+    return re.findall(r'<li class="conflict[^"]*" data-link="(\d+)"', html)
+
+
+def _mark_classes(html: str, claim_id: int) -> set[str]:
+    found = re.search(rf'<mark data-claim="{claim_id}" class="([^"]*)"', html)
+    return set(found.group(1).split())
+
+
+@pytest.fixture
+def reading():
+    """Three columns: a public contradiction (ana), an agreement, an unlinked claim, and Bao's
+    private claim contradicting ana's."""
+    story = factories.make_story()
+    arts = [factories.make_article(story=story, position=i) for i in range(3)]
+    ana, bao = factories.make_user(username="ana"), factories.make_user(username="bao")
+    claims = {
+        "a0": factories.make_claim(article=arts[0], author=ana, text="120 people"),
+        "a1": factories.make_claim(article=arts[1], author=ana, text="fewer than 100"),
+        "a2": factories.make_claim(article=arts[2], author=ana, text="120 people"),
+        "lone": factories.make_claim(article=arts[2], author=ana, text="on Monday"),
+        "secret": factories.make_claim(
+            article=arts[1], author=bao, text="The mayor disputed", visibility="private"
+        ),
+    }
+    links = {
+        "public": factories.make_link(claim_a=claims["a0"], claim_b=claims["a1"], author=ana),
+        "agree": factories.make_link(
+            claim_a=claims["a0"], claim_b=claims["a2"], author=ana, relation="agrees"
+        ),
+        "private": factories.make_link(claim_a=claims["a2"], claim_b=claims["secret"], author=bao),
+    }
+    return story, arts, {"ana": ana, "bao": bao}, claims, links
+
+
+def test_overview_counts_what_the_viewer_may_see(reading):
+    story, _arts, users, claims, links = reading
+    outsider = Client()
+    outsider.force_login(factories.make_user())
+    bao = Client()
+    bao.force_login(users["bao"])
+    for client in (Client(), outsider):  # Bao's private claim and its link are not counted
+        html = _page(client, story)
+        assert _counts(html, "claims") == [1, 1, 2]
+        assert _counts(html, "agreeing") == [1, 0, 1]
+        assert _counts(html, "contradicted") == [1, 1, 0]
+        assert _conflicts(html) == [str(links["public"].pk)]
+        assert "secret" not in html and "The mayor disputed</mark>" not in html
+    html = _page(bao, story)
+    assert _counts(html, "claims") == [1, 2, 2]
+    assert _counts(html, "contradicted") == [1, 2, 1]
+    assert sorted(_conflicts(html)) == sorted([str(links["public"].pk), str(links["private"].pk)])
+
+
+def test_each_conflict_is_one_click_from_both_its_spans(reading):
+    story, arts, _users, claims, links = reading
+    html = _page(Client(), story)
+    item = html[html.index(f'data-link="{links["public"].pk}"') :]
+    item = item[: item.index("</li>")]
+    for claim in (claims["a0"], claims["a1"]):
+        # Selecting either end aligns the other beside it (the reader's related claims).
+        assert f'data-jump-claim="{claim.pk}"' in item
+        assert f"claim={claim.pk}" in item
+    selected = _page(Client(), story, claim=claims["a0"].pk)
+    assert "is-related" in _mark_classes(selected, claims["a1"].pk)
+    # Hiding a column drops the conflicts into it from the overview.
+    assert _conflicts(_page(Client(), story, hide=arts[1].pk)) == []
+
+
+def test_marks_show_state_visibility_and_say_so(reading):
+    story, _arts, users, claims, links = reading
+    bao = Client()
+    bao.force_login(users["bao"])
+    html = _page(bao, story)
+    assert {"state-contradicted", "vis-public"} <= _mark_classes(html, claims["a0"].pk)
+    assert {"state-unlinked", "vis-public"} <= _mark_classes(html, claims["lone"].pk)
+    assert {"state-contradicted", "vis-private"} <= _mark_classes(html, claims["secret"].pk)
+    assert re.search(r'aria-label="Claim by bao, private: “The mayor disputed” \(contradicted', html)
+    assert 'aria-label="Claim by ana, public: “on Monday” (not linked yet)"' in html
+    # Seen by someone else, ana's third claim agrees only: the contradiction is Bao's secret.
+    anon = _page(Client(), story)
+    assert "state-agreed" in _mark_classes(anon, claims["a2"].pk)
+    assert "state-contradicted" in _mark_classes(html, claims["a2"].pk)
+
+
+def test_a_confirmed_link_or_a_verdict_settles_its_claims(reading):
+    story, _arts, users, claims, links = reading
+    curator = factories.make_user(is_staff=True)
+    html = _page(Client(), story)
+    assert "is-settled" not in _mark_classes(html, claims["a1"].pk)
+    # The verdict bumps the articles' annotation version: the cached columns are drawn again.
+    curation_services.verdict_set(
+        user=curator, link=links["public"], rated_claim=claims["a1"], rating="refuted",
+        evidence="The minutes count 120.",
+    )
+    html = _page(Client(), story)
+    assert "is-settled" in _mark_classes(html, claims["a1"].pk)
+    assert str(SETTLED.label) in html and f'data-badges="{SETTLED.icon} ' in html
+    assert 'class="conflict is-settled"' in html
+    assert "is-settled" not in _mark_classes(html, claims["a2"].pk)
+    curation_services.links_review(user=curator, links=[links["agree"]], decision="confirmed")
+    assert "is-settled" in _mark_classes(_page(Client(), story), claims["a2"].pk)
+
+
+def test_the_legend_is_written_once_from_the_vocabulary(reading):
+    story = reading[0]
+    html = _page(Client(), story)
+    legend_html = html[html.index('id="claim-legend"') :]
+    legend_html = legend_html[: legend_html.index("</details>")]
+    for entry in legend():
+        assert str(entry["label"]) in legend_html
+    for state in CLAIM_STATES.values():
+        assert state.css in legend_html
+    assert "vis-private" in legend_html and "vis-team" in legend_html
+    assert html.count('id="claim-legend"') == 1
+
+
+def test_the_reader_with_its_overview_costs_the_same_queries_for_3_or_90_claims(
+    django_assert_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    curator = factories.make_user(is_staff=True)
+    small = factories.make_story_with_annotations(articles=3, claims_per_article=1, links=2)
+    large = factories.make_story_with_annotations(articles=5, claims_per_article=18, links=60)
+    for story, _arts, _claims, links in (small, large):
+        contradiction = next(link for link in links if link.relation == "contradicts")
+        curation_services.verdict_set(
+            user=curator, link=contradiction, rated_claim=contradiction.claim_a,
+            rating="unresolved", evidence="Both say so.",
+        )
+    client = Client()
+    with CaptureQueriesContext(connection) as few:
+        _page(client, small[0])
+    assert len(few.captured_queries) == 5  # pinned: session-less anonymous page, cold cache
+    with django_assert_num_queries(5):
+        html = _page(client, large[0])
+    assert html.count('<mark data-claim="') >= 90
+    assert len(_counts(html, "claims")) == 5 and sum(_counts(html, "claims")) == 90
+    assert len(_conflicts(html)) == 4  # the four main ones; "all" opens the rest
+    # A repeat view reads the columns and their summaries from the cache.
+    with django_assert_num_queries(2):  # the story, its articles with their versions
+        again = _page(client, large[0])
+    assert _counts(again, "claims") == _counts(html, "claims")
+    assert _conflicts(again) == _conflicts(html)

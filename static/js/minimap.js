@@ -1,0 +1,117 @@
+// Minimaps: a thin strip beside each column's text marking where its claims sit and, in the
+// relation's colour, where its conflicts are; the part in view is outlined. A click scrolls the
+// column there (to the claim under the pointer, if any). Drawn from the page itself, so whatever
+// changes the text (a highlight, a live refresh, another filter) redraws it. SVG attributes only:
+// no inline styles (the CSP allows style-src 'self').
+
+const SVG = "http://www.w3.org/2000/svg";
+const HEIGHT = 1000; // the strip's viewBox height: offsets are drawn in thousandths of the text
+
+function rect(y, height, className, claimId) {
+  const r = document.createElementNS(SVG, "rect");
+  r.setAttribute("x", "0");
+  r.setAttribute("width", "10");
+  r.setAttribute("y", y.toFixed(1));
+  r.setAttribute("height", Math.max(height, 3).toFixed(1));
+  r.setAttribute("class", className);
+  if (claimId) r.dataset.claim = claimId;
+  return r;
+}
+
+function kind(mark) {
+  if (mark.classList.contains("state-contradicted")) return "mm-contradicted";
+  if (mark.classList.contains("state-agreed")) return "mm-agreed";
+  return "mm-claim";
+}
+
+function viewBox(body) {
+  const total = body.scrollHeight || 1;
+  return [(body.scrollTop / total) * HEIGHT, (body.clientHeight / total) * HEIGHT];
+}
+
+function draw(strip) {
+  const column = strip.closest("[data-article]");
+  const body = column?.querySelector(".column-body");
+  if (!body || body.offsetParent === null) return; // a hidden tab: drawn when it shows
+  const total = body.scrollHeight || 1;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 10 ${HEIGHT}`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("focusable", "false");
+  const conflicts = [];
+  // First segments only (they carry the id): one tick per claim; conflicts drawn last, on top.
+  for (const mark of body.querySelectorAll("mark.claim[id]")) {
+    const y = (mark.offsetTop / total) * HEIGHT;
+    const tick = rect(y, (mark.offsetHeight / total) * HEIGHT, kind(mark), mark.dataset.claim);
+    if (tick.classList.contains("mm-contradicted")) conflicts.push(tick);
+    else svg.append(tick);
+  }
+  svg.append(...conflicts);
+  const [top, height] = viewBox(body);
+  svg.append(rect(top, height, "mm-view"));
+  strip.replaceChildren(svg);
+  strip.dataset.claims = String(svg.querySelectorAll("rect[data-claim]").length);
+  strip.dataset.conflicts = String(conflicts.length);
+}
+
+function moveView(body) {
+  const view = body.closest("[data-article]")?.querySelector(".minimap .mm-view");
+  if (!view) return;
+  const [top, height] = viewBox(body);
+  view.setAttribute("y", top.toFixed(1));
+  view.setAttribute("height", Math.max(height, 3).toFixed(1));
+}
+
+let frame = 0;
+function drawAll() {
+  cancelAnimationFrame(frame);
+  frame = requestAnimationFrame(() => {
+    for (const strip of document.querySelectorAll(".minimap[data-minimap]")) draw(strip);
+  });
+}
+
+document.addEventListener("click", (event) => {
+  const strip = event.target.closest?.(".minimap[data-minimap]");
+  if (!strip) return;
+  const body = strip.closest("[data-article]")?.querySelector(".column-body");
+  if (!body) return;
+  const tick = event.target.closest("rect[data-claim]");
+  const mark = tick && document.getElementById(`claim-${tick.dataset.claim}`);
+  const box = strip.getBoundingClientRect();
+  const at = mark ? mark.offsetTop : ((event.clientY - box.top) / box.height) * body.scrollHeight;
+  body.scrollTo({ top: Math.max(0, at - body.clientHeight / 3) });
+});
+
+// The part in view follows each column's scrolling.
+document.addEventListener(
+  "scroll",
+  (event) => {
+    if (event.target.classList?.contains("column-body")) moveView(event.target);
+  },
+  true,
+);
+
+// Redraw when the text changes (htmx swaps, live refreshes, highlights), when a column changes
+// size (window, panel, a phone tab shown) and once the fonts are in.
+const sized = new ResizeObserver(drawAll);
+function watch() {
+  sized.disconnect();
+  for (const body of document.querySelectorAll(".column-body")) sized.observe(body);
+}
+const main = document.getElementById("reader")?.parentElement;
+if (main) {
+  new MutationObserver((records) => {
+    // Our own drawing (inside a strip) and the connectors are not changes to the text.
+    if (records.every((r) => r.target.closest?.(".minimap") || r.target.matches?.(".reader-main, svg.connectors"))) return;
+    watch();
+    drawAll();
+  }).observe(main, { childList: true, subtree: true });
+}
+watch();
+drawAll();
+document.fonts?.ready.then(drawAll);
+
+/** Draw every strip now (the benchmark, bench/reader_browser.py, times this). */
+export function drawNow() {
+  for (const strip of document.querySelectorAll(".minimap[data-minimap]")) draw(strip);
+}
