@@ -58,6 +58,8 @@ def test_upload_check_confirm_and_read(page, phone_page, live_server, fast_passw
     expect(origin).to_contain_text("imported from Hypothesis")
     expect(origin).to_contain_text("acct:mark@localhost")
     expect(origin).to_contain_text("2016-12-16")
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/reader-provenance-desktop.png")
 
     if SHOTS:
         log_in(phone_page, live_server.url, "lan", password=PASSWORD,
