@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
         # The page: the check (dry run + the report page) against the service's dry run alone.
         small, _kinds = hypothesis_export(args.page_annotations, seed=3)
         body = json.dumps(small).encode()
-        client = Client(HTTP_HOST="127.0.0.1")
+        client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
         client.force_login(importer)
         url = f"/stories/{STORY}/import/"
 
