@@ -94,3 +94,21 @@ def test_every_unmatched_url_under_annotations_is_a_json_404(db, client):
         response = client.get(url)
         assert response.status_code == 404, url
         assert response["Content-Type"] == "application/json" and response.json()["status"] == 404
+
+
+def test_import_story_command_reads_a_hypothesis_export_into_a_story(db):
+    import io
+
+    from django.core.management import call_command
+
+    story = _story()
+    factories.make_user(username="ana")
+    path = str(SAMPLES / "hypothesis-wikipedia-regression-testing.json")
+    out = io.StringIO()
+    call_command("import_story", path, user="ana", story=story.slug, dry_run=True,
+                 no_progress=True, stdout=out, stderr=io.StringIO())
+    assert "Would import 4 claims" in out.getvalue() and "1 orphaned" in out.getvalue()
+    assert Claim.objects.count() == 0
+    call_command("import_story", path, user="ana", story=story.slug, no_progress=True,
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    assert Claim.objects.count() == 4 and OrphanedAnnotation.objects.count() == 1
