@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("curation.urls")),
     path("annotations/", include("opendata.urls")),
     path("", include("newsroom.urls")),  # before the reader: /stories/new/ is not a slug
+    path("stories/", include("opendata.page_urls")),
     path("", include("reader.urls")),
     path("", include("teams.urls")),
     path("", include("suggestions.urls")),

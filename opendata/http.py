@@ -116,8 +116,10 @@ def read_json(request: HttpRequest) -> Any:
             400, _("The JSON is nested too deep (at most %(n)s levels).") % {"n": MAX_JSON_DEPTH}
         )
     if problem:
+        # Well-formed JSON (and schema-valid) whose text cannot be stored: unprocessable, like
+        # any refused item, so the OpenAPI description's 422 covers it.
         raise HttpProblem(
-            400, _("The JSON holds a NUL character or a lone surrogate, which text cannot hold.")
+            422, _("The JSON holds a NUL character or a lone surrogate, which text cannot hold.")
         )
     return data
 

@@ -138,8 +138,15 @@ def _creator(site: Site, user_id: int, names: dict[int, str]) -> dict[str, Any]:
     return creator
 
 
-def _text_body(value: str, purpose: str, language: str | None = None) -> dict[str, Any]:
-    body = {"type": "TextualBody", "purpose": purpose, "value": value, "format": "text/plain"}
+def _text_body(
+    value: str, purpose: str, language: str | None = None, media_type: str = ""
+) -> dict[str, Any]:
+    body = {
+        "type": "TextualBody",
+        "purpose": purpose,
+        "value": value,
+        "format": media_type or "text/plain",
+    }
     if language:
         body["language"] = language
     return body
@@ -160,11 +167,15 @@ def claim_annotation(
     names: dict[int, str],
     teams: dict[int, str],
     context: bool = True,
+    origin: Any = None,
 ) -> dict[str, Any]:
-    """One claim as a highlighting (or commenting) Annotation."""
+    """One claim as a highlighting (or commenting) Annotation; ``origin`` (its Provenance, if
+    it was imported) gives back who made it, when, with what, and the ids it had."""
     bodies = []
     if claim.note:
-        bodies.append(_text_body(claim.note, "commenting"))
+        bodies.append(
+            _text_body(claim.note, "commenting", media_type=origin.note_format if origin else "")
+        )
     bodies.extend({"type": "TextualBody", "purpose": "tagging", "value": tag} for tag in claim.tags)
     annotation: dict[str, Any] = {}
     if context:
@@ -183,6 +194,8 @@ def claim_annotation(
         annotation["body"] = bodies
     annotation["target"] = _claim_span(site, claim, articles, slugs)
     _visibility_out(annotation, claim, teams)
+    if origin is not None:
+        _origin_out(annotation, claim, origin, names)
     return annotation
 
 
@@ -196,6 +209,7 @@ def link_annotation(
     names: dict[int, str],
     teams: dict[int, str],
     context: bool = True,
+    origin: Any = None,
 ) -> dict[str, Any]:
     """One link as a linking Annotation: target = claim A's span, body = claim B's span, the
     relation (classifying) and the rationale (commenting)."""
@@ -223,7 +237,44 @@ def link_annotation(
         }
     )
     _visibility_out(annotation, link, teams)
+    if origin is not None:
+        _origin_out(annotation, link, origin, names)
     return annotation
+
+
+def _origin_out(annotation: dict[str, Any], row: Claim | ClaimLink, origin, names) -> None:
+    """Give back what an import kept: the original creator and dates, the generator, the
+    client's ``canonical`` unchanged and its original ``id`` as ``via``, and the selectors
+    Parallax could not use (appended to the target's). The Parallax account that imported it
+    is ``px:importedBy``."""
+    if origin.creator_iri or origin.creator_name or origin.creator_nickname:
+        creator: dict[str, Any] = {"type": "Person"}
+        if origin.creator_iri:
+            creator["id"] = origin.creator_iri
+        if origin.creator_name:
+            creator["name"] = origin.creator_name
+        if origin.creator_nickname:
+            creator["nickname"] = origin.creator_nickname
+        annotation["creator"] = creator
+        if name := names.get(row.author_id):
+            annotation["px:importedBy"] = name
+    if origin.created:
+        annotation["created"] = iso(origin.created)
+        # An edit made here after the import is newer than what the other tool said.
+        edited_here = row.updated_at and (row.updated_at - origin.imported_at).total_seconds() > 2
+        if not edited_here:
+            annotation["modified"] = iso(origin.modified or origin.created)
+    if origin.generator:
+        annotation["generator"] = origin.generator
+    if origin.canonical:
+        annotation["canonical"] = origin.canonical
+    if origin.original_id and origin.original_id != annotation["id"]:
+        annotation["via"] = origin.original_id
+    if origin.kept_selectors and isinstance(annotation.get("target"), dict):
+        annotation["target"]["selector"] = [
+            *annotation["target"]["selector"],
+            *origin.kept_selectors,
+        ]
 
 
 # --- in ----------------------------------------------------------------------------------------
@@ -248,12 +299,45 @@ class SpanSpec:
 
 
 @dataclass
+class Origin:
+    """What an annotation says about where it came from: kept as provenance on import."""
+
+    id: str = ""
+    canonical: str = ""
+    via: list[str] = field(default_factory=list)
+    tool: str = ""
+    creator_iri: str = ""
+    creator_name: str = ""
+    creator_nickname: str = ""
+    created: datetime | None = None
+    modified: datetime | None = None
+    generator: Any = None
+    note_format: str = ""
+    kept_selectors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> set[str]:
+        """Every IRI that names this annotation elsewhere (to find it again on re-import)."""
+        return {k for k in (self.id, self.canonical, *self.via) if k}
+
+    @property
+    def worth_keeping(self) -> bool:
+        return bool(
+            self.id or self.canonical or self.creator_iri or self.creator_name
+            or self.creator_nickname or self.created or self.generator or self.note_format
+            or self.kept_selectors
+        )
+
+
+@dataclass
 class ClaimSpec:
     span: SpanSpec
     note: str = ""
     tags: list[str] = field(default_factory=list)
     visibility: str = Claim.Visibility.PUBLIC
     team: str | None = None
+    origin: Origin = field(default_factory=Origin)
 
 
 @dataclass
@@ -265,6 +349,7 @@ class LinkSpec:
     status: str = ClaimLink.Status.PROPOSED
     visibility: str = Claim.Visibility.PUBLIC
     team: str | None = None
+    origin: Origin = field(default_factory=Origin)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -283,10 +368,56 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-def parse_span(resource: Any, what: str) -> SpanSpec:
-    """Read a SpecificResource with a TextQuoteSelector and/or a TextPositionSelector."""
+#: Selector types Parallax cannot resolve against its plain text (kept, reported, exported again).
+UNUSABLE_SELECTORS = (
+    "XPathSelector",
+    "RangeSelector",
+    "CssSelector",
+    "FragmentSelector",
+    "DataPositionSelector",
+    "SvgSelector",
+)
+#: Resource types that carry no text Parallax can keep as a note.
+_MEDIA_TYPES = ("Sound", "Image", "Video", "Dataset", "Audio")
+_MULTI_TARGETS = ("Composite", "List", "Independents")
+_TEXT_FORMATS = ("text/plain", "text/markdown", "text/html")
+
+
+def _refined_quote(selector: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
+    """A TextQuoteSelector inside ``refinedBy`` (Hypothesis nests them under XPath/Range)."""
+    refined = selector.get("refinedBy")
+    for inner in _as_list(refined)[:4]:
+        if not isinstance(inner, dict) or depth > 4:
+            continue
+        if "TextQuoteSelector" in _types(inner.get("type")):
+            return inner
+        if found := _refined_quote(inner, depth + 1):
+            return found
+    return None
+
+
+def parse_span(resource: Any, what: str, kept: list[dict[str, Any]] | None = None) -> SpanSpec:
+    """Read a SpecificResource with a TextQuoteSelector and/or a TextPositionSelector.
+
+    Selectors Parallax cannot use are appended to ``kept`` (when given), never dropped silently.
+    """
+    if isinstance(resource, str):
+        raise ParseError(
+            f"{what} is a whole resource ({resource[:120]}) without a selector; Parallax annotates "
+            "words in an article: add a TextQuoteSelector."
+        )
     if not isinstance(resource, dict):
         raise ParseError(f"{what} must be a SpecificResource object.")
+    types = _types(resource.get("type"))
+    if multi := types & set(_MULTI_TARGETS):
+        raise ParseError(
+            f"{sorted(multi)[0]} targets are not supported; split them into one annotation per "
+            "target."
+        )
+    if "Choice" in types:
+        raise ParseError(
+            "Choice targets are not supported; send one annotation for the target to keep."
+        )
     source = resource.get("source")
     if isinstance(source, str):
         source_id, sha256, story = source, None, None
@@ -294,9 +425,15 @@ def parse_span(resource: Any, what: str) -> SpanSpec:
         source_id = source["id"]
         sha256 = source.get("px:sha256") if isinstance(source.get("px:sha256"), str) else None
         story = source.get("px:story") if isinstance(source.get("px:story"), str) else None
+    elif "id" in resource and "selector" not in resource:
+        raise ParseError(
+            f"{what} is a whole resource without a selector; Parallax annotates words in an "
+            "article: add a TextQuoteSelector."
+        )
     else:
         raise ParseError(f"{what} has no source IRI.")
     quote = position = None
+    unusable: list[str] = []
     for selector in _as_list(resource.get("selector")):
         if not isinstance(selector, dict):
             continue
@@ -305,7 +442,18 @@ def parse_span(resource: Any, what: str) -> SpanSpec:
             quote = selector
         elif "TextPositionSelector" in kinds:
             position = selector
+        else:
+            unusable.append(", ".join(sorted(kinds)) or "untyped selector")
+            if kept is not None:
+                kept.append(selector)
+            if quote is None and (inner := _refined_quote(selector)) is not None:
+                quote = inner
     if quote is None and position is None:
+        if unusable:
+            raise ParseError(
+                f"{what}: {', '.join(unusable)} cannot be resolved against the article's text; "
+                "Parallax needs a TextQuoteSelector or a TextPositionSelector."
+            )
         raise ParseError(f"{what} needs a TextQuoteSelector or a TextPositionSelector.")
     start = end = None
     if position is not None:
@@ -331,17 +479,128 @@ def _visibility(annotation: dict[str, Any]) -> tuple[str, str | None]:
     return value, team if value == Claim.Visibility.TEAM else None
 
 
+def parse_datetime_value(value: Any) -> datetime | None:
+    """An xsd:dateTime (or Hypothesis's ISO timestamps) as an aware datetime; None if unreadable."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _short(value: Any, limit: int = 2000) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def guess_tool(*, generator: Any, ids: list[str], creator_iri: str) -> str:
+    """A display name for the tool an annotation came from."""
+    if isinstance(generator, dict) and isinstance(generator.get("name"), str):
+        return generator["name"][:100]
+    haystack = " ".join([*ids, creator_iri, generator if isinstance(generator, str) else ""])
+    if "hypothes.is" in haystack or creator_iri.startswith("acct:"):
+        return "Hypothesis"
+    if "recogito" in haystack.lower():
+        return "Recogito"
+    return ""
+
+
+def parse_origin(annotation: dict[str, Any]) -> Origin:
+    """Who made ``annotation``, when, with what, and under which ids (all optional)."""
+    origin = Origin(
+        id=_short(annotation.get("id")),
+        canonical=_short(annotation.get("canonical")),
+        via=[v for v in (_short(x) for x in _as_list(annotation.get("via"))[:10]) if v],
+    )
+    creators = _as_list(annotation.get("creator"))
+    creator = creators[0] if creators else None
+    if isinstance(creator, str):
+        origin.creator_iri = _short(creator)
+    elif isinstance(creator, dict):
+        origin.creator_iri = _short(creator.get("id"))
+        origin.creator_name = _short(creator.get("name"), 300)
+        origin.creator_nickname = _short(creator.get("nickname"), 300)
+    for name in ("created", "modified"):
+        raw = annotation.get(name)
+        if raw is None:
+            continue
+        value = parse_datetime_value(raw)
+        if value is None:
+            origin.warnings.append(f"“{name}” is not a date and time; it was not kept.")
+        setattr(origin, name, value)
+    generator = annotation.get("generator")
+    if isinstance(generator, dict | str):
+        origin.generator = generator
+    origin.tool = guess_tool(
+        generator=generator, ids=[origin.id, origin.canonical, *origin.via],
+        creator_iri=origin.creator_iri,
+    )
+    return origin
+
+
+def _claim_bodies(bodies: list[Any], origin: Origin) -> tuple[list[str], list[str]]:
+    """(note parts, tags) from a claim's bodies; ParseError naming what cannot be kept."""
+    note_parts, tags = [], []
+    for body in bodies:
+        if isinstance(body, str):
+            raise ParseError(
+                "Bodies that are links to other resources are not supported; send the note as a "
+                "TextualBody."
+            )
+        if not isinstance(body, dict):
+            raise ParseError("A body must be a JSON object (a TextualBody).")
+        types = _types(body.get("type"))
+        if "Choice" in types:
+            raise ParseError(
+                "Choice bodies are not supported; send the one TextualBody to keep."
+            )
+        if media := types & set(_MEDIA_TYPES):
+            raise ParseError(f"Bodies of type {sorted(media)[0]} are not supported.")
+        if "SpecificResource" in types:
+            raise ParseError(
+                "A SpecificResource body is only read on a linking annotation."
+            )
+        if "TextualBody" not in types and ("value" not in body or types):
+            raise ParseError(
+                f"Bodies of type {', '.join(sorted(types)) or 'unknown'} are not supported; "
+                "only TextualBody."
+            )
+        value = _text(body.get("value"), "A TextualBody value")
+        purposes = _types(body.get("purpose"))
+        if "tagging" in purposes:
+            tags.append(value)
+            continue
+        media_type = body.get("format")
+        if isinstance(media_type, str) and media_type not in ("", "text/plain"):
+            if media_type not in _TEXT_FORMATS:
+                raise ParseError(
+                    f"Bodies in {media_type[:80]} are not supported; send text/plain, "
+                    "text/markdown or text/html."
+                )
+            origin.note_format = media_type
+        note_parts.append(value)
+    return note_parts, tags
+
+
 def parse_annotation(annotation: Any) -> ClaimSpec | LinkSpec:
     """A claim or link spec from one Annotation; ParseError says what is wrong."""
     if not isinstance(annotation, dict):
         raise ParseError("An annotation must be a JSON object.")
     if "Annotation" not in _types(annotation.get("type")):
         raise ParseError("type must be “Annotation”.")
+    origin = parse_origin(annotation)
     motivations = _types(annotation.get("motivation"))
     bodies = _as_list(annotation.get("body"))
     targets = _as_list(annotation.get("target"))
+    if not targets:
+        raise ParseError("An annotation needs a target (the words it is about).")
+    if origin.tool == "" and any(isinstance(k, str) and k.startswith("px:") for k in annotation):
+        origin.tool = "Parallax"
     if len(targets) != 1:
-        raise ParseError("An annotation needs exactly one target span.")
+        raise ParseError(
+            "Several targets are not supported; split them into one annotation per target."
+        )
     if LINK_MOTIVATION in motivations:
         # A SpecificResource body; its type may be left implicit (source + selector).
         other = [
@@ -374,36 +633,35 @@ def parse_annotation(annotation: Any) -> ClaimSpec | LinkSpec:
         if status not in ClaimLink.Status.values:
             raise ParseError(f"px:status must be one of {', '.join(ClaimLink.Status.values)}.")
         return LinkSpec(
-            a=parse_span(targets[0], "The target"),
-            b=parse_span(other[0], "The linked body"),
+            a=parse_span(targets[0], "The target", origin.kept_selectors),
+            b=parse_span(other[0], "The linked body", origin.kept_selectors),
             relation=relation,
             rationale=rationale,
             status=status,
             visibility=visibility,
             team=team,
+            origin=origin,
+        )
+    if "replying" in motivations:
+        raise ParseError(
+            "Replies annotate another annotation, not words in an article; they are not imported."
         )
     if motivations and not motivations & set(CLAIM_MOTIVATIONS):
         raise ParseError(
             f"Unsupported motivation {', '.join(sorted(motivations))}; "
-            "use highlighting, commenting or linking."
+            "use highlighting, commenting, tagging or linking."
         )
-    note_parts, tags = [], []
+    note_parts = []
     if isinstance(annotation.get("bodyValue"), str):
         note_parts.append(annotation["bodyValue"])
-    for body in bodies:
-        if not isinstance(body, dict):
-            raise ParseError("Only TextualBody bodies are supported on a claim.")
-        purposes = _types(body.get("purpose"))
-        value = _text(body.get("value"), "A TextualBody value")
-        if "tagging" in purposes:
-            tags.append(value)
-        else:
-            note_parts.append(value)
+    more, tags = _claim_bodies(bodies, origin)
+    note_parts += more
     visibility, team = _visibility(annotation)
     return ClaimSpec(
-        span=parse_span(targets[0], "The target"),
+        span=parse_span(targets[0], "The target", origin.kept_selectors),
         note="\n\n".join(note_parts),
         tags=tags,
         visibility=visibility,
         team=team,
+        origin=origin,
     )

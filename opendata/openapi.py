@@ -1,12 +1,22 @@
-"""The OpenAPI 3.1 description of the open-data JSON API (served at /annotations/openapi.json).
+"""The OpenAPI 3.1 description of the open-data JSON API (served at /annotations/openapi.json),
+and the request validation that uses the very same schemas.
 
-Kept as Python data next to the views it describes; ``tests/test_openapi.py`` validates it with
-openapi-spec-validator and checks every documented path resolves to a view.
+The request schemas (``AnnotationIn``, ``ImportDocument``) and the query parameters are defined
+once, here: ``description()`` publishes them and ``request_problem()`` checks request bodies
+against them (JSON Schema 2020-12, the dialect of OpenAPI 3.1, with ``jsonschema``), so the
+description and the server cannot drift. Whatever a schema admits the server reads; what it reads
+but cannot honour (an unknown article, words not in the text) is a 422 that names the problem.
+``opendata/tests/test_views.py`` validates the document with openapi-spec-validator and
+``opendata/tests/test_schemathesis.py`` runs schemathesis against the server with it.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 LD = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
 
@@ -19,9 +29,11 @@ def _json(schema_ref: str, description: str) -> dict[str, Any]:
 
 
 def _problem(description: str) -> dict[str, Any]:
+    # application/problem+json: what the site-wide input guard (textkernel, issue 14) answers.
+    schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {"application/json": schema, "application/problem+json": schema},
     }
 
 
@@ -32,8 +44,19 @@ _ERRORS = {
     "413": _problem("Body larger than the limit."),
     "415": _problem("Content type is not application/ld+json."),
     "422": {
-        "description": "An item cannot be imported; nothing was written.",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportReport"}}},
+        "description": "Nothing was written: the body does not fit its schema, holds text that "
+        "cannot be stored (NUL, lone surrogates), or an item cannot be imported (the report "
+        "says which and why).",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/ImportReport"},
+                        {"$ref": "#/components/schemas/Problem"},
+                    ]
+                }
+            }
+        },
     },
 }
 
@@ -41,15 +64,192 @@ _ANNOTATION_ID = {
     "name": "annotation_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": "^(claim|link)-[0-9]+$"},
+    "schema": {"type": "string", "pattern": "^(claim|link)-[1-9][0-9]{0,17}$"},
     "description": "claim-<id> for a claim, link-<id> for a link.",
 }
-_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+_SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]{1,120}$"},
+}
 _ETAG = {"ETag": {"schema": {"type": "string"}, "description": "Strong validator."}}
+_CONTENT_LOCATION = {
+    "Content-Location": {"schema": {"type": "string"}, "description": "The resource's IRI (its id)."}
+}
+
+
+def _request(schema: str) -> dict[str, Any]:
+    """The same request schema under every media type the server reads."""
+    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {LD: ref, "application/ld+json": ref, "application/json": ref}
+
+
+_TYPE_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+_IRI = {"type": "string", "minLength": 1, "maxLength": 2000}
+
+
+def _type_is(name: str) -> dict[str, Any]:
+    """``type`` equal to ``name`` or a list holding it (JSON-LD allows both)."""
+    return {
+        "anyOf": [
+            {"const": name},
+            {"type": "array", "items": _TYPE_NAME, "contains": {"const": name}, "maxItems": 10},
+        ]
+    }
+
+
+_SELECTOR = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"anyOf": [_TYPE_NAME, {"type": "array", "items": _TYPE_NAME}]}},
+}
+_SOURCE = {
+    "anyOf": [
+        _IRI,
+        {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": _IRI,
+                "px:sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "px:story": {"type": "string", "maxLength": 120},
+            },
+        },
+    ]
+}
+_TARGET = {
+    "anyOf": [
+        _IRI,
+        {
+            "type": "object",
+            "properties": {
+                "type": {"anyOf": [_TYPE_NAME, {"type": "array", "items": _TYPE_NAME}]},
+                "source": _SOURCE,
+                "selector": {
+                    "anyOf": [_SELECTOR, {"type": "array", "items": _SELECTOR, "maxItems": 20}]
+                },
+            },
+        },
+    ]
+}
+
+#: The schemas of request bodies (published in the description and enforced by the views).
+REQUEST_SCHEMAS: dict[str, Any] = {
+    "AnnotationIn": {
+        "type": "object",
+        "description": "A W3C Web Annotation to create or replace (highlighting, commenting, "
+        "tagging or linking). Its target names an article's text by IRI (or px:sha256), with a "
+        "TextQuoteSelector and/or TextPositionSelector. id is kept as via; canonical unchanged.",
+        "required": ["type", "target"],
+        "properties": {
+            "@context": {},
+            "id": _IRI,
+            "canonical": _IRI,
+            "via": {"anyOf": [_IRI, {"type": "array", "items": _IRI, "maxItems": 10}]},
+            "type": _type_is("Annotation"),
+            "motivation": {"anyOf": [_TYPE_NAME, {"type": "array", "items": _TYPE_NAME}]},
+            "creator": {},
+            "created": {"type": "string", "maxLength": 64},
+            "modified": {"type": "string", "maxLength": 64},
+            "generator": {"anyOf": [_IRI, {"type": "object"}]},
+            "bodyValue": {"type": "string"},
+            "body": {},
+            "target": {
+                "anyOf": [_TARGET, {"type": "array", "items": _TARGET, "minItems": 1}]
+            },
+            "px:visibility": {"enum": ["private", "team", "public"]},
+            "px:team": {"type": "string", "minLength": 1, "maxLength": 120},
+            "px:status": {"enum": ["proposed", "confirmed", "rejected"]},
+        },
+    },
+    "ImportDocument": {
+        "description": "A W3C AnnotationCollection (pages embedded), AnnotationPage, Annotation "
+        "or list of them; or Hypothesis's JSON (its client's export with annotations, an API "
+        "answer with rows, or a list).",
+        "anyOf": [
+            {"$ref": "#/components/schemas/AnnotationIn"},
+            {
+                "type": "object",
+                "required": ["type", "items"],
+                "properties": {"type": _type_is("AnnotationPage"), "items": {"type": "array"}},
+            },
+            {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": _type_is("AnnotationCollection"),
+                    "total": {"type": "integer", "minimum": 0},
+                    "first": {"type": "object", "required": ["items"]},
+                },
+            },
+            {"type": "object", "required": ["annotations"], "properties": {
+                "annotations": {"type": "array"}}},
+            {"type": "object", "required": ["rows"], "properties": {"rows": {"type": "array"}}},
+            {"type": "array"},
+        ],
+    },
+}
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    document = {
+        "$ref": f"#/components/schemas/{name}",
+        "components": {"schemas": REQUEST_SCHEMAS},
+    }
+    return Draft202012Validator(document)
+
+
+def request_problem(name: str, data: Any) -> str | None:
+    """Why ``data`` does not fit request schema ``name`` (where, and what), or None if it does."""
+    error = best_match(_validator(name).iter_errors(data))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "the body"
+    return f"{where}: {error.message[:300]}"
+
+
+#: Query parameters, shared by the description and ``views`` (which check them the same way).
+PAGE_PARAMETER = {
+    "name": "page",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+    "description": "An AnnotationPage of the container (0 is the first); 400 if not a whole "
+    "number ≥ 0, 404 past the last page.",
+}
+IRIS_PARAMETER = {
+    "name": "iris",
+    "in": "query",
+    "schema": {"enum": ["0", "1"]},
+    "description": "1: the page lists annotation IRIs only.",
+}
+STORY_PARAMETER = {
+    "name": "story",
+    "in": "query",
+    "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]{0,120}$"},
+    "description": "Only this story's annotations (its slug; empty: all); 404 if there is no "
+    "such story.",
+}
+
+
+_BAD_REQUEST = _problem(
+    "Malformed: a query or header holds a NUL or a value the server cannot read, or the body "
+    "is not JSON."
+)
 
 
 def description(*, server: str = "") -> dict[str, Any]:
     """The OpenAPI document; ``server`` is this site's base URL."""
+    document = _document(server)
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            if method != "parameters":
+                operation["responses"].setdefault("400", _BAD_REQUEST)
+    return document
+
+
+def _document(server: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -69,6 +269,7 @@ def description(*, server: str = "") -> dict[str, Any]:
                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
             },
             "schemas": {
+                **REQUEST_SCHEMAS,
                 "Annotation": {
                     "type": "object",
                     "description": "A W3C Web Annotation (highlighting, commenting or linking).",
@@ -139,8 +340,15 @@ def description(*, server: str = "") -> dict[str, Any]:
                     "required": ["ok", "counts", "errors", "items"],
                     "properties": {
                         "ok": {"type": "boolean"},
-                        "counts": {"type": "object"},
+                        "dry_run": {"type": "boolean"},
+                        "counts": {
+                            "type": "object",
+                            "description": "claims, links, created, existing, reanchored, "
+                            "orphaned, refused (= errors).",
+                            "additionalProperties": {"type": "integer", "minimum": 0},
+                        },
                         "errors": {"type": "array", "items": {"type": "string"}},
+                        "warnings": {"type": "array", "items": {"type": "string"}},
                         "items": {
                             "type": "array",
                             "items": {
@@ -149,7 +357,16 @@ def description(*, server: str = "") -> dict[str, Any]:
                                     "index": {"type": "integer"},
                                     "id": {"type": ["string", "null"]},
                                     "kind": {"enum": ["claim", "link", "annotation"]},
-                                    "status": {"type": "string"},
+                                    "quote": {"type": "string"},
+                                    "status": {
+                                        "enum": [
+                                            "pending",
+                                            "created",
+                                            "existing",
+                                            "reanchored",
+                                            "orphaned",
+                                        ]
+                                    },
                                     "new_id": {"type": ["string", "null"]},
                                     "errors": {"type": "array", "items": {"type": "string"}},
                                     "warnings": {"type": "array", "items": {"type": "string"}},
@@ -172,13 +389,9 @@ def description(*, server: str = "") -> dict[str, Any]:
                     "summary": "The annotation container (W3C Web Annotation Protocol)",
                     "operationId": "containerGet",
                     "parameters": [
-                        {
-                            "name": "page",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0},
-                        },
-                        {"name": "iris", "in": "query", "schema": {"enum": ["0", "1"]}},
-                        {"name": "story", "in": "query", "schema": {"type": "string"}},
+                        PAGE_PARAMETER,
+                        IRIS_PARAMETER,
+                        STORY_PARAMETER,
                         {
                             "name": "Prefer",
                             "in": "header",
@@ -189,13 +402,22 @@ def description(*, server: str = "") -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {
-                            **_json(
-                                "#/components/schemas/AnnotationCollection",
-                                "The container (or with ?page= an AnnotationPage).",
-                            ),
-                            "headers": _ETAG,
+                            "description": "The container (an AnnotationCollection), or with "
+                            "?page= one AnnotationPage of it.",
+                            "content": {
+                                LD: {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/AnnotationCollection"},
+                                            {"$ref": "#/components/schemas/AnnotationPage"},
+                                        ]
+                                    }
+                                }
+                            },
+                            "headers": {**_ETAG, **_CONTENT_LOCATION},
                         },
                         "304": {"description": "Not modified (If-None-Match)."},
+                        "400": _problem("page or iris is not a valid value."),
                         "404": _problem("No such page or story."),
                     },
                 },
@@ -204,7 +426,7 @@ def description(*, server: str = "") -> dict[str, Any]:
                     "operationId": "annotationCreate",
                     "requestBody": {
                         "required": True,
-                        "content": {LD: {"schema": {"$ref": "#/components/schemas/Annotation"}}},
+                        "content": _request("AnnotationIn"),
                     },
                     "responses": {
                         "201": {
@@ -212,6 +434,19 @@ def description(*, server: str = "") -> dict[str, Any]:
                             "headers": {
                                 "Location": {"schema": {"type": "string"}},
                                 **_ETAG,
+                                **_CONTENT_LOCATION,
+                            },
+                        },
+                        "200": {
+                            **_json(
+                                "#/components/schemas/Annotation",
+                                "Nothing created: you had already highlighted these words, or "
+                                "this annotation was imported before (same id, canonical or "
+                                "via). The existing one.",
+                            ),
+                            "headers": {
+                                "Location": {"schema": {"type": "string"}},
+                                **_CONTENT_LOCATION,
                             },
                         },
                         **_ERRORS,
@@ -244,13 +479,15 @@ def description(*, server: str = "") -> dict[str, Any]:
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {LD: {"schema": {"$ref": "#/components/schemas/Annotation"}}},
+                        "content": _request("AnnotationIn"),
                     },
                     "responses": {
                         "200": _json("#/components/schemas/Annotation", "Replaced."),
                         "404": _problem("No such annotation."),
                         "412": _problem("Stale If-Match."),
-                        "428": _problem("If-Match missing."),
+                        "428": _problem(
+                            "If-Match missing: GET the annotation and send its ETag as If-Match."
+                        ),
                         **_ERRORS,
                     },
                 },
@@ -296,9 +533,7 @@ def description(*, server: str = "") -> dict[str, Any]:
                     "operationId": "annotationsImport",
                     "requestBody": {
                         "required": True,
-                        "content": {
-                            LD: {"schema": {"$ref": "#/components/schemas/AnnotationCollection"}}
-                        },
+                        "content": _request("ImportDocument"),
                     },
                     "responses": {
                         "201": {
@@ -315,7 +550,12 @@ def description(*, server: str = "") -> dict[str, Any]:
             },
             "/annotations/articles/{pk}": {
                 "parameters": [
-                    {"name": "pk", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    {
+                        "name": "pk",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                    }
                 ],
                 "get": {
                     "summary": "An article's text, as the selectors index it",
@@ -325,7 +565,7 @@ def description(*, server: str = "") -> dict[str, Any]:
                             "description": "Plain text, NFC, \\n line ends.",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
                         },
-                        "404": {"description": "No such article."},
+                        "404": _problem("No such article."),
                     },
                 },
             },

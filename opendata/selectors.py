@@ -9,12 +9,13 @@ the number of rows.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -22,11 +23,13 @@ from annotations.models import Claim, ClaimLink
 from annotations.selectors import claims_visible_to, links_visible_to
 from articles.models import Article, Story
 from teams.models import Team
+from textkernel.params import parse_id
 
 from . import jsonld
 from .jsonld import Site
-from textkernel.params import parse_id
+from .models import Provenance
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 _CLAIM_FIELDS = (
     "id",
     "article_id",
@@ -76,9 +79,19 @@ class _Lookups:
     slugs: dict[int, str]
     names: dict[int, str]
     teams: dict[int, str]
+    claim_origins: dict[int, Provenance]
+    link_origins: dict[int, Provenance]
 
     @classmethod
-    def load(cls, *, article_ids: set[int], user_ids: set[int], team_ids: set[int]) -> _Lookups:
+    def load(
+        cls,
+        *,
+        article_ids: set[int],
+        user_ids: set[int],
+        team_ids: set[int],
+        claim_ids: set[int],
+        link_ids: set[int],
+    ) -> _Lookups:
         articles = {
             a.pk: a
             for a in Article.objects.filter(pk__in=article_ids).only(
@@ -92,7 +105,24 @@ class _Lookups:
         )
         names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("id", "username"))
         teams = dict(Team.objects.filter(pk__in=team_ids).values_list("id", "slug"))
-        return cls(articles=articles, slugs=slugs, names=names, teams=teams)
+        claim_origins: dict[int, Provenance] = {}
+        link_origins: dict[int, Provenance] = {}
+        if claim_ids or link_ids:
+            for origin in Provenance.objects.filter(
+                Q(claim_id__in=claim_ids) | Q(link_id__in=link_ids)
+            ):
+                if origin.claim_id:
+                    claim_origins[origin.claim_id] = origin
+                else:
+                    link_origins[origin.link_id] = origin
+        return cls(
+            articles=articles,
+            slugs=slugs,
+            names=names,
+            teams=teams,
+            claim_origins=claim_origins,
+            link_origins=link_origins,
+        )
 
 
 def _story_rows(*, story: Story, user) -> tuple[list[Claim], list[ClaimLink]]:
@@ -125,6 +155,8 @@ def _serialize(
         article_ids={c.article_id for c in by_id.values()},
         user_ids={c.author_id for c in claims} | {link.author_id for link in links},
         team_ids={row.team_id for row in [*claims, *links] if row.team_id},
+        claim_ids={c.pk for c in claims},
+        link_ids={link.pk for link in links},
     )
     common = {
         "articles": lookups.articles,
@@ -134,11 +166,24 @@ def _serialize(
     }
     items = []
     for claim in claims:
-        items.append(jsonld.claim_annotation(site, claim, context=context, **common))
+        items.append(
+            jsonld.claim_annotation(
+                site, claim, context=context, origin=lookups.claim_origins.get(claim.pk), **common
+            )
+        )
         if progress:
             progress(1)
     for link in links:
-        items.append(jsonld.link_annotation(site, link, claims=by_id, context=context, **common))
+        items.append(
+            jsonld.link_annotation(
+                site,
+                link,
+                claims=by_id,
+                context=context,
+                origin=lookups.link_origins.get(link.pk),
+                **common,
+            )
+        )
         if progress:
             progress(1)
     return items
@@ -149,7 +194,7 @@ def story_collection(
 ) -> dict[str, Any]:
     """The story's visible claims and links as one AnnotationCollection whose single embedded
     AnnotationPage holds every annotation (claims first, in reading order, then links).
-    Five queries."""
+    Six queries."""
     claims, links = _story_rows(story=story, user=user)
     items = _serialize(site, claims, links, context=False, progress=progress)
     collection_id = f"{site.base}/annotations/stories/{story.slug}.jsonld"
@@ -166,6 +211,7 @@ def story_collection(
         collection["first"] = {
             "id": page_id,
             "type": "AnnotationPage",
+            "partOf": {"id": collection_id, "total": len(items)},
             "startIndex": 0,
             "items": items,
         }
@@ -285,8 +331,9 @@ def container_page(
         )
         for link in links:
             extra[link.claim_a_id], extra[link.claim_b_id] = link.claim_a, link.claim_b
+    # Each item carries its @context, so it stands alone when taken out of the page (SHOULD).
     return ContainerPage(
-        total=total, items=_serialize(site, claims, links, context=False, extra_claims=extra)
+        total=total, items=_serialize(site, claims, links, context=True, extra_claims=extra)
     )
 
 
@@ -333,6 +380,8 @@ def stories_by_slug(slug: str | None) -> Story | None:
     """The story ``slug`` for a container filter; None when no filter; Http404 if unknown."""
     if not slug:
         return None
+    if not _SLUG.fullmatch(slug):
+        raise Http404(_("No such story."))
     story = Story.objects.filter(slug=slug).first()
     if story is None:
         raise Http404(_("No such story."))

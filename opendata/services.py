@@ -27,32 +27,43 @@ from django.utils.translation import gettext as _
 from annotations import permissions
 from annotations import services as annotation_services
 from annotations.models import Claim, ClaimLink
-from annotations.selectors import claims_visible_to
-from articles.models import Article
+from annotations.selectors import claims_visible_to, links_visible_to
+from articles.models import Article, Story
 from teams.models import Team
+from textkernel.anchoring import FUZZY, plan_reanchor
 from textkernel.quotes import find_quote
 from textkernel.text import normalize_quote
 
-from . import jsonld, selectors
-from .jsonld import ClaimSpec, LinkSpec, ParseError, Site, SpanSpec
-from .models import ApiToken
 from textkernel.clean import text_error
 from textkernel.params import parse_id
 
+from . import hypothesis, jsonld, selectors
+from .jsonld import ClaimSpec, LinkSpec, Origin, ParseError, Site, SpanSpec
+from .models import ApiToken, OrphanedAnnotation, Provenance
+
 _ARTICLE_PATH = re.compile(r"/annotations/articles/(\d{1,18})$")
+_ANNOTATION_TAIL = re.compile(r"^(claim|link)-(\d{1,18})$")
 
 
 # --- the report --------------------------------------------------------------------------------
 
+CREATED, EXISTING, REANCHORED, ORPHANED_STATUS = "created", "existing", "reanchored", "orphaned"
+
 
 @dataclass
 class ItemReport:
-    """What happened to one item of an import (``index`` counts from 0 in the file)."""
+    """What happened to one item of an import (``index`` counts from 0 in the file).
+
+    ``status``: created, reanchored (created, its quote found elsewhere or slightly changed),
+    existing (already here: nothing written), orphaned (its words are in no article of the
+    story: kept aside, see ``OrphanedAnnotation``), or error (refused; ``errors`` say why).
+    """
 
     index: int
     id: str | None
     kind: str = "annotation"
-    status: str = "pending"  # created | existing | error
+    quote: str = ""
+    status: str = "pending"
     new_id: str | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -65,27 +76,45 @@ class ItemReport:
 class ImportReport:
     items: list[ItemReport]
     errors: list[str] = field(default_factory=list)  # about the document as a whole
+    warnings: list[str] = field(default_factory=list)  # about the document as a whole
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.errors and not any(item.errors for item in self.items)
 
     def counts(self) -> dict[str, int]:
-        counts = {"claims": 0, "links": 0, "existing": 0, "errors": 0}
+        counts = {
+            "claims": 0,
+            "links": 0,
+            "created": 0,
+            "existing": 0,
+            "reanchored": 0,
+            "orphaned": 0,
+            "refused": 0,
+            "errors": 0,
+        }
         for item in self.items:
             if item.errors:
                 counts["errors"] += 1
-            elif item.status == "existing":
+                counts["refused"] += 1
+            elif item.status == EXISTING:
                 counts["existing"] += 1
-            elif item.status == "created":
+            elif item.status == ORPHANED_STATUS:
+                counts["orphaned"] += 1
+            elif item.status in (CREATED, REANCHORED):
+                counts["created"] += 1
                 counts["claims" if item.kind == "claim" else "links"] += 1
+                counts["reanchored"] += item.status == REANCHORED
         return counts
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "dry_run": self.dry_run,
             "counts": self.counts(),
             "errors": self.errors,
+            "warnings": self.warnings,
             "items": [asdict(item) for item in self.items],
         }
 
@@ -108,27 +137,30 @@ class ImportRejected(Exception):
 # --- reading the document ---------------------------------------------------------------------
 
 
-def _document_items(data: Any) -> tuple[list[Any], list[str]]:
+def _document_items(data: Any) -> tuple[list[Any], list[str], str]:
     """The annotations in an AnnotationCollection (with embedded pages), an AnnotationPage, a
-    JSON list or a single Annotation; plus document-level errors."""
+    JSON list, a single Annotation, or one of Hypothesis's own JSON shapes (converted); plus
+    document-level errors and the format's name ("w3c" or "hypothesis")."""
+    if (rows := hypothesis.hypothesis_rows(data)) is not None:
+        return hypothesis.convert(rows), [], "hypothesis"
     if isinstance(data, list):
-        return data, []
+        return data, [], "w3c"
     if not isinstance(data, dict):
-        return [], [_("The document must be a JSON object or list.")]
+        return [], [_("The document must be a JSON object or list.")], "w3c"
     types = jsonld._types(data.get("type"))
     if "Annotation" in types:
-        return [data], []
+        return [data], [], "w3c"
     if "AnnotationPage" in types:
         items = data.get("items")
         if not isinstance(items, list):
-            return [], [_("The AnnotationPage has no items list.")]
-        return items, []
+            return [], [_("The AnnotationPage has no items list.")], "w3c"
+        return items, [], "w3c"
     if "AnnotationCollection" in types:
         total = data.get("total", 0)
         items, page = [], data.get("first")
         while isinstance(page, dict):
             if not isinstance(page.get("items"), list):
-                return [], [_("An embedded AnnotationPage has no items list.")]
+                return [], [_("An embedded AnnotationPage has no items list.")], "w3c"
             items += page["items"]
             page = page.get("next")
         if isinstance(page, str) or (isinstance(total, int) and total > len(items)):
@@ -138,9 +170,14 @@ def _document_items(data: Any) -> tuple[list[Any], list[str]]:
                     "but embeds %(n)s."
                 )
                 % {"total": total, "n": len(items)}
-            ]
-        return items, []
-    return [], [_("Expected an Annotation, AnnotationPage or AnnotationCollection.")]
+            ], "w3c"
+        return items, [], "w3c"
+    return [], [
+        _(
+            "Expected a W3C Annotation, AnnotationPage or AnnotationCollection, or a Hypothesis "
+            "export."
+        )
+    ], "w3c"
 
 
 # --- finding articles and spans ---------------------------------------------------------------
@@ -174,7 +211,7 @@ def _load_articles(specs: list[SpanSpec], site: Site | None) -> list[Article]:
     return list(
         Article.objects.filter(Q(body_hash__in=hashes) | Q(pk__in=pks))
         .select_related("story")
-        .only("id", "body", "body_hash", "language", "story_id", "story__slug")
+        .only("id", "title", "body", "body_hash", "language", "story_id", "story__slug")
     )
 
 
@@ -247,6 +284,71 @@ def _locate(
     )
 
 
+@dataclass
+class _Quote:
+    """A span's quote in the shape ``textkernel.anchoring`` re-anchors (offsets are a hint)."""
+
+    pk: int
+    start: int
+    end: int
+    exact: str
+    prefix: str
+    suffix: str
+
+
+def _reanchor(span: SpanSpec, article: Article, what: str) -> tuple[_Resolved | None, str | None]:
+    """The span's words found again in ``article`` by the fuzzy re-anchoring claims use after an
+    edit (exact quote scored by its context, then slightly changed words); (resolved, warning)."""
+    exact = normalize_quote(span.exact)
+    if not exact.strip():
+        return None, None
+    hint = span.start if span.start is not None else 0
+    # Another tool's context carries its page's layout whitespace (Hypothesis: tabs and blank
+    # lines around a heading); compare words, not layout.
+    prefix, suffix = " ".join(span.prefix.split()), " ".join(span.suffix.split())
+    quote = _Quote(0, hint, hint + len(exact), exact, prefix, suffix)
+    anchor = plan_reanchor(
+        old_body=None, new_body=article.body, claims=[quote], max_span=int(len(exact) * 1.5) + 16
+    ).anchors[0]
+    if not anchor.found:
+        return None, None
+    if anchor.outcome == FUZZY:
+        warning = _(
+            "%(what)s: the words differ slightly; matched “%(found)s” (%(score)s%% similar)."
+        ) % {"what": what, "found": anchor.exact[:80], "score": round(anchor.score)}
+    else:
+        warning = _("%(what)s: the quote was found by its words and context at %(start)s.") % {
+            "what": what,
+            "start": anchor.start,
+        }
+    return _Resolved(article, anchor.start, anchor.end), warning
+
+
+def _match_sources(
+    spans: list[SpanSpec], story_articles: list[Article]
+) -> tuple[dict[str, Article], list[str]]:
+    """Foreign source IRIs (another tool's page URLs) → the story's article holding most of
+    their quotes; plus a note per source for the report."""
+    by_source: dict[str, list[SpanSpec]] = {}
+    for span in spans:
+        by_source.setdefault(span.source_id, []).append(span)
+    chosen, notes = {}, []
+    for source, group in by_source.items():
+        quotes = [q for q in (normalize_quote(s.exact) for s in group) if q.strip()]
+        best, best_hits = None, 0
+        for article in story_articles:
+            hits = sum(1 for q in quotes if q in article.body)
+            if hits > best_hits:
+                best, best_hits = article, hits
+        if best is not None:
+            chosen[source] = best
+            notes.append(
+                _("%(source)s was read as “%(title)s” (%(hits)s of its %(n)s quotes found as is).")
+                % {"source": source[:200], "title": best.title, "hits": best_hits, "n": len(group)}
+            )
+    return chosen, notes
+
+
 # --- import ------------------------------------------------------------------------------------
 
 
@@ -255,6 +357,8 @@ class _Plan:
     report: ItemReport
     spec: ClaimSpec | LinkSpec
     spans: list[_Resolved]
+    raw: Any = None
+    orphan_article: Article | None = None
 
 
 def _message(error: ValidationError | PermissionDenied) -> str:
@@ -272,11 +376,35 @@ def _team(slug: str | None) -> Team | None:
     return team
 
 
-def _check(*, data: Any, site: Site | None) -> tuple[ImportReport, list[_Plan]]:
-    """Parse every item and find its article and spans; nothing is written."""
-    raw_items, doc_errors = _document_items(data)
+def _kept_warnings(spec: ClaimSpec | LinkSpec) -> list[str]:
+    kinds = sorted(
+        {
+            ", ".join(sorted(jsonld._types(s.get("type")))) or "untyped selector"
+            for s in spec.origin.kept_selectors
+        }
+    )
+    return [
+        _(
+            "%(kind)s cannot be used on Parallax's plain text; it is kept with the annotation "
+            "and exported again."
+        )
+        % {"kind": kind}
+        for kind in kinds
+    ]
+
+
+def _check(
+    *, data: Any, site: Site | None, story: Story | None = None
+) -> tuple[ImportReport, list[_Plan]]:
+    """Parse every item and find its article and spans; nothing is written.
+
+    With ``story``, spans whose source is not an article of this site (another tool's page) are
+    looked for in the story's articles, re-anchored fuzzily, and claims found nowhere become
+    orphans instead of errors.
+    """
+    raw_items, doc_errors, _format = _document_items(data)
     report = ImportReport(items=[], errors=doc_errors)
-    parsed: list[tuple[ItemReport, ClaimSpec | LinkSpec | None]] = []
+    parsed: list[tuple[ItemReport, ClaimSpec | LinkSpec | None, Any]] = []
     for index, raw in enumerate(raw_items):
         item = ItemReport(index=index, id=raw.get("id") if isinstance(raw, dict) else None)
         if not isinstance(item.id, str):
@@ -286,43 +414,147 @@ def _check(*, data: Any, site: Site | None) -> tuple[ImportReport, list[_Plan]]:
             spec = jsonld.parse_annotation(raw)
         except ParseError as error:
             item.errors.append(str(error))
-            parsed.append((item, None))
+            parsed.append((item, None, raw))
             continue
         item.kind = "claim" if isinstance(spec, ClaimSpec) else "link"
-        parsed.append((item, spec))
+        item.quote = (spec.span if isinstance(spec, ClaimSpec) else spec.a).exact[:200]
+        item.warnings += spec.origin.warnings + _kept_warnings(spec)
+        parsed.append((item, spec, raw))
 
     def spans_of(spec):
         return [spec.span] if isinstance(spec, ClaimSpec) else [spec.a, spec.b]
 
-    articles = _load_articles([s for _i, spec in parsed if spec for s in spans_of(spec)], site)
+    all_spans = [s for _i, spec, _r in parsed if spec for s in spans_of(spec)]
+    articles = _load_articles(all_spans, site)
+    story_articles: list[Article] = []
+    foreign: dict[str, Article] = {}
+    if story is not None:
+        story_articles = list(
+            Article.objects.filter(story=story)
+            .select_related("story")
+            .only("id", "title", "body", "body_hash", "language", "story_id", "story__slug")
+            .order_by("position", "pk")
+        )
+        unknown = [s for s in all_spans if _pick_article(s, articles, site) is None]
+        foreign, notes = _match_sources(unknown, story_articles)
+        report.warnings += notes
     plans = []
-    for item, spec in parsed:
+    for item, spec, raw in parsed:
         if spec is None:
             continue
-        resolved = []
+        resolved: list[_Resolved] = []
+        orphaned = False
         names = (
             [_("The target")]
             if isinstance(spec, ClaimSpec)
             else [_("The target"), _("The linked body")]
         )
         for span, what in zip(spans_of(spec), names, strict=True):
-            article = _pick_article(span, articles, site)
-            if article is None:
+            article = _pick_article(span, articles, site) or foreign.get(span.source_id)
+            if article is None and story is None:
                 item.errors.append(
                     _("%(what)s names an unknown article: %(iri)s.")
                     % {"what": what, "iri": span.source_id}
                 )
                 continue
-            where, error, warning = _locate(span, article, what)
+            where = error = warning = None
+            if article is not None:
+                where, error, warning = _locate(span, article, what)
+            if where is None and story is not None:
+                # Text that moved or changed a little: the claims' own re-anchoring, first in
+                # the article the source maps to, then in the story's other articles.
+                candidates = [article] if article is not None else []
+                candidates += [a for a in story_articles if a is not article]
+                for candidate in candidates:
+                    where, warning = _reanchor(span, candidate, what)
+                    if where is not None:
+                        error = None
+                        break
+                if where is None and isinstance(spec, ClaimSpec) and span.exact.strip():
+                    orphaned = True
+                    error = None
             if error:
                 item.errors.append(error)
             if warning:
                 item.warnings.append(warning)
+                item.status = REANCHORED
             if where:
                 resolved.append(where)
+        if orphaned:
+            item.status = ORPHANED_STATUS
+            item.warnings.append(
+                _(
+                    "Its words could not be found with confidence in any article of this story "
+                    "(missing, or repeated without matching context); it is kept aside as an "
+                    "orphan and nothing is highlighted."
+                )
+            )
         if not item.errors:
-            plans.append(_Plan(report=item, spec=spec, spans=resolved))
+            plans.append(_Plan(report=item, spec=spec, spans=resolved, raw=raw))
     return report, plans
+
+
+def _local_object_ids(keys: set[str], site: Site) -> tuple[set[int], set[int]]:
+    """Claim and link pks named by this site's own annotation IRIs among ``keys``."""
+    claims, links = set(), set()
+    prefix = site.container()
+    for key in keys:
+        if key.startswith(prefix):
+            match = _ANNOTATION_TAIL.match(key[len(prefix) :])
+            if match:
+                (claims if match.group(1) == "claim" else links).add(int(match.group(2)))
+    return claims, links
+
+
+def _known(*, user, plans: list[_Plan], site: Site, story: Story | None) -> None:
+    """Mark as ``existing`` every item already here: one of this site's own annotations (by its
+    IRI), or one imported before (same original id, canonical or via), that ``user`` can see;
+    and orphans already kept for this story. Whoever imported it first, nothing is duplicated
+    and its author is unchanged."""
+    keys = {k for p in plans for k in p.spec.origin.keys}
+    if not keys:
+        return
+    claim_ids, link_ids = _local_object_ids(keys, site)
+    visible_claims = set(
+        claims_visible_to(user=user).filter(pk__in=claim_ids).values_list("pk", flat=True)
+    ) if claim_ids else set()
+    visible_links = set(
+        links_visible_to(user=user).filter(pk__in=link_ids).values_list("pk", flat=True)
+    ) if link_ids else set()
+    by_key: dict[str, str] = {}
+    for pk in visible_claims:
+        by_key[site.claim(pk)] = site.claim(pk)
+    for pk in visible_links:
+        by_key[site.link(pk)] = site.link(pk)
+    origins = Provenance.objects.filter(Q(original_id__in=keys) | Q(canonical__in=keys)).filter(
+        Q(claim__in=claims_visible_to(user=user)) | Q(link__in=links_visible_to(user=user))
+    ).only("original_id", "canonical", "claim_id", "link_id")
+    for origin in origins:
+        iri = site.claim(origin.claim_id) if origin.claim_id else site.link(origin.link_id)
+        for key in (origin.original_id, origin.canonical):
+            if key:
+                by_key.setdefault(key, iri)
+    orphans = set()
+    if story is not None:
+        orphans = set(
+            OrphanedAnnotation.objects.filter(story=story, original_id__in=keys).values_list(
+                "original_id", flat=True
+            )
+        )
+    for plan in plans:
+        item = plan.report
+        for key in sorted(plan.spec.origin.keys):
+            if key in by_key:
+                # Already here (this site's own, or imported before): nothing changes.
+                item.status, item.new_id, item.warnings = EXISTING, by_key[key], []
+                break
+            if item.status == ORPHANED_STATUS and key in orphans:
+                item.status, item.warnings = EXISTING, []
+                break
+
+
+class _DryRun(Exception):
+    """Raised inside the import's transaction to roll a dry run back."""
 
 
 def annotations_import(
@@ -330,64 +562,134 @@ def annotations_import(
     user,
     data: Any,
     site: Site,
+    story: Story | None = None,
+    dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import the claims and links in ``data`` (a W3C AnnotationCollection, AnnotationPage, list
-    or Annotation) as ``user``; all or nothing.
+    or Annotation, or a Hypothesis export) as ``user``; all or nothing.
 
     Raises ImportRejected (nothing written) if any item is unreadable, names an unknown article,
     has selectors that do not match the article text, or is refused by the annotation services.
-    Items ``user`` already has (same span; same pair and relation) are reported as ``existing``.
+    Items already here (this site's own annotation IRIs; an original id, canonical or via seen
+    before) and spans ``user`` already highlighted are reported as ``existing``. Each new claim
+    or link keeps its provenance (creator, dates, generator, ids, unusable selectors).
+    With ``story``, other tools' page IRIs are matched to the story's articles by their quotes,
+    words that moved are re-anchored, and claims found nowhere are kept as orphans.
+    ``dry_run`` does everything, reports, and rolls it all back.
     Link review status is restored only for users who may curate; others get a warning.
     """
     annotation_services.require_user(user)
-    report, plans = _check(data=data, site=site)
+    report, plans = _check(data=data, site=site, story=story)
+    report.dry_run = dry_run
     if not report.ok:
         raise ImportRejected(report)
-    with transaction.atomic():
-        mine = {
-            (c.article_id, c.start, c.end): c
-            for c in Claim.objects.filter(
-                author=user,
-                status=Claim.Status.ACTIVE,
-                article_id__in={r.article.pk for p in plans for r in p.spans},
-            ).only("id", "article_id", "start", "end", "author_id", "visibility")
-        }
-        for resolved in (r for p in plans for r in p.spans):
-            if (c := mine.get(resolved.key)) is not None:
-                c.article = resolved.article
-        reviews: dict[str, list[ClaimLink]] = {}
-        for plan in plans:
-            item = plan.report
-            try:
-                if isinstance(plan.spec, ClaimSpec):
-                    _import_claim(user=user, plan=plan, mine=mine, site=site)
-                else:
-                    link = _import_link(user=user, plan=plan, mine=mine, site=site)
-                    status = plan.spec.status
-                    if status != link.status:
-                        if permissions.can_curate(user, link.claim_a.article.story):
-                            reviews.setdefault(status, []).append(link)
-                        else:
-                            item.warnings.append(
-                                _("Review status “%(s)s” not restored: only curators review links.")
-                                % {"s": status}
-                            )
-            except (ValidationError, PermissionDenied) as error:
-                item.errors.append(_message(error))
-            if progress:
-                progress(1)
-        if report.ok:
-            from curation.services import links_review
-
-            for decision, links in reviews.items():
-                try:
-                    links_review(user=user, links=links, decision=decision, reason=_("Imported."))
-                except (ValidationError, PermissionDenied) as error:
-                    report.errors.append(_message(error))
-        if not report.ok:
-            raise ImportRejected(report)  # rolls the transaction back
+    try:
+        with transaction.atomic():
+            _write(user=user, plans=plans, report=report, site=site, story=story,
+                   progress=progress)
+            if not report.ok:
+                raise ImportRejected(report)  # rolls the transaction back
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
     return report
+
+
+def _write(*, user, plans: list[_Plan], report: ImportReport, site: Site, story, progress):
+    _known(user=user, plans=plans, site=site, story=story)
+    mine = {
+        (c.article_id, c.start, c.end): c
+        for c in Claim.objects.filter(
+            author=user,
+            status=Claim.Status.ACTIVE,
+            article_id__in={r.article.pk for p in plans for r in p.spans},
+        ).only("id", "article_id", "start", "end", "author_id", "visibility")
+    }
+    for resolved in (r for p in plans for r in p.spans):
+        if (c := mine.get(resolved.key)) is not None:
+            c.article = resolved.article
+    reviews: dict[str, list[ClaimLink]] = {}
+    origins: list[Provenance] = []
+    for plan in plans:
+        item = plan.report
+        if item.status == EXISTING:
+            continue
+        try:
+            if item.status == ORPHANED_STATUS:
+                _keep_orphan(user=user, plan=plan, story=story)
+            elif isinstance(plan.spec, ClaimSpec):
+                claim, created = _import_claim(user=user, plan=plan, mine=mine, site=site)
+                if created and plan.spec.origin.worth_keeping:
+                    origins.append(_provenance(user=user, origin=plan.spec.origin, claim=claim))
+            else:
+                link, created = _import_link(user=user, plan=plan, mine=mine, site=site)
+                if created and plan.spec.origin.worth_keeping:
+                    origins.append(_provenance(user=user, origin=plan.spec.origin, link=link))
+                status = plan.spec.status
+                if status != link.status:
+                    if permissions.can_curate(user, link.claim_a.article.story):
+                        reviews.setdefault(status, []).append(link)
+                    else:
+                        item.warnings.append(
+                            _("Review status “%(s)s” not restored: only curators review links.")
+                            % {"s": status}
+                        )
+        except (ValidationError, PermissionDenied) as error:
+            item.errors.append(_message(error))
+        if progress:
+            progress(1)
+    if origins:
+        Provenance.objects.bulk_create(origins)
+    if report.ok:
+        from curation.services import links_review
+
+        for decision, links in reviews.items():
+            try:
+                links_review(user=user, links=links, decision=decision, reason=_("Imported."))
+            except (ValidationError, PermissionDenied) as error:
+                report.errors.append(_message(error))
+
+
+def _provenance(*, user, origin: Origin, claim=None, link=None) -> Provenance:
+    """The Provenance row for a new claim or link (the client's ``id`` is kept as its
+    ``original_id``, given back as ``via``)."""
+    row = Provenance(
+        claim=claim,
+        link=link,
+        tool=origin.tool,
+        original_id=origin.id or (origin.via[0] if origin.via else ""),
+        canonical=origin.canonical,
+        creator_iri=origin.creator_iri,
+        creator_name=origin.creator_name,
+        creator_nickname=origin.creator_nickname,
+        created=origin.created,
+        modified=origin.modified,
+        generator=origin.generator,
+        note_format=origin.note_format,
+        kept_selectors=origin.kept_selectors,
+        imported_by=user,
+    )
+    row.full_clean(exclude=["claim", "link", "imported_by"], validate_constraints=False)
+    return row
+
+
+def _keep_orphan(*, user, plan: _Plan, story: Story) -> None:
+    origin = plan.spec.origin
+    key = origin.id or origin.canonical or (
+        "sha256:" + hashlib.sha256(jsonld.dumps(plan.raw)).hexdigest()
+    )
+    OrphanedAnnotation.objects.get_or_create(
+        story=story,
+        original_id=key[:2000],
+        defaults={
+            "imported_by": user,
+            "tool": origin.tool,
+            "quote": plan.spec.span.exact[:5000],
+            "data": plan.raw,
+        },
+    )
 
 
 def _claim_for(*, user, resolved: _Resolved, mine: dict, visibility: str, team) -> Claim:
@@ -407,11 +709,18 @@ def _claim_for(*, user, resolved: _Resolved, mine: dict, visibility: str, team) 
     return claim
 
 
-def _import_claim(*, user, plan: _Plan, mine: dict, site: Site) -> Claim:
+def _import_claim(*, user, plan: _Plan, mine: dict, site: Site) -> tuple[Claim, bool]:
     spec, item, resolved = plan.spec, plan.report, plan.spans[0]
     if (existing := mine.get(resolved.key)) is not None:
-        item.status, item.new_id = "existing", site.claim(existing.pk)
-        return existing
+        item.status, item.new_id = EXISTING, site.claim(existing.pk)
+        if spec.note or spec.tags:
+            item.warnings.append(
+                _(
+                    "You already highlighted exactly these words; that highlight is kept as it "
+                    "is (Parallax keeps one highlight per person per span)."
+                )
+            )
+        return existing, False
     claim = annotation_services.claim_create(
         author=user,
         article=resolved.article,
@@ -424,11 +733,13 @@ def _import_claim(*, user, plan: _Plan, mine: dict, site: Site) -> Claim:
         team=_team(spec.team),
     )
     mine[resolved.key] = claim
-    item.status, item.new_id = "created", site.claim(claim.pk)
-    return claim
+    if item.status != REANCHORED:
+        item.status = CREATED
+    item.new_id = site.claim(claim.pk)
+    return claim, True
 
 
-def _import_link(*, user, plan: _Plan, mine: dict, site: Site) -> ClaimLink:
+def _import_link(*, user, plan: _Plan, mine: dict, site: Site) -> tuple[ClaimLink, bool]:
     spec, item = plan.spec, plan.report
     team = _team(spec.team)
     # A linked span the user has no claim on: any claim they can see there, else a new one.
@@ -459,8 +770,12 @@ def _import_link(*, user, plan: _Plan, mine: dict, site: Site) -> ClaimLink:
         visibility=spec.visibility,
         team=team,
     )
-    item.status, item.new_id = ("created" if created else "existing"), site.link(link.pk)
-    return link
+    if created:
+        item.status = REANCHORED if item.status == REANCHORED else CREATED
+    else:
+        item.status = EXISTING
+    item.new_id = site.link(link.pk)
+    return link, created
 
 
 # --- the protocol ------------------------------------------------------------------------------
@@ -470,14 +785,21 @@ class PreconditionFailed(Exception):
     """If-Match named a representation that is no longer current (HTTP 412)."""
 
 
-def annotation_create(*, user, data: Any, site: Site) -> tuple[Claim | ClaimLink, ImportReport]:
-    """Create one annotation (protocol POST); ImportRejected if it cannot be."""
+def annotation_create(
+    *, user, data: Any, site: Site
+) -> tuple[Claim | ClaimLink, ImportReport, bool]:
+    """Create one annotation (protocol POST); ImportRejected if it cannot be.
+
+    Returns the claim or link, the report, and whether it was created (False: the same words
+    were already highlighted by ``user``, or the annotation was imported before)."""
     if not isinstance(data, dict) or "Annotation" not in jsonld._types(data.get("type")):
         report = ImportReport(items=[], errors=[_("POST one Annotation to the container.")])
         raise ImportRejected(report)
     report = annotations_import(user=user, data=data, site=site)
-    kind, pk = selectors.parse_annotation_id(report.items[0].new_id.rsplit("/", 1)[1])
-    return selectors.annotation_object(user=user, kind=kind, pk=pk), report
+    item = report.items[0]
+    kind, pk = selectors.parse_annotation_id(item.new_id.rsplit("/", 1)[1])
+    obj = selectors.annotation_object(user=user, kind=kind, pk=pk)
+    return obj, report, item.status != "existing"
 
 
 def _same_span(resolved: _Resolved, claim: Claim) -> bool:
@@ -495,6 +817,18 @@ def annotation_replace(
     """
     annotation_services.require_user(user)
     report, plans = _check(data=data if isinstance(data, dict) else None, site=site)
+    target_error = isinstance(data, dict) and any(
+        message.startswith(("The target", _("The target")))
+        for item in report.items
+        for message in item.errors
+    )
+    if target_error:
+        # Whatever is wrong with the new target, the answer is the same: it cannot change.
+        report = ImportReport(
+            items=report.items[:1],
+            errors=[_("The target cannot change; create a new annotation instead.")],
+        )
+        report.items[0].errors = []
     if report.ok and len(plans) != 1:
         report.errors.append(_("PUT one Annotation."))
     if not report.ok:

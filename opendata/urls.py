@@ -14,4 +14,6 @@ urlpatterns = [
     path("import", views.import_annotations, name="import"),
     path("openapi.json", views.openapi_json, name="openapi"),
     path("tokens/", views.tokens, name="tokens"),
+    # Everything else under /annotations/ is a JSON 404, as the OpenAPI description says.
+    re_path(r"^(?P<path>.*)$", views.not_found, name="not_found"),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -29,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from articles.models import Article, Story
 from textkernel.clean import csv_cell
-from textkernel.params import BIGINT_MAX, parse_int
+from textkernel.params import parse_id, parse_int
 
 from . import jsonld, openapi, selectors, services
 from .http import (
@@ -136,6 +137,14 @@ def _options(allow: str, link: str) -> HttpResponse:
 # --- the container -----------------------------------------------------------------------------
 
 
+def _validated(data, schema: str):
+    """``data`` if it fits the request schema the OpenAPI description publishes; else a 422
+    that says where and why (the same report shape as every refused import)."""
+    if problem := openapi.request_problem(schema, data):
+        raise services.ImportRejected(services.ImportReport(items=[], errors=[problem]))
+    return data
+
+
 def _prefer(request: HttpRequest) -> set[str]:
     prefer = request.headers.get("Prefer", "")
     if "return=representation" not in prefer.replace(" ", ""):
@@ -188,21 +197,31 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
     story = selectors.stories_by_slug(request.GET.get("story"))
     if request.method == "POST":
         require_writer(request, by_token=by_token)
-        data = read_json(request)
-        obj, report = services.annotation_create(user=request.user, data=data, site=site)
+        data = _validated(read_json(request), "AnnotationIn")
+        obj, _report, created = services.annotation_create(
+            user=request.user, data=data, site=site
+        )
         payload = selectors.annotation_json(site=site, obj=obj)
-        response = json_response(payload, status=201)
+        # Nothing was created when the words were already highlighted (or the annotation was
+        # imported before): 200 with the one that exists, not 201.
+        response = json_response(payload, status=201 if created else 200)
         response["Location"] = payload["id"]
+        response["Content-Location"] = payload["id"]
         response["ETag"] = selectors.etag_for(payload)
         response["Link"] = ITEM_LINK
         return response
 
+    iris_value = request.GET.get("iris")
+    if iris_value is not None and iris_value not in openapi.IRIS_PARAMETER["schema"]["enum"]:
+        raise HttpProblem(400, _("iris must be 0 or 1."))
     if "page" in request.GET:
-        # Page numbers past any container (start = number * size must stay a bigint) are 404s.
-        number = parse_int(request.GET["page"], minimum=0, maximum=BIGINT_MAX // 1_000_000)
+        limits = openapi.PAGE_PARAMETER["schema"]
+        number = parse_int(
+            request.GET["page"], minimum=limits["minimum"], maximum=limits["maximum"]
+        )
         if number is None:
-            raise Http404(_("No such page."))
-        iris = request.GET.get("iris") == "1"
+            raise HttpProblem(400, _("page must be a whole number, 0 or more."))
+        iris = iris_value == "1"
         payload = _page(request, site=site, story=story, number=number, iris=iris, embedded=False)
         preference = None
     else:
@@ -229,6 +248,7 @@ def container(request: HttpRequest, *, by_token: bool) -> HttpResponse:
         preference = "return=representation" if prefer else None
     response = json_response(payload)
     response["Link"] = CONTAINER_LINK
+    response["Content-Location"] = payload["id"]
     response["Accept-Post"] = jsonld.MEDIA_TYPE
     if preference:
         response["Preference-Applied"] = preference
@@ -257,8 +277,18 @@ def annotation(request: HttpRequest, annotation_id: str, *, by_token: bool) -> H
             return HttpResponse(status=204)
         if not if_match:
             # Without it the write could silently undo someone else's.
-            raise HttpProblem(428, _("Send If-Match with the ETag you last read."))
-        data = read_json(request)
+            iri = site.claim(pk) if kind == "claim" else site.link(pk)
+            raise HttpProblem(
+                428,
+                _(
+                    "This server requires If-Match on PUT, so that a change never silently "
+                    "undoes someone else's. GET (or HEAD) %(iri)s, copy its ETag header, and "
+                    "send it back as If-Match."
+                )
+                % {"iri": iri},
+                etag_from=iri,
+            )
+        data = _validated(read_json(request), "AnnotationIn")
         services.annotation_replace(
             user=request.user, kind=kind, pk=pk, data=data, if_match=if_match, site=site
         )
@@ -266,6 +296,7 @@ def annotation(request: HttpRequest, annotation_id: str, *, by_token: bool) -> H
     payload = selectors.annotation_json(site=site, obj=obj)
     response = json_response(payload)
     response["Link"] = ITEM_LINK
+    response["Content-Location"] = payload["id"]
     return _finish(request, response)
 
 
@@ -306,7 +337,7 @@ def import_annotations(request: HttpRequest, *, by_token: bool) -> HttpResponse:
         response["Accept-Post"] = jsonld.MEDIA_TYPE
         return response
     require_writer(request, by_token=by_token)
-    data = read_json(request)
+    data = _validated(read_json(request), "ImportDocument")
     report = services.annotations_import(user=request.user, data=data, site=site_for(request))
     return json_response(report.as_dict(), status=201, content_type="application/json")
 
@@ -315,7 +346,11 @@ def import_annotations(request: HttpRequest, *, by_token: bool) -> HttpResponse:
 def article_text(request: HttpRequest, pk: int) -> HttpResponse:
     """The article's text exactly as selectors index it (NFC, ``\\n`` line ends): the ``source``
     of every exported annotation. Articles are public, like the reader."""
-    article = get_object_or_404(Article.objects.only("body", "body_hash", "language"), pk=pk)
+    article = None
+    if parse_id(pk) is not None:
+        article = Article.objects.only("body", "body_hash", "language").filter(pk=pk).first()
+    if article is None:
+        return problem_response(HttpProblem(404, _("No such article.")))
     response = HttpResponse(article.body.encode(), content_type="text/plain; charset=utf-8")
     response["Content-Language"] = article.language
     return _finish(request, response, etag=f'"{article.body_hash}"')
@@ -359,3 +394,96 @@ def tokens(request: HttpRequest) -> HttpResponse:
             "container_url": request.build_absolute_uri(reverse("opendata:container")),
         },
     )
+
+
+# --- the import page (for people) ------------------------------------------------------------
+
+_PENDING = "opendata_pending_import"
+
+
+def _read_upload(request: HttpRequest) -> tuple[object | None, str | None]:
+    """The uploaded file as JSON, or an error message."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return None, _("Choose a file to import.")
+    if upload.size > settings.OPENDATA_MAX_BODY_BYTES:
+        return None, _("The file is larger than %(n)s bytes.") % {
+            "n": f"{settings.OPENDATA_MAX_BODY_BYTES:,}"
+        }
+    raw = upload.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig")), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return None, _("The file is not valid JSON: %(e)s") % {"e": error}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Import a W3C collection or a Hypothesis export into a story: upload, see what would
+    happen (a dry run: created, existing, re-anchored, orphaned, refused with reasons), confirm.
+    The confirmed import is the same all-or-nothing ``annotations_import``."""
+    story = get_object_or_404(Story, slug=slug)
+    site = site_for(request)
+    context: dict = {"story": story, "max_bytes": settings.OPENDATA_MAX_BODY_BYTES}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "check")
+        pending = request.session.get(_PENDING) or {}
+        if action == "confirm":
+            if pending.get("story") != story.slug or pending.get("key") != request.POST.get("key"):
+                context["error"] = _("That check has expired; upload the file again.")
+                status = 409
+            else:
+                data = json.loads(pending["data"])
+                try:
+                    report = services.annotations_import(
+                        user=request.user, data=data, site=site, story=story
+                    )
+                except services.ImportRejected as rejected:
+                    report = rejected.report
+                    status = 422
+                else:
+                    request.session.pop(_PENDING, None)
+                    context["done"] = True
+                context.update(report=report, file_name=pending.get("name", ""))
+        else:
+            data, error = _read_upload(request)
+            if error:
+                context["error"] = error
+                status = 422  # htmx swaps 422 (see base.html), so the message shows in place
+            else:
+                try:
+                    report = services.annotations_import(
+                        user=request.user, data=data, site=site, story=story, dry_run=True
+                    )
+                except services.ImportRejected as rejected:
+                    report = rejected.report
+                    status = 422
+                name = request.FILES["file"].name[:200]
+                if report.ok:
+                    key = selectors.etag_of(jsonld.dumps(data)).strip('"')
+                    request.session[_PENDING] = {
+                        "story": story.slug,
+                        "key": key,
+                        "name": name,
+                        "data": jsonld.dumps(data).decode(),
+                    }
+                    context["key"] = key
+                context.update(report=report, file_name=name)
+    if "report" in context:
+        report = context["report"]
+        context["counts"] = report.counts()
+        context["items"] = report.items
+    template = "opendata/import.html"
+    if getattr(request, "htmx", False):
+        template += "#import-result"
+    return render(request, template, context, status=status)
+
+
+@csrf_exempt  # it changes nothing; a PUT to a wrong URL is a 404, not a CSRF page
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Anything else under /annotations/: a JSON 404, like the rest of the API."""
+    response = problem_response(HttpProblem(404, _("No such resource in the annotation API.")))
+    patch_vary_headers(response, ("Accept",))
+    return response

@@ -453,6 +453,14 @@ ROWS: dict[str, Row] = {
     ),
     "opendata:openapi": Row(lambda w, v: reverse("opendata:openapi"), everyone(200), **STATIC),
     "opendata:tokens": Row(lambda w, v: reverse("opendata:tokens"), signed_in(200), **STATIC),
+    "opendata:not_found": Row(
+        lambda w, v: reverse("opendata:not_found", kwargs={"path": "nothing-here"}),
+        everyone(404), **STATIC,
+    ),
+    "opendata_pages:import": Row(
+        slug_url("opendata_pages:import"), signed_in(200), **STATIC,
+        note="opendata/tests/test_import_page.py (check, confirm, all or nothing)",
+    ),
     # --- teams (a team's pages are for its members; its admins manage members) -----------------
     "teams:team_list": Row(lambda w, v: reverse("teams:team_list"), signed_in(200), **STATIC),
     "teams:team_create": Row(

@@ -24,7 +24,9 @@ def demo(db, fast_password_hasher, settings):
     """The demo story (five Vietnamese articles) with lan's claims (one with a note and tags),
     two links (one confirmed, with a rationale), and minh's private claim."""
     settings.DEBUG = True  # the demo password is refused otherwise
-    call_command("load_demo", no_progress=True, empty=True, stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "load_demo", no_progress=True, empty=True, stdout=io.StringIO(), stderr=io.StringIO()
+    )
     from django.contrib.auth import get_user_model
 
     users = {u.username: u for u in get_user_model().objects.all()}

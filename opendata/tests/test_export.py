@@ -101,9 +101,9 @@ def test_private_claim_does_not_leak_into_exports(demo, who):
 
 
 def test_export_query_count_does_not_grow_with_rows(demo, django_assert_num_queries):
-    # claims, links, articles, stories, users: five queries for 7 or 70 annotations (a sixth,
-    # for team slugs, only when team annotations are present).
-    with django_assert_num_queries(5):
+    # claims, links, articles, stories, users, provenance: six queries for 7 or 70 annotations
+    # (a seventh, for team slugs, only when team annotations are present).
+    with django_assert_num_queries(6):
         small = export(demo)
     from tests import factories
 
@@ -111,7 +111,7 @@ def test_export_query_count_does_not_grow_with_rows(demo, django_assert_num_quer
     for article in demo["articles"]:
         for start, end in word_spans(article, first=30, count=12):
             factories.make_claim(article=article, author=lan, start=start, end=end)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         big = export(demo)
     assert big["total"] > small["total"] + 50
 

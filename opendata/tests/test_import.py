@@ -73,12 +73,23 @@ def test_round_trip_into_fresh_articles_is_equivalent(demo):
     old_pks = {a.pk for a in demo["articles"]}
     Article.objects.filter(pk__in=old_pks).delete()
     assert Claim.objects.count() == 0
-    call_command("load_demo", no_progress=True, empty=True, stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "load_demo", no_progress=True, empty=True, stdout=io.StringIO(), stderr=io.StringIO()
+    )
     assert not old_pks & set(Article.objects.values_list("pk", flat=True))
 
     # The curator imports (a curator may restore the review status).
     report = services.annotations_import(user=curator, data=before, site=SITE)
-    assert report.ok and report.counts() == {"claims": 5, "links": 2, "existing": 0, "errors": 0}
+    assert report.ok and report.counts() == {
+        "claims": 5,
+        "links": 2,
+        "created": 7,
+        "existing": 0,
+        "reanchored": 0,
+        "orphaned": 0,
+        "refused": 0,
+        "errors": 0,
+    }
     after = selectors.story_collection(story=demo["story"], user=curator, site=SITE)
     assert normalized(after) == normalized(before)
     # Item by item, each old id maps to its new one.
@@ -195,7 +206,7 @@ def test_a_moved_quote_is_found_by_its_context_with_a_warning(demo):
 def test_documents_that_are_not_annotations_are_refused(db, django_user_model):
     user = django_user_model.objects.create(username="u")
     for data, message in [
-        ({"type": "Thing"}, "Expected an Annotation"),
+        ({"type": "Thing"}, "Expected a W3C Annotation"),
         ("text", "JSON object"),
         ({"type": "AnnotationCollection", "total": 5, "first": "http://x/page1"}, "embedded"),
     ]:

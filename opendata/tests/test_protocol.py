@@ -156,16 +156,16 @@ def test_prefer_contained_iris_embeds_iris(many):
 
 
 def test_page_query_count_is_flat(many, settings, django_assert_num_queries):
-    # Two counts, the page's claims, then articles, stories and users: 10 items or 30.
-    with django_assert_num_queries(6):
+    # Two counts, the page's claims, then articles, stories, users and provenance: 10 items or 30.
+    with django_assert_num_queries(7):
         small = Client().get("/annotations/?page=0")
     settings.OPENDATA_PAGE_SIZE = 30
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         big = Client().get("/annotations/?page=0")
     assert len(small.json()["items"]) == 10 and len(big.json()["items"]) == 30
     # The last page mixes claims and links (links come with both their claims): one more query.
     settings.OPENDATA_PAGE_SIZE = 10
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         last = Client().get("/annotations/?page=3")
     kinds = [item["motivation"] for item in last.json()["items"]]
     assert len(kinds) == 10 and kinds.count("linking") == 2
