@@ -379,6 +379,14 @@ ROWS: dict[str, Row] = {
         lambda w, v: reverse("suggestions:dismiss", kwargs={"slug": w.story.slug, "pk": w.suggestion.pk}),
         signed_in(302), method="POST", **STATIC,
     ),
+    "suggestions:restore": Row(
+        lambda w, v: reverse("suggestions:restore", kwargs={"slug": w.story.slug, "pk": w.suggestion.pk}),
+        signed_in(302), method="POST", **STATIC,
+    ),
+    "suggestions:claim_memory": Row(
+        lambda w, v: reverse("suggestions:claim_memory", kwargs={"pk": w.claims[v].pk}),
+        lambda role, v: {200} if sees(role, v) else {404},
+    ),
     "suggestions:refresh": Row(
         slug_url("suggestions:refresh"), signed_in(302), method="POST", **STATIC
     ),
