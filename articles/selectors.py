@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import Count, F, Func, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -106,6 +107,15 @@ def clean_query(query: str) -> str:
     if not re.search(r"\w", query):
         raise SearchQueryError(_("Search for words or numbers, not only punctuation."))
     return query
+
+
+def search_generation() -> int:
+    """A number that changes whenever an article, story or source row does (a sequence moved by
+    triggers, articles migration 0006), so whatever is drawn from search results can be cached
+    under it. One query; reading a sequence takes no lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM articles_search_generation")
+        return cursor.fetchone()[0]
 
 
 def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from articles import selectors
+from articles.models import Article, Story
 
 from tests.factories import make_article, make_source, make_story, make_story_with_articles
 
@@ -163,13 +164,47 @@ def test_search_query_count_is_constant(client, django_assert_num_queries):
     story = make_story()
     for i in range(3):
         make_article(story=story, body=f"chi phí {i}\n")
-    with django_assert_num_queries(1):
+    # The search generation, then the search.
+    with django_assert_num_queries(2):
         client.get("/search", {"q": "chi phi"})
     for i in range(7):
         make_article(story=story, body=f"chi phí thêm {i}\n")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         response = client.get("/search", {"q": "chi phi"})
     assert "10 results" in response.content.decode()
+    # The same query again, nothing written: the results come from the cache.
+    with django_assert_num_queries(1):
+        again = client.get("/search", {"q": "chi  phi"})
+    assert "10 results" in again.content.decode()
+
+
+def test_search_cache_follows_every_write(client):
+    """Cached results never outlive a change to an article, its story or its source, whether
+    made through the ORM, a bulk update or a delete."""
+    story = make_story(title="Old story title")
+    article = make_article(story=story, title="First chip news", body="Nvidia ships.\n")
+    assert "First chip news" in client.get("/search", {"q": "nvidia"}).content.decode()
+    Article.objects.filter(pk=article.pk).update(title="Renamed chip news")
+    content = client.get("/search", {"q": "nvidia"}).content.decode()
+    assert "Renamed chip news" in content and "Old story title" in content
+    Story.objects.filter(pk=story.pk).update(title="New story title")
+    assert "New story title" in client.get("/search", {"q": "nvidia"}).content.decode()
+    make_article(story=story, title="Second chip news", body="More Nvidia.\n")
+    assert "2 results" in client.get("/search", {"q": "nvidia"}).content.decode()
+    Article.objects.filter(pk=article.pk).delete()
+    content = client.get("/search", {"q": "nvidia"}).content.decode()
+    assert "1 result" in content and "Renamed chip news" not in content
+
+
+def test_search_cache_is_per_language(client):
+    story = make_story()
+    make_article(story=story, body="chi phí đào tạo\n")
+    english = client.get("/search", {"q": "chi phi"}).content.decode()
+    vietnamese = client.get(
+        "/search", {"q": "chi phi"}, headers={"Accept-Language": "vi"}
+    ).content.decode()
+    assert "1 result" in english
+    assert "1 result" not in vietnamese
 
 
 def test_search_snippet_escapes_the_text_around_the_marks(client):
