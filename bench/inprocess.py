@@ -38,7 +38,6 @@ def _time(client, path: str) -> tuple[float, float]:
 def measure(pages: list[str], *, runs: int, warmup: int = 3, profile: bool = False) -> list[dict]:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST=common.HOST)
     results = []
@@ -47,7 +46,8 @@ def measure(pages: list[str], *, runs: int, warmup: int = 3, profile: bool = Fal
         for _ in range(warmup):
             _time(client, page)
             _time(client, baseline)
-        with CaptureQueriesContext(connection) as captured:
+        statements = []
+        with connection.execute_wrapper(lambda run, sql, *args: statements.append(sql) or run(sql, *args)):
             client.get(page)
         page_cpu, page_wall, base_cpu, base_wall = [], [], [], []
         for _ in range(runs):
@@ -60,7 +60,7 @@ def measure(pages: list[str], *, runs: int, warmup: int = 3, profile: bool = Fal
         row = {
             "page": page,
             "bytes": len(client.get(page).content),
-            "queries": len(captured.captured_queries),
+            "queries": len(statements),
             "runs": runs,
             "page_cpu_ms": round(statistics.median(page_cpu), 2),
             "page_wall_ms": round(statistics.median(page_wall), 2),
@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
     url = common.database_url(args.database)
-    env = common.server_env(url=url, static_root="/tmp/parallax-bench-inprocess-static")
+    static_root = Path("/tmp/parallax-bench-inprocess-static")
+    env = common.server_env(url=url, static_root=str(static_root))
+    if not (static_root / "staticfiles.json").exists():
+        common.manage("collectstatic", "--noinput", "-v", "0", env=env)
     common.django_setup(env)
     load = Path("/proc/loadavg").read_text().strip()
     rows = measure(args.page, runs=args.runs, profile=args.profile)
