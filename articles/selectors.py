@@ -118,6 +118,10 @@ def search_generation() -> int:
         return cursor.fetchone()[0]
 
 
+#: How many matches, picked by the cheap ``ts_rank``, are ordered by cover density.
+RANK_CANDIDATES = 500
+
+
 def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     """Articles matching ``query``, diacritics ignored, best first, with highlighted snippets.
 
@@ -131,9 +135,19 @@ def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     ts_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
     # The words next to each other, in order, rank above the same words scattered.
     phrase = SearchQuery(query, config=SEARCH_CONFIG, search_type="phrase")
+    # Two steps: the cheap ts_rank over every match keeps the best RANK_CANDIDATES, then cover
+    # density (twice: the words, and the words as a phrase) orders only those. Cover density over
+    # every match was most of a broad query's time (9,000 of 10,000 articles matching "trung
+    # quoc": ~360 of ~450 ms).
+    candidates = (
+        Article.objects.filter(search_vector=ts_query)
+        .annotate(quick=SearchRank(F("search_vector"), ts_query))
+        .order_by("-quick", "pk")
+        .values("pk")[:RANK_CANDIDATES]
+    )
     # ts_headline is costly; Postgres evaluates it after ORDER BY/LIMIT, so only for this page.
     rows = (
-        Article.objects.filter(search_vector=ts_query)
+        Article.objects.filter(pk__in=candidates)
         .select_related("source")
         .defer("search_vector")
         .annotate(

@@ -26,7 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 
-def _time(client, path: str) -> tuple[float, float]:
+def _clear() -> None:
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+def _time(client, path: str, *, cold: bool = False) -> tuple[float, float]:
+    if cold:
+        _clear()
     cpu, wall = time.process_time(), time.perf_counter()
     response = client.get(path)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -35,7 +44,9 @@ def _time(client, path: str) -> tuple[float, float]:
     return cpu * 1000, wall * 1000
 
 
-def measure(pages: list[str], *, runs: int, warmup: int = 3, profile: bool = False) -> list[dict]:
+def measure(
+    pages: list[str], *, runs: int, warmup: int = 3, profile: bool = False, cold: bool = False
+) -> list[dict]:
     from django.db import connection
     from django.test import Client
 
@@ -47,11 +58,13 @@ def measure(pages: list[str], *, runs: int, warmup: int = 3, profile: bool = Fal
             _time(client, page)
             _time(client, baseline)
         statements = []
+        if cold:
+            _clear()
         with connection.execute_wrapper(lambda run, sql, *args: statements.append(sql) or run(sql, *args)):
             client.get(page)
         page_cpu, page_wall, base_cpu, base_wall = [], [], [], []
         for _ in range(runs):
-            cpu, wall = _time(client, page)
+            cpu, wall = _time(client, page, cold=cold)
             page_cpu.append(cpu)
             page_wall.append(wall)
             cpu, wall = _time(client, baseline)
@@ -75,8 +88,10 @@ def measure(pages: list[str], *, runs: int, warmup: int = 3, profile: bool = Fal
             from pyinstrument import Profiler
 
             profiler = Profiler(interval=0.0005)
-            with profiler:
-                for _ in range(5):
+            for _ in range(5):
+                if cold:
+                    _clear()
+                with profiler:
                     client.get(page)
             print(profiler.output_text(unicode=True, color=False, show_all=False))
     return results
@@ -103,6 +118,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--page", action="append", required=True)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty Django's caches before each timed page request (not timed)")
     args = parser.parse_args(argv)
     url = common.database_url(args.database)
     static_root = Path("/tmp/parallax-bench-inprocess-static")
@@ -111,10 +128,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
         common.manage("collectstatic", "--noinput", "-v", "0", env=env)
     common.django_setup(env)
     load = Path("/proc/loadavg").read_text().strip()
-    rows = measure(args.page, runs=args.runs, profile=args.profile)
-    common.save("inprocess", {"settings": vars(args), "load_average": load, "pages": rows,
+    rows = measure(args.page, runs=args.runs, profile=args.profile, cold=args.cold)
+    common.save("inprocess-cold" if args.cold else "inprocess", {"settings": vars(args), "load_average": load, "pages": rows,
                               "machine": common.machine()})
-    print(f"\nIn-process server time, {args.runs} interleaved runs, medians; load average {load}\n")
+    cold = ", caches emptied before each page request" if args.cold else ""
+    print(f"\nIn-process server time{cold}, {args.runs} interleaved runs, medians; load average {load}\n")
     print(table(rows))
     return rows
 
