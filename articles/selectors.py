@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -109,13 +110,23 @@ def clean_query(query: str) -> str:
     return query
 
 
+_generation: tuple[int, float] | None = None  # (number, time.monotonic() when read)
+
+
 def search_generation() -> int:
     """A number that changes whenever an article, story or source row does (a sequence moved by
     triggers, articles migration 0006), so whatever is drawn from search results can be cached
-    under it. One query; reading a sequence takes no lock."""
+    under it. Read from the database (one query; a sequence read takes no lock) at most every
+    ``settings.SEARCH_FRESHNESS_SECONDS`` per process; 0 reads it every time."""
+    global _generation
+    now = time.monotonic()
+    if _generation is not None and now - _generation[1] < settings.SEARCH_FRESHNESS_SECONDS:
+        return _generation[0]
     with connection.cursor() as cursor:
         cursor.execute("SELECT last_value FROM articles_search_generation")
-        return cursor.fetchone()[0]
+        number = cursor.fetchone()[0]
+    _generation = (number, now)
+    return number
 
 
 #: How many matches, picked by the cheap ``ts_rank``, are ordered by cover density.

@@ -196,6 +196,24 @@ def test_search_cache_follows_every_write(client):
     assert "1 result" in content and "Renamed chip news" not in content
 
 
+def test_search_reads_the_generation_at_most_once_per_freshness_window(
+    client, settings, django_assert_num_queries, monkeypatch
+):
+    settings.SEARCH_FRESHNESS_SECONDS = 60
+    monkeypatch.setattr(selectors, "_generation", None)
+    story = make_story()
+    make_article(story=story, body="Nvidia ships.\n")
+    with django_assert_num_queries(2):
+        client.get("/search", {"q": "nvidia"})
+    with django_assert_num_queries(0):
+        assert "1 result" in client.get("/search", {"q": "nvidia"}).content.decode()
+    make_article(story=story, body="More Nvidia.\n")
+    # Within the window the cached page may be a write behind; after it, never.
+    monkeypatch.setattr(selectors, "_generation", (selectors._generation[0], -1e9))
+    with django_assert_num_queries(2):
+        assert "2 results" in client.get("/search", {"q": "nvidia"}).content.decode()
+
+
 def test_search_cache_is_per_language(client):
     story = make_story()
     make_article(story=story, body="chi phí đào tạo\n")
