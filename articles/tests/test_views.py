@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from articles import selectors
+from articles import selectors, views
 from articles.models import Article, Story
 
-from tests.factories import make_article, make_source, make_story, make_story_with_articles
+from tests.factories import make_article, make_source, make_story, make_story_with_articles, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -345,3 +345,33 @@ def test_favicon_is_linked_and_favicon_ico_redirects_to_it(client):
     assert b'rel="icon"' in page.content and b"favicon.svg" in page.content
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+
+
+def _csrf_values(content: str) -> set[str]:
+    return set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', content)) | set(
+        re.findall(r'"X-CSRFToken": "([^"]+)"', content)
+    )
+
+
+def test_cached_search_page_carries_each_visitors_own_csrf_token(db):
+    story = make_story()
+    make_article(story=story, body="Nvidia ships.\n")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    page_one = first.get("/search", {"q": "nvidia"}).content.decode()
+    page_two = second.get("/search", {"q": "nvidia"}).content.decode()  # from the cache
+    assert views.CSRF_PLACEHOLDER not in page_one + page_two
+    assert "1 result" in page_two
+    token = _csrf_values(page_two).pop()
+    # The second visitor's token works for the second visitor's language switch.
+    response = second.post("/i18n/setlang/", {"language": "vi", "next": "/search",
+                                              "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+
+
+def test_search_page_of_a_signed_in_user_is_never_served_from_the_anonymous_cache(client):
+    story = make_story()
+    make_article(story=story, body="Nvidia ships.\n")
+    assert "Log in" in client.get("/search", {"q": "nvidia"}).content.decode()
+    client.force_login(make_user(username="searcher"))
+    content = client.get("/search", {"q": "nvidia"}).content.decode()
+    assert "searcher" in content and "1 result" in content
