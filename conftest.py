@@ -146,6 +146,13 @@ def _no_background_suggestions(settings):
 
 
 @pytest.fixture(autouse=True)
+def _search_sees_every_write(settings):
+    """Search re-reads its generation on every request, so a test sees its own writes at once
+    (articles/tests/test_views.py tests the freshness window itself)."""
+    settings.SEARCH_FRESHNESS_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _reset_active_language():
     """LocaleMiddleware activates the request's language in the test's thread and never
     deactivates it, so one ``Accept-Language: vi`` request would turn every later gettext in

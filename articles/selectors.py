@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import Count, F, Func, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -108,6 +110,29 @@ def clean_query(query: str) -> str:
     return query
 
 
+_generation: tuple[int, float] | None = None  # (number, time.monotonic() when read)
+
+
+def search_generation() -> int:
+    """A number that changes whenever an article, story or source row does (a sequence moved by
+    triggers, articles migration 0006), so whatever is drawn from search results can be cached
+    under it. Read from the database (one query; a sequence read takes no lock) at most every
+    ``settings.SEARCH_FRESHNESS_SECONDS`` per process; 0 reads it every time."""
+    global _generation
+    now = time.monotonic()
+    if _generation is not None and now - _generation[1] < settings.SEARCH_FRESHNESS_SECONDS:
+        return _generation[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM articles_search_generation")
+        number = cursor.fetchone()[0]
+    _generation = (number, now)
+    return number
+
+
+#: How many matches, picked by the cheap ``ts_rank``, are ordered by cover density.
+RANK_CANDIDATES = 500
+
+
 def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     """Articles matching ``query``, diacritics ignored, best first, with highlighted snippets.
 
@@ -121,9 +146,19 @@ def article_search(*, query: str, limit: int = 20) -> list[SearchHit]:
     ts_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
     # The words next to each other, in order, rank above the same words scattered.
     phrase = SearchQuery(query, config=SEARCH_CONFIG, search_type="phrase")
+    # Two steps: the cheap ts_rank over every match keeps the best RANK_CANDIDATES, then cover
+    # density (twice: the words, and the words as a phrase) orders only those. Cover density over
+    # every match was most of a broad query's time (9,000 of 10,000 articles matching "trung
+    # quoc": ~360 of ~450 ms).
+    candidates = (
+        Article.objects.filter(search_vector=ts_query)
+        .annotate(quick=SearchRank(F("search_vector"), ts_query))
+        .order_by("-quick", "pk")
+        .values("pk")[:RANK_CANDIDATES]
+    )
     # ts_headline is costly; Postgres evaluates it after ORDER BY/LIMIT, so only for this page.
     rows = (
-        Article.objects.filter(search_vector=ts_query)
+        Article.objects.filter(pk__in=candidates)
         .select_related("source")
         .defer("search_vector")
         .annotate(

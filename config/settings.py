@@ -267,6 +267,11 @@ LOGGING = {
 
 # Search: longest query accepted (characters).
 SEARCH_MAX_QUERY_LENGTH = 500
+# Search results are cached per query under a number that every article, story or source write
+# moves (articles.selectors.search_generation). Each process re-reads that number at most this
+# often, so a write shows in search results within this many seconds (like a search engine's
+# refresh interval; Elasticsearch's default is 1 s), and a repeated search costs no query.
+SEARCH_FRESHNESS_SECONDS = float(os.environ.get("SEARCH_FRESHNESS_SECONDS", "1"))
 
 # Open data (W3C Web Annotation import/protocol): largest JSON body accepted, in bytes (413 past
 # it). Read by opendata itself, so DATA_UPLOAD_MAX_MEMORY_SIZE stays small for form posts.

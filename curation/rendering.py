@@ -52,6 +52,7 @@ def matrix_body(*, matrix: Matrix, can_curate: bool, canonical_url, stance_label
     )
     gather = _("Gather “%(quote)s”")
     verdict_label = _("Verdict: %(rating)s")
+    verdict_badges: dict[str, str] = {}  # rating -> its badge, drawn once per page
     cell_open = {
         article.pk: (escape(article.language), {s: f'<td class="m-cell stance-{s}">' for s in badge})
         for article in matrix.articles
@@ -87,8 +88,12 @@ def matrix_body(*, matrix: Matrix, can_curate: bool, canonical_url, stance_label
         if row.conflict:
             append(conflict)
         for verdict in row.verdicts:
-            text = verdict_label % {"rating": verdict.get_rating_display()}
-            append(f'<span class="verdict verdict-{escape(verdict.rating)}">{escape(text)}</span>')
+            shown = verdict_badges.get(verdict.rating)
+            if shown is None:
+                text = verdict_label % {"rating": verdict.get_rating_display()}
+                shown = f'<span class="verdict verdict-{escape(verdict.rating)}">{escape(text)}</span>'
+                verdict_badges[verdict.rating] = shown
+            append(shown)
         append("</th>")
         for cell in row.cells:
             if not cell.claims:

@@ -144,6 +144,13 @@ class MatrixCell:
         return list(zip(self.claims, self.stances, strict=True))
 
 
+class _SilentCell(MatrixCell):
+    """An empty cell shared by many rows: its lists cannot be appended to."""
+
+    def __init__(self, article: Article):
+        super().__init__(article=article, claims=(), stances=())  # type: ignore[arg-type]
+
+
 @dataclass
 class MatrixRow:
     canonical: CanonicalClaim | None
@@ -222,21 +229,27 @@ def story_matrix(*, story: Story, user) -> Matrix:
     def empty_cells() -> list[MatrixCell]:
         return [MatrixCell(article=article) for article in articles]
 
+    # An unclustered row has one claim in one cell: its other cells are shared, empty ones (most
+    # of a 1,000-claim matrix's ~5,000 cells), never written to.
+    silent_cells = tuple(_SilentCell(article=article) for article in articles)
     rows_by_canonical = {c.pk: MatrixRow(canonical=c, cells=empty_cells()) for c in canonicals}
     loose: list[MatrixRow] = []
     row_of_claim: dict[int, MatrixRow] = {}
+    asserts = CanonicalMember.Stance.ASSERTS
     for pk, article_id, exact, canonical_id, stance in claims:
-        if article_id not in column:
+        at = column.get(article_id)
+        if at is None:
             continue
         if canonical_id is not None and canonical_id in rows_by_canonical:
             row = rows_by_canonical[canonical_id]
+            cell = row.cells[at]
+            cell.claims.append(MatrixClaim(pk, article_id, exact))
+            cell.stances.append(stance)
         else:
-            row = MatrixRow(canonical=None, cells=empty_cells())
+            cells = list(silent_cells)
+            cells[at] = MatrixCell(articles[at], [MatrixClaim(pk, article_id, exact)], [asserts])
+            row = MatrixRow(canonical=None, cells=cells)
             loose.append(row)
-            stance = CanonicalMember.Stance.ASSERTS
-        cell = row.cells[column[article_id]]
-        cell.claims.append(MatrixClaim(pk, article_id, exact))
-        cell.stances.append(stance)
         row_of_claim[pk] = row
     for row in rows_by_canonical.values():
         stances = {s for cell in row.cells for s in cell.stances}

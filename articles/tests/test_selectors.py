@@ -336,3 +336,18 @@ def test_search_uses_the_gin_index_not_a_seq_scan(db):
         cursor.execute("EXPLAIN " + executed["sql"])
         phrase_plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Bitmap Index Scan on article_search_gin" in phrase_plan, phrase_plan
+
+
+def test_search_orders_only_the_best_candidates_by_cover_density(db, monkeypatch):
+    """Cover density orders only the RANK_CANDIDATES matches the cheap ts_rank likes best; the
+    phrase still wins among them, and a match outside them is not shown."""
+    story = make_story()
+    phrase = make_article(story=story, title="A", body="chi phí đào tạo cao.\n")
+    scattered = make_article(story=story, title="B", body="đào tạo, chi phí, chi phí.\n")
+    weak = make_article(story=story, title="C", body="chi phí " + "rồi " * 300 + "đào tạo.\n")
+    monkeypatch.setattr(selectors, "RANK_CANDIDATES", 2)
+    found = [hit.article.pk for hit in selectors.article_search(query="chi phi dao tao")]
+    assert weak.pk not in found
+    assert found == [phrase.pk, scattered.pk]
+    monkeypatch.setattr(selectors, "RANK_CANDIDATES", 500)
+    assert weak.pk in [hit.article.pk for hit in selectors.article_search(query="chi phi dao tao")]
