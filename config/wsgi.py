@@ -7,4 +7,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from config.checks import require_secret_key  # noqa: E402 - needs the settings module chosen
+
+require_secret_key()
 application = get_wsgi_application()

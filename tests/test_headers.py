@@ -65,12 +65,21 @@ def test_debug_is_off_unless_set():
 
 
 def test_without_debug_and_without_a_key_the_site_refuses_to_start():
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+    }
     result = subprocess.run(
-        [sys.executable, "-c", "import config.settings"], cwd=ROOT, env=base,
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=base,
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+    for entry in ("config.asgi", "config.settings"):
+        result = subprocess.run(
+            [sys.executable, "-c", f"import {entry}"], cwd=ROOT, env=base,
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        refused = entry != "config.settings"  # the settings load, for tooling; servers refuse
+        assert (result.returncode != 0) == refused, result.stderr
 
 
 def test_hsts_preload_is_opt_in():
