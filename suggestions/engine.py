@@ -144,20 +144,10 @@ def _compare(a: Sentence, b: Sentence) -> tuple[str, str, float] | None:
     return best
 
 
-def suggest(
-    articles: Iterable[tuple[int, str]],
-    *,
-    limit: int | None = 200,
-    progress: Callable[[float], None] | None = None,
-) -> list[Suggestion]:
-    """Suggestions for a story's ``articles`` (``(article id, body)`` pairs), best first."""
-    sentences: list[Sentence] = []
-    bodies = {}
-    for article, body in articles:
-        bodies[article] = body
-        sentences.extend(split_sentences(article, body))
-    if progress:
-        progress(0.1)
+def index(sentences: list[Sentence]):
+    """Fill in each sentence's tokens, quantities and TF-IDF vector, and return ``(idf, rare
+    words -> sentence indexes, measured quantity -> sentence indexes)``: the lexical engine's
+    index, shared with the hybrid engine."""
     df: Counter = Counter()
     for s in sentences:
         s.tokens = tokens(s.text)
@@ -178,6 +168,25 @@ def suggest(
         for q in s.quantities:
             if q.topic and q.unit not in ("date", "year"):
                 by_measure[q.comparable_key].append(i)
+    return idf, by_token, by_measure
+
+
+def suggest(
+    articles: Iterable[tuple[int, str]],
+    *,
+    limit: int | None = 200,
+    progress: Callable[[float], None] | None = None,
+) -> list[Suggestion]:
+    """Suggestions for a story's ``articles`` (``(article id, body)`` pairs), best first."""
+    sentences: list[Sentence] = []
+    bodies = {}
+    for article, body in articles:
+        bodies[article] = body
+        sentences.extend(split_sentences(article, body))
+    if progress:
+        progress(0.1)
+    idf, by_token, by_measure = index(sentences)
+    n = max(len(sentences), 1)
     if progress:
         progress(0.3)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -106,26 +106,7 @@ def prepare(articles) -> Prepared:
         for s in engine.split_sentences(article, body):
             if not any(s.start < end and start < s.end for start, end in flagged):
                 sentences.append(s)
-    df: Counter = Counter()
-    for s in sentences:
-        s.tokens = engine.tokens(s.text)
-        s.quantities = engine.find_quantities(s.text)
-        df.update(s.tokens.keys())
-    n = max(len(sentences), 1)
-    idf = {t: math.log((1 + n) / (1 + c)) + 1 for t, c in df.items()}
-    rare_limit = max(2, min(int(engine.RARE_DF * n), engine.MAX_POSTING))
-    by_token: dict[str, list[int]] = defaultdict(list)
-    by_measure: dict = defaultdict(list)
-    for i, s in enumerate(sentences):
-        weights = {t: c * idf[t] for t, c in s.tokens.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        s.vector = {t: w / norm for t, w in weights.items()}
-        for t in s.tokens:
-            if df[t] <= rare_limit and "_" not in t:
-                by_token[t].append(i)
-        for q in s.quantities:
-            if q.topic and q.unit not in ("date", "year"):
-                by_measure[q.comparable_key].append(i)
+    idf, by_token, by_measure = engine.index(sentences)
     return Prepared(sentences, bodies, idf, by_token, by_measure)
 
 
