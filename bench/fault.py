@@ -198,7 +198,7 @@ class Listener(threading.Thread):
                     continue
                 event_id = None
                 while not self.stop.is_set():
-                    line = response.fp.readline()
+                    line = response.readline()
                     if not line:
                         break
                     line = line.decode().rstrip("\n")

@@ -22,7 +22,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Stream(threading.Thread):
-    """An SSE client that, like a browser, reconnects with Last-Event-ID."""
+    """An SSE client that, like a browser, reconnects with Last-Event-ID when a response ends.
+
+    It reads through ``response.readline()``, which decodes the chunked body and returns b"" at
+    its end; the raw socket (``response.fp``) would hide the end of a stream the server closed
+    (the connection stays open for keep-alive), and the client would wait for nothing."""
 
     def __init__(self, url: str, path: str) -> None:
         super().__init__(daemon=True)
@@ -43,7 +47,7 @@ class Stream(threading.Thread):
                 self.connects += 1
                 event_id = None
                 while not self.stop.is_set():
-                    line = response.fp.readline().decode()
+                    line = response.readline().decode()
                     if not line:
                         break
                     line = line.rstrip("\n")
@@ -56,7 +60,7 @@ class Stream(threading.Thread):
                         last = max(last, event_id)
                         event_id = None
                 conn.close()
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
             time.sleep(0.5)
 
