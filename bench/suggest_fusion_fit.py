@@ -8,7 +8,7 @@ already tuned on) or of the TUNING half of the second (labelled_demo_v2.json). T
 is never read here: ``span_labels`` rows with ``half == "heldout"`` are dropped before anything.
 
 Model: logistic regression on standardised ``hybrid.FEATURES``, positives weighted up to balance
-the classes, a small L2 penalty, plain gradient descent (numpy; eight numbers are fitted, a
+the classes, a small L2 penalty, plain gradient descent (numpy; eleven numbers are fitted, a
 library would add a dependency for nothing). No database: vectors come from the model through an
 in-memory cache (``--cache`` keeps it between runs).
 """
@@ -50,7 +50,7 @@ def training_data(embed):
     raw = embed([s.text for s in p.sentences])
     found = hybrid.candidates(p, hybrid.adjust(raw), raw=raw)
     keys = list(found)
-    x = np.array([hybrid.features(found[k]) for k in keys])
+    x = np.array([hybrid.features(found[k], hybrid.FEATURES) for k in keys])
     y = np.zeros(len(keys))
     for n, (i, j) in enumerate(keys):
         a, b = p.sentences[i], p.sentences[j]

@@ -7,14 +7,16 @@ supplies one backed by PostgreSQL and the e5 model.
 1. Sentences (``engine.split_sentences``) minus boilerplate lines (``textkernel.boilerplate``:
    ads, related-article lists, comment counters, image markdown, ...).
 2. Three signals, each scoring candidate pairs of sentences in different articles:
-   - **quantity**: the same measured thing (unit + topic) in both, compared (``engine._compare``);
+   - **quantity**: the same measured thing (unit + topic) in both, compared (``engine._compare``),
+     and the same date or year in both (``_same_date``);
    - **lexical**: diacritic-insensitive TF-IDF cosine (``engine.tokens``), candidates by shared
      rare words as in ``engine.suggest``;
    - **embedding**: cosine of multilingual-e5-small sentence vectors, each sentence's
      ``EMBED_K`` nearest sentences in other articles.
-   Candidates are the union; every candidate is scored by all three signals.
-3. Fusion: a small learned weighting, a logistic model over the signals' scores fitted by
-   bench/suggest_fusion_fit.py on the first labelled set and the tuning half of the second
+   Candidates are the union; every candidate is scored by all three signals, and gets each
+   signal's mutual-neighbour rank (by meaning and by words) as a feature for the fusion.
+3. Fusion: a small learned weighting, a logistic model over the signals' scores (``FEATURES``)
+   fitted by bench/suggest_fusion_fit.py on the first labelled set and the tuning half of the second
    (suggestions/fusion.json). Reciprocal rank fusion (``fusion="rrf"``) and a fixed weighted sum
    (``fusion="weighted"``) are kept for the comparison; docs/benchmarks.md (issue 15) gives the
    figures behind the choice. With only one signal asked for, pairs are ranked by it alone.
@@ -46,7 +48,8 @@ from .engine import Sentence, Span
 from .reasons import reason_text
 
 SIGNALS = ("quantity", "lexical", "embedding")
-EMBED_K = 8  # nearest sentences in other articles, per sentence, by embedding
+EMBED_K = 16  # nearest sentences in other articles, per sentence, by embedding (8 left a
+#: quarter of the tuning half's paraphrase pairs out of the pool; see docs/benchmarks.md)
 LEXICAL_K = 8  # best lexical partners per sentence
 RRF_K = 60  # the usual constant of reciprocal rank fusion (Cormack et al. 2009)
 GROUP_SIMILARITY = 0.96  # sentences of one article this close are one claim said twice
@@ -56,6 +59,11 @@ MIN_EMBEDDING = -1.0
 #: A quantity comparison counts only when the sentences are about the same thing.
 QUANTITY_MIN_LEXICAL = 0.04
 QUANTITY_MIN_EMBEDDING = 2.0
+#: The same date or year on both sides ("năm 2023" / "năm 2023") is a shared fact too; a date
+#: is common, so it pairs sentences only through short postings, and only the same value counts
+#: (different dates are often different events, not a conflict).
+COMPARE_DATES = True
+MAX_DATE_POSTING = 30
 EMBEDDING_MODE = "center"
 PHRASE_MIN_WORDS, PHRASE_MAX_WORDS = 3, 12
 
@@ -71,6 +79,8 @@ class Candidate:
     quantity: tuple | None = None  # (relation, reason args, strength)
     embedding_raw: float = 0.0  # the cosine before the story's mean is taken out
     mutual: float = 0.0  # 1 / (1 + the better of the two neighbour ranks, by embedding)
+    mutual_lexical: float = 0.0  # the same by TF-IDF cosine, among each sentence's candidates
+    date: bool = False  # the same date or year on both sides
     ranks: dict = field(default_factory=dict)
     fused: float = 0.0
 
@@ -128,6 +138,26 @@ def _pair(i: int, j: int) -> tuple[int, int]:
     return (i, j) if i < j else (j, i)
 
 
+def _same_date(a: Sentence, b: Sentence) -> tuple | None:
+    """The same date or year in both sentences, as a quantity comparison that agrees."""
+    for qa in a.quantities:
+        if qa.unit not in ("date", "year"):
+            continue
+        for qb in b.quantities:
+            if qb.unit == qa.unit and qb.value == qa.value:
+                values = {"topic": "date", "a": qa.text.strip(), "b": qb.text.strip()}
+                return ("agrees", {"kind": "same", **values}, 0.7)
+    return None
+
+
+def _date_postings(sentences: list[Sentence]) -> dict:
+    out: dict[tuple, list[int]] = defaultdict(list)
+    for i, s in enumerate(sentences):
+        for key in {(q.unit, q.value) for q in s.quantities if q.unit in ("date", "year")}:
+            out[key].append(i)
+    return out
+
+
 def candidates(
     p: Prepared, vectors: np.ndarray | None, signals=SIGNALS, *, raw: np.ndarray | None = None
 ) -> dict[tuple[int, int], Candidate]:
@@ -137,9 +167,11 @@ def candidates(
     articles = np.array([s.article for s in sentences])
     pairs: set[tuple[int, int]] = set()
     if "quantity" in signals:
-        for posting in p.by_measure.values():
-            if len(posting) > engine.MAX_MEASURE_POSTING:
-                continue
+        postings = [x for x in p.by_measure.values() if len(x) <= engine.MAX_MEASURE_POSTING]
+        if COMPARE_DATES:
+            dates = _date_postings(sentences).values()
+            postings += [x for x in dates if len(x) <= MAX_DATE_POSTING]
+        for posting in postings:
             for x, i in enumerate(posting):
                 for j in posting[x + 1 :]:
                     if sentences[i].article != sentences[j].article:
@@ -180,14 +212,39 @@ def candidates(
         if sims is not None:
             c.embedding = float(sims[i, j])
             c.embedding_raw = float(raw_sims[i, j])
-            c.mutual = 1.0 / (1 + min(int(neighbour_rank[i, j]), int(neighbour_rank[j, i])))
-        numeric = engine._compare(a, b) if "quantity" in signals else None
-        if numeric and (
-            c.lexical >= QUANTITY_MIN_LEXICAL or (sims is not None and c.embedding >= QUANTITY_MIN_EMBEDDING)
-        ):
-            c.quantity = numeric
+            neighbours = min(int(neighbour_rank[i, j]), int(neighbour_rank[j, i]))
+            c.mutual = 1.0 / (1 + neighbours)
+        if "quantity" in signals:
+            numeric = engine._compare(a, b)
+            if numeric is None and COMPARE_DATES:
+                numeric = _same_date(a, b)
+                c.date = numeric is not None
+            if numeric and (
+                c.lexical >= QUANTITY_MIN_LEXICAL
+                or (sims is not None and c.embedding >= QUANTITY_MIN_EMBEDDING)
+            ):
+                c.quantity = numeric
+            else:
+                c.date = False
         out[(i, j)] = c
+    _lexical_neighbours(out)
     return out
+
+
+def _lexical_neighbours(found: dict[tuple[int, int], Candidate]) -> None:
+    """``mutual_lexical``: 1 / (1 + the better of the pair's two ranks among each sentence's
+    candidate partners by TF-IDF cosine)."""
+    partners: dict[int, list[tuple[float, tuple[int, int]]]] = defaultdict(list)
+    for key, c in found.items():
+        partners[c.i].append((c.lexical, key))
+        partners[c.j].append((c.lexical, key))
+    best: dict[tuple[int, int], int] = {}
+    for row in partners.values():
+        row.sort(key=lambda x: -x[0])
+        for rank, (_, key) in enumerate(row):
+            best[key] = min(best.get(key, rank), rank)
+    for key, rank in best.items():
+        found[key].mutual_lexical = 1.0 / (1 + rank)
 
 
 def _ranks(values: dict[tuple[int, int], float]) -> dict[tuple[int, int], float]:
@@ -236,15 +293,34 @@ def fuse_weighted(found, weights: dict[str, float]) -> None:
 
 
 FUSION_FILE = Path(__file__).resolve().parent / "fusion.json"
-FEATURES = ("lexical", "embedding", "embedding_raw", "same", "rounded", "differs", "mutual", "sqrt_lexical")
+FEATURES = (
+    "lexical", "embedding", "embedding_raw", "same", "rounded", "differs", "mutual", "sqrt_lexical",
+    "date", "mutual_lexical", "lexical_x_embedding",
+)  # fmt: skip
 
 
-def features(c: Candidate) -> list[float]:
-    kind = c.quantity[1].get("kind") if c.quantity else None
-    return [
-        c.lexical, c.embedding, c.embedding_raw, float(kind == "same"), float(kind == "rounded"),
-        float(kind == "differs"), c.mutual, math.sqrt(max(c.lexical, 0.0)),
-    ]  # fmt: skip
+def _kind(c: Candidate) -> str | None:
+    return c.quantity[1].get("kind") if c.quantity else None
+
+
+#: Every feature the learned weighting may use, by name; fusion.json names those it was fitted on.
+FEATURE_FUNCTIONS: dict[str, Callable[[Candidate], float]] = {
+    "lexical": lambda c: c.lexical,
+    "embedding": lambda c: c.embedding,
+    "embedding_raw": lambda c: c.embedding_raw,
+    "same": lambda c: float(_kind(c) == "same" and not c.date),
+    "rounded": lambda c: float(_kind(c) == "rounded"),
+    "differs": lambda c: float(_kind(c) == "differs"),
+    "date": lambda c: float(c.date),
+    "mutual": lambda c: c.mutual,
+    "mutual_lexical": lambda c: c.mutual_lexical,
+    "sqrt_lexical": lambda c: math.sqrt(max(c.lexical, 0.0)),
+    "lexical_x_embedding": lambda c: math.sqrt(max(c.lexical, 0.0)) * max(c.embedding, 0.0),
+}
+
+
+def features(c: Candidate, names: Sequence[str] = FEATURES) -> list[float]:
+    return [FEATURE_FUNCTIONS[name](c) for name in names]
 
 
 @lru_cache(maxsize=1)
@@ -259,13 +335,16 @@ def fuse_learned(found, model: dict | None = None, *, with_embedding: bool = Tru
     Without vectors the embedding features sit at their mean and add nothing."""
     model = model or fusion_model()
     mean, sd, coef = np.array(model["mean"]), np.array(model["sd"]), np.array(model["coef"])
+    sd = np.where(sd > 0, sd, 1.0)  # a feature constant in training carries no weight
     keys = list(found)
     if not keys:
         return
-    x = np.array([features(found[k]) for k in keys])
+    names = model.get("features", FEATURES)
+    x = np.array([features(found[k], names) for k in keys])
     if not with_embedding:
-        for name in ("embedding", "embedding_raw", "mutual"):
-            x[:, FEATURES.index(name)] = mean[FEATURES.index(name)]
+        for name in ("embedding", "embedding_raw", "mutual", "lexical_x_embedding"):
+            if name in names:
+                x[:, names.index(name)] = mean[names.index(name)]
     z = model["bias"] + ((x - mean) / sd) @ coef
     for key, value in zip(keys, 1 / (1 + np.exp(-z))):
         found[key].fused = float(value)

@@ -92,7 +92,7 @@ def found_by(s, label: SpanLabel) -> bool:
 
 
 def scores(ranked: list, labels: list[SpanLabel], *, correct: list[SpanLabel] | None = None) -> dict:
-    """recall@10, recall@25 and recall (all) of ``labels``; precision@10 against ``correct``
+    """recall@10, @25, @50, @100 and recall (all) of ``labels``; precision@10 against ``correct``
     (default ``labels``): the share of the top 10 that find some label there."""
     correct = labels if correct is None else correct
 
@@ -104,6 +104,8 @@ def scores(ranked: list, labels: list[SpanLabel], *, correct: list[SpanLabel] | 
     return {
         "recall@10": recall(10),
         "recall@25": recall(25),
+        "recall@50": recall(50),
+        "recall@100": recall(100),
         "recall_all": recall(None),
         "precision@10": sum(any(found_by(s, lab) for lab in correct) for s in top10) / max(len(top10), 1),
         "suggestions": len(ranked),

@@ -128,3 +128,18 @@ def test_without_vectors_the_engine_falls_back_to_numbers_and_words(demo):
     found = hybrid.suggest(bodies, embed=None, limit=20)
     assert found and all(s.signals["embedding"] == 0.0 for s in found)
     assert {s.relation for s in found} >= {"agrees", "contradicts"}
+
+
+def test_the_same_year_in_two_articles_is_a_number_pair_with_a_reason_to_check():
+    """Issue 15: dates and years were never compared, so "năm 2023" on both sides was no pair."""
+    bodies = [
+        (1, "Vào năm 2023, High-Flyer đã ra mắt DeepSeek như một liên doanh riêng biệt về AI.\n"),
+        (2, "Công ty DeepSeek bắt đầu vào năm 2023 như một dự án phụ của quỹ High-Flyer.\n"),
+    ]
+    found = hybrid.suggest(bodies, embed=None, limit=None)
+    assert found and found[0].relation == "agrees"
+    assert found[0].reason_args == {"kind": "same", "topic": "date", "a": "năm 2023", "b": "năm 2023"}
+    assert found[0].reason == "both give a date: năm 2023 and năm 2023"
+    # Different years are not a conflict: often different events.
+    other = [(1, bodies[0][1]), (2, bodies[1][1].replace("2023", "2022"))]
+    assert all(s.reason_args.get("topic") != "date" for s in hybrid.suggest(other, embed=None, limit=None))
