@@ -19,6 +19,7 @@ they show as ordinary model instances.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -34,11 +35,15 @@ from curation.selectors import attach_verdicts, verdict_link_ids
 from textkernel.params import parse_id
 
 from . import layers as reader_layers
+from . import drawcache, rowdelta
 from .marks import MarkStyle, claim_state, draw_column
 
 #: The cache (settings.CACHES) and how long an unused entry is kept, in seconds.
 READER_CACHE = "default"
 READER_CACHE_SECONDS = 600
+#: Writes applied to an article's cached rows (``rowdelta``) before they are read whole again,
+#: so nothing a delta could miss (a write racing the read it applies to) outlives a few writes.
+DELTAS_BEFORE_READ = 20
 #: Stands in for a claim id in a reader URL built once and filled in per claim.
 _CLAIM_SLOT = "__claim__"
 
@@ -224,6 +229,18 @@ class Column:
         )
 
 
+def cache_key(kind: str, *parts) -> str:
+    """A cache key for ``parts`` (ids, versions, names, tuples of them): their repr hashed, so
+    any value makes a short key of safe characters (no CacheKeyWarning, memcached-safe)."""
+    return f"{kind}:{hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()}"
+
+
+def text_id(text: str) -> str:
+    """A short identity of a body (its own hash: ``body_hash`` is the services', and a raw SQL
+    edit would not move it)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def _viewer(user, team_ids: Iterable[int]) -> str:
     """Who is looking, as far as visibility goes: everyone anonymous sees the same rows; a
     person sees their own and their teams' too."""
@@ -238,45 +255,70 @@ class _Loader:
     def __init__(self, *, user, team_ids, articles, layers):
         self.user, self.articles, self.layers = user, articles, layers
         self.cache = caches[READER_CACHE]
-        self.viewer = _viewer(user, team_ids)
+        self.team_ids = frozenset(team_ids)
+        self.viewer = _viewer(user, self.team_ids)
         self.versions = {a.pk: a.annotation_version for a in articles}
-        self.view = f"{self.viewer}|{sorted(layers) if layers is not None else '*'}"
+        self.bodies = {a.pk: text_id(a.body) for a in articles}
+        self.view = (self.viewer, tuple(sorted(layers)) if layers is not None else "*")
 
     def rows_key(self, article_id: int) -> str:
-        return f"reader-rows:{article_id}:{self.versions[article_id]}|{self.viewer}"
+        # One entry per article and viewer, holding the version it is as of: after a write it is
+        # brought up to date (``rowdelta``) rather than read again.
+        return cache_key("reader-rows", article_id, self.viewer)
 
     def column_key(self, article_id: int, *, only: str, flags: tuple = ()) -> str:
-        # Link counts depend on which columns show; the marks' names on the language.
-        shown = ",".join(map(str, self.versions))
-        return (
-            f"reader-column:v2:{article_id}:{self.versions[article_id]}|{self.view}|{shown}"
-            f"|{only}|{flags}|{get_language()}"
+        # Link counts depend on which columns show; the marks' names on the language; the text
+        # on the body (an edit that moves no claim changes no version).
+        return cache_key(
+            "reader-column", article_id, self.versions[article_id], self.bodies[article_id],
+            self.view, tuple(self.versions), only, flags, get_language(),
         )
 
     def rows(self, article_ids: Iterable[int] | None = None) -> dict[int, ArticleRows]:
-        """The rows of ``article_ids`` (default: every shown article); those not cached are read
-        in two queries for all of them."""
+        """The rows of ``article_ids`` (default: every shown article): from the cache when they
+        are as of the article's version; brought up to date when older (only the rows the
+        writes since touched are read: ``rowdelta``, one query per such article); else read,
+        with their ``rowdelta.Tally``, in three queries for all of them."""
         ids = list(self.versions if article_ids is None else article_ids)
         keys = {pk: self.rows_key(pk) for pk in ids}
         found = self.cache.get_many(keys.values())
-        missing = [pk for pk, key in keys.items() if key not in found]
+        result, fresh, missing = {}, {}, []
+        for pk, key in keys.items():
+            entry = found.get(key)
+            version = self.versions[pk]
+            if entry is not None and entry[0] >= version:
+                result[pk] = entry[1]
+                continue
+            updated = None
+            if entry is not None and entry[3] < DELTAS_BEFORE_READ:
+                updated = rowdelta.rows_since(
+                    rows=entry[1], tally=entry[2], article_id=pk, version=entry[0],
+                    user=self.user, team_ids=self.team_ids,
+                )
+            if updated is None:
+                missing.append(pk)
+            else:
+                result[pk] = updated[0]
+                fresh[key] = (version, updated[0], updated[1], entry[3] + 1)
         if missing:
+            # The tallies first: a row deleted before the rows are read then shows as a
+            # miscount at the next write, never as a count that matches.
+            tallies = rowdelta.tallies(article_ids=missing)
             claims = claim_rows(article_ids=missing, user=self.user)
             links = link_rows(article_ids=missing, user=self.user)
             verdicts = verdict_link_ids(
                 {link.pk for pk in missing for link in links[pk]
                  if link.relation == ClaimLink.Relation.CONTRADICTS}
             )
-            fresh = {
-                keys[pk]: ArticleRows(
+            for pk in missing:
+                result[pk] = ArticleRows(
                     tuple(claims[pk]), tuple(links[pk]),
                     frozenset(link.pk for link in links[pk] if link.pk in verdicts),
                 )
-                for pk in missing
-            }
+                fresh[keys[pk]] = (self.versions[pk], result[pk], tallies[pk], 0)
+        if fresh:
             self.cache.set_many(fresh, timeout=READER_CACHE_SECONDS)
-            found.update(fresh)
-        return {pk: found[keys[pk]] for pk in ids}
+        return {pk: result[pk] for pk in ids}
 
     def columns(self, article_ids: Iterable[int] | None = None) -> dict[int, Column]:
         shown = set(self.versions)
@@ -329,7 +371,10 @@ def _drawn(loader: _Loader, columns: dict[int, Column], *, selected_id, related,
                 counts=column.counts, settled=column.settled, selected_id=selected_id,
                 related_ids=related, only=only,
             )
-            paragraphs = draw_column(body=article.body, claims=column.claims, style=style)
+            paragraphs = drawcache.draw(
+                cache=loader.cache, body_id=loader.bodies[article.pk], body=article.body,
+                claims=column.claims, style=style,
+            )
             drawn[key] = (_column_text(article.pk, paragraphs), column.summary())
     if drawn:
         loader.cache.set_many(drawn, timeout=READER_CACHE_SECONDS)
@@ -365,20 +410,21 @@ def story_overview(
         sources.append(OverviewSource(article, summary.claims, summary.agreeing, summary.contradicted))
         for end in summary.conflicts:
             ends.setdefault(end.link_id, []).append((article, end))
+    # Every contradiction is counted; only the few listed get their URLs built.
+    pairs = [(link_id, pair) for link_id, pair in ends.items() if len(pair) == 2]
+    settled = {link_id: any(end.settled for _article, end in pair) for link_id, pair in pairs}
+    pairs.sort(key=lambda item: (not settled[item[0]], item[0]))
+    total = len(pairs)
     conflicts = []
-    for link_id, pair in ends.items():
-        if len(pair) != 2:
-            continue
+    for link_id, pair in pairs[:OVERVIEW_CONFLICTS]:
         pair.sort(key=lambda item: (position[item[0].pk], item[1].claim_id))
         conflicts.append(
             Conflict(
                 link_id=link_id,
                 ends=[(by_pk[article.pk], end, select_url(end.claim_id)) for article, end in pair],
-                settled=any(end.settled for _article, end in pair),
+                settled=settled[link_id],
             )
         )
-    conflicts.sort(key=lambda c: (not c.settled, c.link_id))
-    total, conflicts = len(conflicts), conflicts[:OVERVIEW_CONFLICTS]
     if compare_url and len(articles) > 2:
         for conflict in conflicts:
             (first, end, _url), (second, _end, _url2) = conflict.ends

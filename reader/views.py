@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
@@ -22,6 +23,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -167,6 +170,21 @@ def _column_target(request: HtmxHttpRequest) -> int | None:
     return parse_id(target.removeprefix("article-")) if target and target.startswith("article-") else None
 
 
+def _render_columns_spliced(request, template: str, context: dict, *, status: int) -> HttpResponse:
+    """``render``, with each column's marked-up text (most of the page's bytes) put in once at
+    the end: the template renders a short marker in its place, so the texts are not copied
+    again at every level of the template's nesting."""
+    texts = {}
+    for col in context["columns"]:
+        marker = f"<!--parallax-column-{secrets.token_hex(8)}-->"
+        texts[marker] = col["text"]
+        col["text"] = mark_safe(marker)  # noqa: S308 - a fixed comment, no user input
+    html = render_to_string(template, context, request)
+    for marker, text in texts.items():
+        html = html.replace(marker, text, 1)
+    return HttpResponse(html, status=status)
+
+
 def render_reader(request: HtmxHttpRequest, story, params, *, status: int = 200, **extra) -> HttpResponse:
     """The reader page; for htmx, the ``#reader`` fragment, one column's text or the overview."""
     context = {**reader_context(request, story, params), **extra}
@@ -179,7 +197,7 @@ def render_reader(request: HtmxHttpRequest, story, params, *, status: int = 200,
         template += "#overview"
     elif request.htmx and request.htmx.target in ("reader", None):
         template += "#reader"
-    response = render(request, template, context, status=status)
+    response = _render_columns_spliced(request, template, context, status=status)
     if request.htmx and request.method == "GET" and status == 200 and not request.headers.get("X-Parallax-Live"):
         # A live refresh (static/js/live.js) redraws the same view: no new history entry.
         response["HX-Push-Url"] = context["current_url"]

@@ -1,0 +1,146 @@
+"""Drawing a column again after a write by redrawing only the paragraphs whose marks changed.
+
+Each paragraph's HTML (``marks.draw_column``) depends only on the paragraph's text and on the
+claims overlapping it: each claim's row (offsets, quote, author, visibility, status) and what the
+view's ``MarkStyle`` says of it (its link counts, settled, selected, related), plus what the style
+says of the whole view (the filter) and the language of the marks' names. So a paragraph is
+memoised under a fingerprint of exactly these (a tuple, compared whole); the body's identity and the paragraph's
+offsets stand for its text. A write changes the fingerprints of the paragraphs it touches only,
+and only those are drawn again (one ``draw_column`` call for them all, with just their claims).
+
+The fingerprint holds everything the drawing shows, so one viewer's paragraph serves another only
+when both would see exactly the same marks in it: never a claim one of them may not see
+(visibility, through the rows ``annotations.permissions`` filtered, is part of it). Style fields
+not known here count for the whole column (a new field can only cost reuse, never show stale
+marks).
+
+The memo lives in the process (``_Memo``), like the LocMemCache the rest of the reader's cache is
+in, without the pickling.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import threading
+import uuid
+from bisect import bisect_right
+from collections.abc import Sequence
+
+from django.utils.translation import get_language
+
+from textkernel.text import paragraphs
+
+from .marks import MarkStyle, draw_column
+
+#: Style fields drawn per claim, and how each is read for one claim.
+_PER_CLAIM = {
+    "counts": lambda value, pk: tuple(value.get(pk, {}).items()),
+    "settled": lambda value, pk: pk in value,
+    "selected_id": lambda value, pk: pk == value,
+    "related_ids": lambda value, pk: pk in value,
+}
+
+
+def _claim_style(style: MarkStyle, pk: int) -> tuple:
+    return tuple(read(getattr(style, name), pk) for name, read in _PER_CLAIM.items())
+
+
+def _view_style(style: MarkStyle) -> tuple:
+    # Fields not known here count for the whole column, as their repr (hashable whatever they are).
+    return tuple(
+        (f.name, repr(getattr(style, f.name))) for f in dataclasses.fields(style) if f.name not in _PER_CLAIM
+    )
+
+
+def fingerprints(*, body_id: str, body: str, claims: Sequence, style: MarkStyle) -> list[tuple[int, tuple, list]]:
+    """``(start, fingerprint, claims overlapping it)`` for each paragraph of ``body``. The
+    fingerprint is a tuple of plain values (compared whole on lookup: no hash collision can
+    serve another paragraph's HTML)."""
+    spans = [(start, start + len(line)) for start, line in paragraphs(body)]
+    starts = [start for start, _end in spans]
+    overlapping: list[list] = [[] for _ in spans]
+    n = len(body)
+    for claim in claims:
+        start, end = max(0, claim.start), min(n, claim.end)
+        if start >= end:
+            continue
+        i = max(0, bisect_right(starts, start) - 1)
+        while i < len(spans) and spans[i][0] < end:
+            if spans[i][1] > start:
+                overlapping[i].append(claim)
+            i += 1
+    view = (body_id, get_language(), _view_style(style))
+    result = []
+    for (start, end), mine in zip(spans, overlapping, strict=True):
+        key = (view, start, end, tuple((tuple(claim), _claim_style(style, claim.pk)) for claim in mine))
+        result.append((start, key, mine))
+    return result
+
+
+class _Memo:
+    """Paragraph HTML by fingerprint, in this process (no pickling: reading it back costs
+    nothing). Entries cannot go stale (the fingerprint is everything drawn), so it needs no
+    invalidation; it is emptied with the Django cache all the same (``clear()`` there means
+    "draw everything again", as tests and the first-view benchmark expect), and holds at most
+    ``MEMO_PARAGRAPHS`` entries, the oldest dropped first."""
+
+    TOKEN_KEY = "reader-paragraph-memo"
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, str] = {}
+        self.token: str | None = None
+        self.lock = threading.Lock()
+
+    def current(self, cache) -> dict[tuple, str]:
+        token = cache.get(self.TOKEN_KEY)
+        if token is None:
+            token = uuid.uuid4().hex
+            cache.set(self.TOKEN_KEY, token, timeout=None)
+        if token != self.token:
+            with self.lock:
+                self.entries, self.token = {}, token
+        return self.entries
+
+    def add(self, entries: dict[tuple, str], fresh: dict[tuple, str]) -> None:
+        with self.lock:
+            entries.update(fresh)
+            if len(entries) > MEMO_PARAGRAPHS:
+                for digest in list(itertools.islice(entries, len(entries) - MEMO_PARAGRAPHS // 2)):
+                    entries.pop(digest, None)
+
+
+#: At most this many paragraphs are memoised per process (a 1,000-claim story has ~400).
+MEMO_PARAGRAPHS = 10_000
+_memo = _Memo()
+
+
+def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) -> list[tuple[int, str]]:
+    """The column's paragraphs as ``marks.draw_column`` draws them, those drawn before with the
+    same fingerprint from the memo (``cache`` is the Django cache it is emptied with)."""
+    memo = _memo.current(cache)
+    prints = fingerprints(body_id=body_id, body=body, claims=claims, style=style)
+    missing = [(start, mine) for start, digest, mine in prints if digest not in memo]
+    drawn: dict[int, str] = {}
+    if missing:
+        wanted = {start for start, _mine in missing}
+        subset = {claim.pk for _start, mine in missing for claim in mine}
+        for start, html in draw_column(
+            body=body, claims=[c for c in claims if c.pk in subset], style=style,
+            span=(min(wanted), max(wanted) + 1),
+        ):
+            if start in wanted:
+                drawn[start] = html
+    result, fresh = [], {}
+    for start, digest, _mine in prints:
+        html = drawn.get(start)
+        if html is None:
+            html = memo.get(digest)
+            if html is None:  # dropped meanwhile by another thread: draw the column whole
+                return draw_column(body=body, claims=claims, style=style)
+        else:
+            fresh[digest] = html
+        result.append((start, html))
+    if fresh:
+        _memo.add(memo, fresh)
+    return result
