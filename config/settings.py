@@ -145,9 +145,10 @@ DATABASES = {"default": _db}
 
 # Per-process memory cache. The reader keeps here what it draws from a story's annotations (an
 # index of the rows, and each column's marked-up text), keyed by the version of the rows they were
-# drawn from (annotations/selectors.py: a hash of every row's xmin and ctid, computed by
-# PostgreSQL), so entries never go stale; at most a few hundred KiB each, the oldest dropped past
-# MAX_ENTRIES.
+# drawn from (annotations/selectors.py: the id of the article's newest AnnotationChange, which
+# triggers write in the same transaction as the rows), and after a write brought up to date from
+# the changed rows only (reader/rowdelta.py); at most a few hundred KiB each, the oldest dropped
+# past MAX_ENTRIES.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
