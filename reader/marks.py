@@ -58,6 +58,8 @@ CLAIM_STATES = {
 }
 #: On top of the state: a curator confirmed one of the claim's links, or a verdict rules on it.
 SETTLED = ClaimState("is-settled", "★", gettext_lazy("confirmed by a curator or with a verdict"))
+#: Where claims overlap, the segment is darker and ruled on top (``DEPTH_CSS``).
+OVERLAP = ClaimState("overlap-3", "", gettext_lazy("where claims overlap: darker, ruled on top"))
 #: Visibility cues (public shows none): the icon is drawn by CSS from the class.
 VISIBILITY_CSS = {value: f"vis-{value}" for value in Claim.Visibility.values}
 
@@ -70,9 +72,11 @@ def claim_state(counts: dict[str, int]) -> str:
 
 
 def legend() -> list[dict]:
-    """What the reader's legend lists, in order: the states, the settled cue, visibility."""
+    """What the reader's legend lists, in order: the states, the settled cue, overlaps,
+    visibility."""
     entries = [{"css": state.css, "icon": state.icon, "label": state.label} for state in CLAIM_STATES.values()]
     entries.append({"css": f"state-agreed {SETTLED.css}", "icon": SETTLED.icon, "label": SETTLED.label})
+    entries.append({"css": f"state-unlinked {OVERLAP.css}", "icon": "", "label": OVERLAP.label})
     for value, label in Claim.Visibility.choices:
         entries.append({"css": f"state-unlinked {VISIBILITY_CSS[value]}", "icon": "", "label": label, "visibility": value})
     return entries
