@@ -362,7 +362,9 @@ SELECT = """([column, paragraph]) => {
 BUTTON = ".highlight-popup:not([hidden]) .highlight-button"
 
 HIGHLIGHT = """(useKey) => new Promise((resolve) => {
-  const seen = new Set([...document.querySelectorAll("mark[data-claim]")].map((m) => m.dataset.claim));
+  // Each drawn claim has one anchor, id="claim-<pk>" (docs/page-hooks.md): a new claim is a new anchor.
+  const anchors = () => [...document.querySelectorAll('[data-article] [id^="claim-"][tabindex]')];
+  const seen = new Set(anchors().map((m) => m.id));
   const button = [...document.querySelectorAll(
     ".highlight-popup:not([hidden]) .highlight-button, button[aria-keyshortcuts='h']"
   )].find((b) => b.offsetParent !== null);
@@ -370,7 +372,7 @@ HIGHLIGHT = """(useKey) => new Promise((resolve) => {
   let done = false;
   const finish = (result) => { if (!done) { done = true; observer.disconnect(); resolve(result); } };
   const observer = new MutationObserver(() => {
-    const fresh = [...document.querySelectorAll("mark[data-claim]")].some((m) => !seen.has(m.dataset.claim));
+    const fresh = anchors().some((m) => !seen.has(m.id));
     if (!fresh) return;
     const dom = performance.now() - t0;
     requestAnimationFrame(() => requestAnimationFrame(() => {

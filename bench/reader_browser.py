@@ -2,7 +2,8 @@
 what the overview and minimaps cost at 1,000 claims.
 
     .venv/bin/python bench/reader_browser.py [--rounds 15] [--database parallax_bench_comparison]
-                                             [--fresh-db] [--server make-run]
+                                             [--fresh-db] [--server make-run] [--claims 1000 5000]
+                                             [--only-claims]
 
 1. Browser. ``load_demo`` (the annotated demo reading, as ``make run`` shows it) and a copy of the
    demo's five articles with no annotations (what ``load_demo --empty`` shows), served by
@@ -15,6 +16,10 @@ what the overview and minimaps cost at 1,000 claims.
    with both switched off (``story_overview`` returns nothing, ``Column.summary`` counts only),
    interleaved, cold (cache cleared before each request) and warm.
 3. Minimap, in Chromium: drawing all five strips of that 1,000-claim page (``drawNow``).
+4. Claims at scale (issue 18 item 2), in Chromium: copies of the demo with 1,000 and 5,000 public
+   claims (``--claims``; 3 links per 10 claims) against the bare copy, interleaved in each round
+   (bare, 1,000, 5,000, then the other way round), a fresh context each time: page bytes,
+   ``<mark>`` elements, DOMContentLoaded and interactive, each as a ratio of the bare page's.
 
 Writes bench/results/reader_browser.json and prints a markdown table. Medians throughout.
 """
@@ -37,14 +42,23 @@ BARE = "bench-demo-bare"
 THOUSAND = "bench-demo-1000"
 
 
-def stories() -> None:
+def scale_slug(claims: int) -> str:
+    return THOUSAND if claims == 1000 else f"bench-demo-{claims}"
+
+
+def stories(claim_counts=(1000,)) -> None:
+    """The bare copy, and a copy of the demo per claim count with that many public claims and
+    3 links per 10 claims (rebuilt unless it holds exactly that many claims)."""
+    from annotations.models import Claim
     from articles.models import Story
 
     if not Story.objects.filter(slug=BARE).exists():
         story_copy(slug=BARE, title="DeepSeek R1 (bare copy)")
-    if not Story.objects.filter(slug=THOUSAND, articles__claims__isnull=False).exists():
-        _story, articles = story_copy(slug=THOUSAND, title="DeepSeek R1 (1,000 claims)")
-        annotate(articles=articles, claims=1000, links=300)
+    for claims in {1000, *claim_counts}:
+        slug = scale_slug(claims)
+        if Claim.objects.filter(article__story__slug=slug).count() != claims:
+            _story, articles = story_copy(slug=slug, title=f"DeepSeek R1 ({claims:,} claims)")
+            annotate(articles=articles, claims=claims, links=claims * 3 // 10)
 
 
 def browser_round(browser, url: str) -> dict:
@@ -64,6 +78,35 @@ def browser_round(browser, url: str) -> dict:
     )
     context.close()
     return timing
+
+
+def claims_scaling(browser, server, *, counts: list[int], rounds: int) -> dict:
+    """Issue 18 item 2: the bare copy and each ``counts`` copy, interleaved, in Chromium."""
+    pages = {"bare": f"/stories/{BARE}/"} | {str(n): f"/stories/{scale_slug(n)}/" for n in counts}
+    sizes = {}
+    for name, path in pages.items():
+        status, body = common.fetch(server.port, path)
+        if status != 200 or (name != "bare" and b"<mark data-claim" not in body):
+            raise SystemExit(f"{path}: HTTP {status}, no marks\n{server.log_tail()}")
+        sizes[name] = len(body)
+        browser_round(browser, server.url + path)  # warm the server's cache once
+    samples = {name: [] for name in pages}
+    order = list(pages)
+    for number in range(rounds):
+        for name in order if number % 2 == 0 else order[::-1]:
+            samples[name].append(browser_round(browser, server.url + pages[name]))
+    result = {}
+    for name, runs in samples.items():
+        row = {key: statistics.median(r[key] for r in runs) for key in ("dcl", "load", "interactive")}
+        row |= {"bytes": sizes[name], "marks": runs[0]["marks"]}
+        result[name] = row
+    bare = result["bare"]
+    for row in result.values():
+        row["ratios"] = {
+            "bytes": row["bytes"] / bare["bytes"], "dcl": row["dcl"] / bare["dcl"],
+            "interactive": row["interactive"] / bare["interactive"],
+        }
+    return result
 
 
 def minimap_draw(browser, url: str, runs: int) -> float:
@@ -130,13 +173,19 @@ def main(argv: list[str] | None = None) -> dict:
     common.database_argument(parser, DATABASE)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--server", choices=sorted(common.SERVERS), default="make-run")
+    parser.add_argument("--claims", type=int, nargs="*", default=[1000, 5000],
+                        help="claim counts for the scaling comparison (default 1000 5000; none: skip it)")
+    parser.add_argument("--only-claims", action="store_true",
+                        help="run only the scaling comparison (part 4)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     with common.django_site(database=args.database, fresh_db=args.fresh_db) as env:
         common.manage("load_demo", "--no-progress", env=env, quiet=True)
         django_setup(env)
-        stories()
+        stories(args.claims)
+        if args.only_claims:
+            return scaling_only(env, args)
         server_ms = server_times(args.rounds)
         pages = {"annotated": "/stories/deepseek-r1/", "bare": f"/stories/{BARE}/"}
         samples = {name: [] for name in pages}
@@ -156,6 +205,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "demo": minimap_draw(browser, server.url + pages["annotated"], args.rounds),
                 "1000 claims": minimap_draw(browser, f"{server.url}/stories/{THOUSAND}/", args.rounds),
             }
+            scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds) if args.claims else {}
             browser.close()
     browser_ms = {
         name: {
@@ -174,6 +224,7 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "server_1000_claims_ms": server_ms,
         "minimap_draw_ms": minimap_ms,
+        "claims_scaling": scaling,
     }
     common.save("reader_browser", data)
     a, b = browser_ms["annotated"], browser_ms["bare"]
@@ -193,6 +244,42 @@ def main(argv: list[str] | None = None) -> dict:
     print()
     print(f"Minimaps drawn (all five strips): demo {minimap_ms['demo']:.1f} ms,"
           f" 1,000 claims {minimap_ms['1000 claims']:.1f} ms (median of {args.rounds}).")
+    if scaling:
+        print()
+        print(scaling_table(scaling))
+    return data
+
+
+def scaling_table(scaling: dict) -> str:
+    lines = [
+        "| Reader in Chromium (1440x900), medians | Bytes | Marks | DOMContentLoaded | Interactive"
+        " | Bytes ratio | DCL ratio | **Interactive ratio** |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, row in scaling.items():
+        label = "bare demo (no claims)" if name == "bare" else f"{int(name):,} claims"
+        r = row["ratios"]
+        lines.append(
+            f"| {label} | {row['bytes'] / 1024:.0f} KiB | {row['marks']} | {row['dcl']:.0f} ms"
+            f" | {row['interactive']:.0f} ms | {r['bytes']:.2f}x | {r['dcl']:.2f}x | **{r['interactive']:.2f}x** |"
+        )
+    return "\n".join(lines)
+
+
+def scaling_only(env, args) -> dict:
+    """Part 4 alone (``--only-claims``): writes bench/results/reader_browser_claims.json."""
+    from playwright.sync_api import sync_playwright
+
+    with common.Server(env, kind=args.server) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds)
+        browser.close()
+    data = {"machine": common.machine(), "rounds": args.rounds, "server": args.server,
+            "claims_scaling": scaling}  # fmt: skip
+    common.save("reader_browser_claims", data)
+    print(scaling_table(scaling))
     return data
 
 

@@ -1,8 +1,12 @@
-"""Drawing a column's claims into its text as ``<mark data-claim>`` elements (the stable hook of
-docs/DESIGN: one mark per claim and segment, nested where claims overlap).
+"""Drawing a column's claims into its text as ``<mark data-claim>`` elements (the stable hook,
+docs/page-hooks.md): each run of text covered by the same claims is ONE mark listing them all,
+``<mark data-claim="12 15 19">``, so ``mark[data-claim~="15"]`` finds every segment of claim 15
+and the page grows with the number of claims, not with the depth of their overlaps (issue 18).
 
-A claim split into several segments repeats its class list; only its first segment carries the
-id, tab stop and accessible name, and only its last the relation badges.
+A segment shows its innermost claim's look (state, links, visibility) plus its overlap depth
+(``overlap-2``, ``overlap-3`` for three or more) and whether the selected claim, or one linked
+to it, covers it. Each claim's first segment carries its anchor (``id="claim-<pk>"``, tab stop,
+accessible name); the segments where claims end carry their relation badges.
 
 Each mark shows the claim's *state* (``CLAIM_STATES``: contradicted somewhere, agreed or
 qualified only, not linked yet; plus ``SETTLED`` when a curator confirmed one of its links or a
@@ -54,6 +58,8 @@ CLAIM_STATES = {
 }
 #: On top of the state: a curator confirmed one of the claim's links, or a verdict rules on it.
 SETTLED = ClaimState("is-settled", "★", gettext_lazy("confirmed by a curator or with a verdict"))
+#: Where claims overlap, the segment is darker and ruled on top (``DEPTH_CSS``).
+OVERLAP = ClaimState("overlap-3", "", gettext_lazy("where claims overlap: darker, ruled on top"))
 #: Visibility cues (public shows none): the icon is drawn by CSS from the class.
 VISIBILITY_CSS = {value: f"vis-{value}" for value in Claim.Visibility.values}
 
@@ -66,9 +72,11 @@ def claim_state(counts: dict[str, int]) -> str:
 
 
 def legend() -> list[dict]:
-    """What the reader's legend lists, in order: the states, the settled cue, visibility."""
+    """What the reader's legend lists, in order: the states, the settled cue, overlaps,
+    visibility."""
     entries = [{"css": state.css, "icon": state.icon, "label": state.label} for state in CLAIM_STATES.values()]
     entries.append({"css": f"state-agreed {SETTLED.css}", "icon": SETTLED.icon, "label": SETTLED.label})
+    entries.append({"css": f"state-unlinked {OVERLAP.css}", "icon": "", "label": OVERLAP.label})
     for value, label in Claim.Visibility.choices:
         entries.append({"css": f"state-unlinked {VISIBILITY_CSS[value]}", "icon": "", "label": label, "visibility": value})
     return entries
@@ -116,8 +124,13 @@ class MarkStyle:
     only: str = ""
 
 
+#: Overlap depth classes: a segment covered by two claims, and by three or more.
+DEPTH_CSS = {2: "overlap-2", 3: "overlap-3"}
+
+
 class _Tags:
-    """The opening tags of each claim's marks, built once per claim rather than per segment."""
+    """Per claim, built once rather than per segment: the classes its look gives a segment
+    (``base``), its accessible name and its badges."""
 
     def __init__(self, claims: dict, style: MarkStyle):
         self.claims, self.style = claims, style
@@ -127,55 +140,82 @@ class _Tags:
         self._base: dict[int, str] = {}
 
     def base(self, claim_id: int) -> str:
-        attrs = self._base.get(claim_id)
-        if attrs is None:
+        """The claim's own classes: links, state, settled, visibility, "only" dimming."""
+        classes = self._base.get(claim_id)
+        if classes is None:
             counts = self.style.counts.get(claim_id, {})
-            classes = ["claim"] + [f"has-{rel}" for rel in RELATION_ICONS if counts.get(rel)]
-            classes.append(CLAIM_STATES[claim_state(counts)].css)
+            names = [f"has-{rel}" for rel in RELATION_ICONS if counts.get(rel)]
+            names.append(CLAIM_STATES[claim_state(counts)].css)
             if claim_id in self.style.settled:
-                classes.append(SETTLED.css)
-            visibility = self.claims[claim_id].visibility
-            classes.append(VISIBILITY_CSS.get(visibility, "vis-public"))
-            if claim_id == self.style.selected_id:
-                classes.append("is-selected")
-            elif claim_id in self.style.related_ids:
-                classes.append("is-related")
+                names.append(SETTLED.css)
+            names.append(VISIBILITY_CSS.get(self.claims[claim_id].visibility, "vis-public"))
             if self.style.only and not counts.get(self.style.only):
-                classes.append("is-dimmed")
-            attrs = self._base[claim_id] = f'data-claim="{claim_id}" class="{" ".join(classes)}"'
-        return attrs
+                names.append("is-dimmed")
+            classes = self._base[claim_id] = " ".join(names)
+        return classes
 
-    def open(self, claim_id: int, *, first: bool, last: bool) -> str:
-        attrs = self.base(claim_id)
+    def anchor(self, claim_id: int) -> str:
+        """The attributes of a claim's anchor: its id, tab stop and accessible name."""
+        claim = self.claims[claim_id]
+        label = escape(
+            claim_label(
+                author=claim.author_name, exact=claim.exact, counts=self.style.counts.get(claim_id) or {},
+                visibility=claim.visibility, settled=claim_id in self.style.settled,
+                labels=self.labels, visibilities=self.visibilities, template=self.template,
+            )
+        )
+        return f'id="claim-{claim_id}" tabindex="0" role="button" aria-label="{label}"'
+
+    def badges(self, claim_id: int) -> str:
         counts = self.style.counts.get(claim_id)
-        if first:
-            claim = self.claims[claim_id]
-            label = escape(
-                claim_label(
-                    author=claim.author_name, exact=claim.exact, counts=counts or {},
-                    visibility=claim.visibility, settled=claim_id in self.style.settled,
-                    labels=self.labels, visibilities=self.visibilities, template=self.template,
-                )
-            )
-            attrs += f' id="claim-{claim_id}" tabindex="0" role="button" aria-label="{label}"'
-        if last and counts:
-            badges = " ".join(
-                ([SETTLED.icon] if claim_id in self.style.settled else [])
-                + [f"{RELATION_ICONS[rel]}{counts[rel]}" for rel in RELATION_ICONS if counts.get(rel)]
-            )
-            attrs += f' data-badges="{badges}"'
-        return f"<mark {attrs}>"
+        if not counts:
+            return ""
+        return " ".join(
+            ([SETTLED.icon] if claim_id in self.style.settled else [])
+            + [f"{RELATION_ICONS[rel]}{counts[rel]}" for rel in RELATION_ICONS if counts.get(rel)]
+        )
+
+    def segment(self, segment: rendering.Segment, text: str) -> str:
+        """One segment drawn once, whatever the number of claims covering it: a
+        ``<mark data-claim="<ids, outermost first>">`` with the innermost claim's look, plus the
+        selection, the overlap depth, and the anchors of the claims starting here.
+
+        The innermost claim of a segment where any claim starts is one of those starting here
+        (it starts last), so the mark itself is its anchor; claims starting at the same place
+        and reaching further (rare: the same first character) get their anchor on a
+        ``<span class="claim-anchor">`` around the mark, outermost first, so the tab order is
+        the old one (longer claims first) and a click still lands on the mark."""
+        ids = segment.claim_ids
+        inner = ids[-1]
+        classes = ["claim", self.base(inner)]
+        selected, related = self.style.selected_id, self.style.related_ids
+        if selected in ids:
+            classes.append("is-selected")
+        elif related and not related.isdisjoint(ids):
+            classes.append("is-related")
+        depth = DEPTH_CSS.get(min(len(ids), 3))
+        if depth:
+            classes.append(depth)
+        attrs = f'data-claim="{" ".join(map(str, ids))}" class="{" ".join(classes)}"'
+        starts = segment.starts
+        if inner in starts:
+            attrs += " " + self.anchor(inner)
+        if segment.ends:
+            badges = " · ".join(filter(None, map(self.badges, reversed(segment.ends))))
+            if badges:
+                attrs += f' data-badges="{badges}"'
+        html = f"<mark {attrs}>{text}</mark>"
+        for claim_id in reversed(starts):
+            if claim_id != inner:
+                html = f'<span class="claim-anchor {self.base(claim_id)}" {self.anchor(claim_id)}>{html}</span>'
+        return html
 
 
 def _paragraph_html(paragraph: rendering.RenderedParagraph, tags: _Tags) -> SafeString:
     parts: list[str] = []
     for segment in paragraph.segments:
         text = escape(segment.text)
-        # Innermost mark last: each claim covering the segment gets its own <mark data-claim>.
-        for claim_id in reversed(segment.claim_ids):
-            opening = tags.open(claim_id, first=claim_id in segment.starts, last=claim_id in segment.ends)
-            text = f"{opening}{text}</mark>"
-        parts.append(text)
+        parts.append(tags.segment(segment, text) if segment.claim_ids else text)
     return mark_safe("".join(parts))  # noqa: S308 - every text piece was escaped above
 
 

@@ -2,8 +2,10 @@
 
 Pure functions on plain data: no database, no HTML. A paragraph is one non-empty line of the body
 (``body.split("\\n")``); its segments cover it exactly, split at every claim boundary, and each
-segment lists the claims covering it. The template wraps a segment in one ``<mark data-claim>``
-per claim, so overlapping and paragraph-crossing claims need no special casing there.
+segment lists the claims covering it. ``reader.marks`` draws each segment once, as one
+``<mark data-claim="<ids>">`` listing them (docs/page-hooks.md), so overlapping and
+paragraph-crossing claims need no special casing there: n claims cut a body of p paragraphs
+into at most 2n + p segments, however deeply they overlap.
 
 Cost: sorting the 2m claim boundaries, then one sweep over paragraphs and boundaries, so
 O(n + m log m) plus the size of the output (a segment covered by k claims lists k ids).

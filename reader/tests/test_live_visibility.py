@@ -63,7 +63,7 @@ def _client(user) -> Client:
 
 def _marks(html: str, world) -> set[str]:
     return {
-        name for name, claim in world["claims"].items() if f'data-claim="{claim.pk}"' in html
+        name for name, claim in world["claims"].items() if f'id="claim-{claim.pk}"' in html
     }
 
 

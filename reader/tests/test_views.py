@@ -69,7 +69,7 @@ def test_highlight_returns_the_reader_fragment_with_the_new_mark(ana_client, art
         author, "The mayor disputed the figure", "Phủ nhận", ["số liệu", "mayor"]
     )  # fmt: skip
     html = response.content.decode()
-    assert f'data-claim="{claim.pk}"' in html
+    assert f'id="claim-{claim.pk}"' in html
     assert "<html" not in html  # a fragment, not the page
     assert f"claim={claim.pk}" in response["HX-Push-Url"]
 
@@ -108,7 +108,7 @@ def test_highlight_button_gets_its_paragraphs_redrawn_by_the_server(
     assert html.count("<p ") == 1 and 'id="reader"' not in html
     assert html.startswith(f'<p data-start="{new_start}" id="p{article.pk}-{new_start}" hx-swap-oob="true">')
     assert response["HX-Reswap"] == "none"
-    assert f'<mark data-claim="{claim.pk}"' in html
+    assert f'<mark data-claim="{claim.pk}" class="claim state-unlinked vis-public" id="claim-{claim.pk}"' in html
     assert f'aria-label="Claim by {author.username}, public: “{text}” (not linked yet)"' in html
     trigger = json.loads(response["HX-Trigger-After-Settle"])
     assert trigger == {"parallax:claim-created": {"claim": claim.pk, "message": "Claim highlighted."}}

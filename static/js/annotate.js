@@ -485,8 +485,26 @@ function getReader(url) {
   });
 }
 
-function chooseClaim(mark) {
-  const claimId = mark.dataset.claim;
+// A segment of text is one <mark data-claim="12 15 19"> listing every claim covering it,
+// outermost first (docs/page-hooks.md). A click picks the innermost (shortest) claim; another
+// click on a segment of the selected claim picks the next claim outwards, then wraps round, so
+// every claim under the pointer can be reached. From the keyboard each claim has its own tab
+// stop, its anchor: the element with id="claim-<pk>" (the mark itself, or a span around it).
+const claimIds = (mark) => mark.dataset.claim.split(" ");
+
+function clickedClaim(mark) {
+  const ids = claimIds(mark);
+  const at = ids.indexOf($reader()?.dataset.selectedClaim);
+  return at > 0 ? ids[at - 1] : ids.at(-1);
+}
+
+/** The claim a focused anchor stands for (its id is "claim-<pk>"), or null. */
+function anchoredClaim(element) {
+  const anchor = element.closest?.('[id^="claim-"][tabindex]');
+  return anchor?.closest(".column-body") ? anchor.id.slice("claim-".length) : null;
+}
+
+function chooseClaim(mark, claimId) {
   const article = mark.closest("[data-article]").dataset.article;
   if (linkMode) {
     if (claimId === linkMode.claim) return;
@@ -508,7 +526,7 @@ function chooseClaim(mark) {
 document.addEventListener("click", (event) => {
   const start = event.target.closest("[data-start-link]");
   if (start) {
-    const mark = document.querySelector(`mark[data-claim="${start.dataset.startLink}"]`);
+    const mark = document.getElementById(`claim-${start.dataset.startLink}`);
     linkMode = { claim: start.dataset.startLink, article: mark?.closest("[data-article]")?.dataset.article };
     document.body.classList.add("link-mode");
     document.getElementById(`col-${linkMode.article}`)?.classList.add("is-link-source");
@@ -524,15 +542,15 @@ document.addEventListener("click", (event) => {
   }
   const mark = event.target.closest("mark[data-claim]");
   if (!mark || !window.getSelection().isCollapsed) return;
-  chooseClaim(mark);
+  chooseClaim(mark, linkMode ? claimIds(mark).at(-1) : clickedClaim(mark));
 });
 
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Enter" && event.key !== " ") return;
-  const mark = event.target.closest?.("mark[data-claim]");
-  if (!mark) return;
+  const claimId = event.target.closest && anchoredClaim(event.target);
+  if (!claimId) return;
   event.preventDefault();
-  chooseClaim(mark);
+  chooseClaim(event.target, claimId);
 });
 
 function focusClaim(claimId) {

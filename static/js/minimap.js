@@ -39,10 +39,11 @@ function draw(strip) {
   svg.setAttribute("preserveAspectRatio", "none");
   svg.setAttribute("focusable", "false");
   const conflicts = [];
-  // First segments only (they carry the id): one tick per claim; conflicts drawn last, on top.
-  for (const mark of body.querySelectorAll("mark.claim[id]")) {
-    const y = (mark.offsetTop / total) * HEIGHT;
-    const tick = rect(y, (mark.offsetHeight / total) * HEIGHT, kind(mark), mark.dataset.claim);
+  // Each claim's anchor (its first segment, id="claim-<pk>": the mark, or a span around it
+  // carrying the claim's classes): one tick per claim; conflicts drawn last, on top.
+  for (const anchor of body.querySelectorAll('[id^="claim-"][tabindex]')) {
+    const y = (anchor.offsetTop / total) * HEIGHT;
+    const tick = rect(y, (anchor.offsetHeight / total) * HEIGHT, kind(anchor), anchor.id.slice(6));
     if (tick.classList.contains("mm-contradicted")) conflicts.push(tick);
     else svg.append(tick);
   }

@@ -158,7 +158,7 @@ document.addEventListener("htmx:afterSettle", (event) => {
     (focusKey && root.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)) ||
     (jumpClaim && document.getElementById(`claim-${jumpClaim}`)) ||
     root.querySelector('.link-form input[name="relation"]:checked, .link-form input[name="relation"]') ||
-    root.querySelector(".claim.is-selected[tabindex]") ||
+    (root.dataset.selectedClaim && document.getElementById(`claim-${root.dataset.selectedClaim}`)) ||
     root.querySelector(".column-controls a, .hidden-columns a");
   target?.focus({ preventScroll: Boolean(jumpClaim) });
   focusKey = null;

@@ -139,7 +139,7 @@ def test_reader_layers_toggle_what_is_shown(admin_user, team, article):
     def shown(layers=None):
         params = {} if layers is None else {"layers": layers}
         html = client.get(url, params).content.decode()
-        return {c.pk for c in (mine, team_claim, public) if f'data-claim="{c.pk}"' in html}
+        return {c.pk for c in (mine, team_claim, public) if f'id="claim-{c.pk}"' in html}
 
     assert shown() == {mine.pk, team_claim.pk, public.pk}
     assert shown("mine") == {mine.pk}

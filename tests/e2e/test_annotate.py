@@ -56,14 +56,14 @@ def test_highlight_two_columns_link_as_contradicts_and_find_it_after_reload(
     assert third.body[claim_3.start : claim_3.end] == PHRASE_3
 
     # Pick the first claim: its panel opens and the URL keeps it (a shareable selection).
-    page.locator(f'mark[data-claim="{claim_1.pk}"]').first.click()
+    page.locator(f'mark[data-claim~="{claim_1.pk}"]').first.click()
     panel = page.locator(f'[data-panel-claim="{claim_1.pk}"]')
     expect(panel).to_be_visible()
     expect(page).to_have_url(re.compile(rf"claim={claim_1.pk}"))
 
     # Link mode, then the claim in the third column, then the relation.
     panel.get_by_role("button", name=re.compile("Link to a claim in another column")).click()
-    page.locator(f'mark[data-claim="{claim_3.pk}"]').first.click()
+    page.locator(f'mark[data-claim~="{claim_3.pk}"]').first.click()
     form = page.locator(".link-form")
     expect(form).to_be_visible()
     form.locator('input[value="contradicts"]').check()
@@ -85,10 +85,10 @@ def test_highlight_two_columns_link_as_contradicts_and_find_it_after_reload(
     page.reload()
     expect(page.locator(f'[data-panel-claim="{claim_1.pk}"] .link-item')).to_contain_text(PHRASE_3)
     for claim in (claim_1, claim_3):
-        mark = page.locator(f'mark[data-claim="{claim.pk}"]').first
-        expect(mark).to_have_attribute("aria-label", re.compile("contradicts"))
+        anchor = page.locator(f"#claim-{claim.pk}")  # the claim's first segment
+        expect(anchor).to_have_attribute("aria-label", re.compile("contradicts"))
     # The linked claim in the other column is scrolled into view.
-    expect(page.locator(f'mark[data-claim="{claim_3.pk}"]').first).to_be_in_viewport()
+    expect(page.locator(f'mark[data-claim~="{claim_3.pk}"]').first).to_be_in_viewport()
 
     # The Connections panel lists the link with both quotes and jumps to each span.
     page.get_by_role("button", name=re.compile(r"Connections \(1\)")).click()
@@ -101,7 +101,7 @@ def test_highlight_two_columns_link_as_contradicts_and_find_it_after_reload(
     # "Only contradictions" keeps the contradicting pair.
     page.get_by_role("button", name=re.compile("Only contradictions")).click()
     expect(page).to_have_url(re.compile("only=contradicts"))
-    expect(page.locator(f'mark[data-claim="{claim_1.pk}"]').first).to_be_visible()
+    expect(page.locator(f'mark[data-claim~="{claim_1.pk}"]').first).to_be_visible()
 
 
 def test_keyboard_only_highlight_and_link(page, live_server, demo):
@@ -202,7 +202,7 @@ def test_author_edits_note_and_deletes_a_linked_claim_after_confirming(page, liv
     expect(confirm).to_contain_text("1 link")
     assert Claim.objects.filter(pk=claim_1.pk).exists()
     confirm.get_by_role("button", name="Delete").click()
-    expect(page.locator(f'mark[data-claim="{claim_1.pk}"]')).to_have_count(0)
+    expect(page.locator(f'mark[data-claim~="{claim_1.pk}"]')).to_have_count(0)
     assert not Claim.objects.filter(pk=claim_1.pk).exists()
     assert not ClaimLink.objects.exists()
     assert "claim" not in query_params(page.url)
@@ -215,7 +215,7 @@ def test_phone_layout_highlight_in_one_column_at_a_time(phone_page, live_server,
     expect(page.locator(f"#col-{first.pk}")).to_be_visible()
     expect(page.locator(f"#col-{demo[1].pk}")).to_be_hidden()
     claim = _highlight_with_mouse(page, first.pk, PHRASE_1)
-    page.locator(f'mark[data-claim="{claim.pk}"]').first.click()
+    page.locator(f'mark[data-claim~="{claim.pk}"]').first.click()
     expect(page.locator(f'[data-panel-claim="{claim.pk}"]')).to_be_visible()
     # Nothing sticks out sideways on a phone.
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -224,8 +224,9 @@ def test_phone_layout_highlight_in_one_column_at_a_time(phone_page, live_server,
 
 def test_a_highlight_redraws_its_paragraph_as_a_reload_would(page, live_server, demo):
     """Marks are drawn by the server only: Highlight swaps in the paragraph the server
-    draws it (a new claim nested in an older one splits it into more segments), focuses the new
-    mark, and a reload shows exactly the same marks."""
+    draws it (a new claim inside an older one splits it into more segments, the middle one
+    drawn once and listing both claims), focuses the new mark, and a reload shows exactly the
+    same marks."""
     first = demo[0]
     _reader(page, live_server)
     outer = _highlight_with_mouse(page, first.pk, PHRASE_1)
@@ -233,18 +234,20 @@ def test_a_highlight_redraws_its_paragraph_as_a_reload_would(page, live_server, 
     inner_text = "phòng thí nghiệm"
     select_text(page, first.pk, inner_text)
     page.locator(".highlight-popup button").click()
-    # The older claim is now three segments around the new one.
-    expect(page.locator(f"#article-{first.pk} mark[data-claim='{outer.pk}']")).to_have_count(3)
+    # The older claim is now three segments around the new one; the middle one is one mark
+    # listing both (outermost first), not a mark inside a mark.
+    expect(page.locator(f"#article-{first.pk} mark[data-claim~='{outer.pk}']")).to_have_count(3)
+    expect(page.locator(f"#article-{first.pk} mark[data-claim] mark")).to_have_count(0)
     inner = Claim.objects.get(article_id=first.pk, exact=inner_text)
 
     def drawn() -> dict:
         return page.evaluate(
             """(ids) => Object.fromEntries(ids.map((id) => {
-                const marks = [...document.querySelectorAll(`mark[data-claim="${id}"]`)];
+                const marks = [...document.querySelectorAll(`mark[data-claim~="${id}"]`)];
                 const head = document.getElementById(`claim-${id}`);
                 return [id, {
                     text: marks.map((m) => m.textContent).join(""),
-                    nested: marks.some((m) => m.parentElement.closest("mark[data-claim]")),
+                    shared: marks.map((m) => m.dataset.claim),
                     label: head?.getAttribute("aria-label"), role: head?.getAttribute("role"),
                     tab: head?.tabIndex,
                 }];
@@ -255,7 +258,9 @@ def test_a_highlight_redraws_its_paragraph_as_a_reload_would(page, live_server, 
     in_page = drawn()
     assert in_page[str(outer.pk)]["text"] == PHRASE_1 == outer.exact
     assert in_page[str(inner.pk)]["text"] == inner_text == inner.exact
-    assert in_page[str(inner.pk)]["nested"]  # inside the older claim's mark
+    # Inside the older claim: its one segment lists both claims, outermost first.
+    assert in_page[str(inner.pk)]["shared"] == [f"{outer.pk} {inner.pk}"]
+    assert in_page[str(outer.pk)]["shared"] == [str(outer.pk), f"{outer.pk} {inner.pk}", str(outer.pk)]
     expect(page.locator(f"#claim-{inner.pk}")).to_be_focused()
     page.reload()
     expect(page.locator(f"#claim-{inner.pk}")).to_be_attached()
@@ -278,5 +283,5 @@ def test_with_layers_chosen_a_highlight_shows_as_the_server_draws_it(page, live_
     claim = Claim.objects.get(article_id=first.pk, exact=PHRASE_1)
     assert claim.visibility == "public"
     expect(page.locator(f"#article-{first.pk}")).to_contain_text(PHRASE_1)
-    expect(page.locator(f'mark[data-claim="{claim.pk}"]')).to_have_count(0)
+    expect(page.locator(f'mark[data-claim~="{claim.pk}"]')).to_have_count(0)
     assert query_params(page.url).get("layers") == f"team:{team.pk}"

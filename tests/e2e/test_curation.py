@@ -88,7 +88,7 @@ def test_curator_confirms_a_link_gathers_claims_and_reads_the_matrix(page, live_
     # A cell jumps to its span in the reader.
     row.locator(f'a[data-claim-link="{claims[2].pk}"]').click()
     expect(page).to_have_url(re.compile(rf"/stories/deepseek-r1/\?claim={claims[2].pk}"))
-    expect(page.locator(f'mark[data-claim="{claims[2].pk}"]').first).to_have_class(
+    expect(page.locator(f'mark[data-claim~="{claims[2].pk}"]').first).to_have_class(
         re.compile("is-selected")
     )
 

@@ -333,12 +333,51 @@ def test_only_contradictions_dims_nested_claims_too(page, live_server, demo):
     nested = make_claim(article=first, text="phòng thí nghiệm")  # inside `outer`, not linked
     alone = make_claim(article=first, text="Markettimes")  # not nested, not linked
     page.goto(f"{live_server.url}{READER}?only=contradicts")
-    inner = page.locator(f'mark.claim mark.claim[data-claim="{nested.pk}"]').first
+    # The nested claim's segment is one mark listing both claims, with the inner claim's look.
+    inner = page.locator(f'mark.claim[data-claim="{outer.pk} {nested.pk}"]').first
     expect(inner).to_have_class(re.compile("is-dimmed"))
-    single = page.locator(f'mark[data-claim="{alone.pk}"]').first
+    single = page.locator(f'mark[data-claim~="{alone.pk}"]').first
     expect(single).to_have_class(re.compile("is-dimmed"))
     background = "el => getComputedStyle(el).backgroundColor"
     assert inner.evaluate(background) == single.evaluate(background)
+
+
+def test_every_claim_on_a_shared_segment_can_be_reached_by_click_and_by_keyboard(page, live_server, demo):
+    """Overlapping claims draw each run of text once (issue 18): one mark listing every claim
+    covering it. A click picks the innermost claim, each further click on a segment of the
+    selected claim the next one outwards, then round again; from the keyboard each claim keeps
+    its own tab stop (a claim sharing its first character with a shorter one gets its anchor
+    on a span around the mark)."""
+    first = demo[0]
+    outer = make_claim(article=first, text=PHRASE_1)
+    same_start = make_claim(article=first, text="Tuần này, một phòng")  # starts with `outer`
+    nested = make_claim(article=first, text="phòng thí nghiệm")  # inside `outer`
+    page.goto(f"{live_server.url}{READER}")
+    column = page.locator(f"#article-{first.pk}")
+    expect(column.locator("mark[data-claim] mark")).to_have_count(0)
+    shared = column.locator(f'mark[data-claim="{outer.pk} {same_start.pk} {nested.pk}"]')
+    expect(shared).to_have_text("phòng")
+    # Each claim's segments spell the claim, each run of text drawn once.
+    for claim in (outer, same_start, nested):
+        texts = column.locator(f'mark[data-claim~="{claim.pk}"]').all_text_contents()
+        assert "".join(texts) == claim.exact
+    for claim in (nested, same_start, outer, nested):
+        shared.click()
+        expect(page.locator(f'[data-panel-claim="{claim.pk}"]')).to_be_visible()
+        expect(page).to_have_url(re.compile(rf"claim={claim.pk}\b"))
+    # Keyboard: the anchors, in document order the longer claim first, as before.
+    anchors = column.locator('[id^="claim-"][tabindex="0"]')
+    expect(anchors).to_have_count(3)
+    assert anchors.evaluate_all("els => els.map((el) => el.id)") == [
+        f"claim-{outer.pk}", f"claim-{same_start.pk}", f"claim-{nested.pk}"
+    ]
+    expect(page.locator(f"span.claim-anchor#claim-{outer.pk}")).to_have_attribute("role", "button")
+    page.locator(f"#claim-{outer.pk}").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f'[data-panel-claim="{outer.pk}"]')).to_be_visible()
+    page.locator(f"#claim-{same_start.pk}").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f'[data-panel-claim="{same_start.pk}"]')).to_be_visible()
 
 
 def test_sentence_picker_skips_ad_notices_and_image_markdown(page, live_server, demo):
