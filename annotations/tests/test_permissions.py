@@ -204,7 +204,9 @@ def test_visible_snapshot_drops_links_the_viewer_may_not_see(article, article_2)
     assert permissions.visible_snapshot(outsider, None) is None
 
 
-@pytest.mark.parametrize(("visibility", "purpose"), list(itertools.product(["public"], ["see", "curate"])))
+@pytest.mark.parametrize(
+    ("visibility", "purpose"), list(itertools.product(["public"], ["see", "curate"]))
+)
 def test_event_access(story, article, visibility, purpose):
     author = factories.make_user(username="a")
     claim = factories.make_claim(article=article, author=author, text="Monday", visibility=visibility)
