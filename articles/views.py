@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
 from . import selectors
@@ -35,7 +35,7 @@ def _marked(headline: str) -> SafeString:
     )
 
 
-@require_GET
+@require_safe
 def home(request: HtmxHttpRequest) -> HttpResponse:
     stories = list(selectors.story_list())
     return render(request, "articles/home.html", {"stories": stories})
@@ -96,7 +96,7 @@ def _with_token(request: HttpRequest, html: str) -> HttpResponse:
     return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
-@require_GET
+@require_safe
 def search(request: HtmxHttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     fragment = bool(request.htmx and request.htmx.target == "search-results")

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from annotations import permissions
 from annotations import selectors as annotation_selectors
@@ -163,7 +163,7 @@ def _matrix_context(request, story, *, error: str = "") -> dict:
     }
 
 
-@require_GET
+@require_safe
 def matrix(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """One row per canonical claim, one column per source; unclustered claims after."""
     story = article_selectors.story_get(slug=slug)
@@ -171,7 +171,7 @@ def matrix(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                  fragment="matrix")
 
 
-@require_GET
+@require_safe
 def matrix_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The matrix as CSV: per row its statement, then each source's stance and quote."""
     story = article_selectors.story_get(slug=slug)
@@ -329,7 +329,7 @@ def verdict(request: HtmxHttpRequest, link_pk: int) -> HttpResponse:
 # --- agreement --------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @login_required
 def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """How far annotators agree on the relations of the pairs several of them linked."""
@@ -351,7 +351,7 @@ def agreement(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 # --- orphans ----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @login_required
 def orphans(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Claims whose words could not be found after an article edit, with likely new places."""
@@ -404,7 +404,7 @@ def orphan_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
 # --- history ----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @login_required
 def story_history(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Every recorded change in the story the viewer may see, newest first."""
@@ -416,7 +416,7 @@ def story_history(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 @login_required
 def object_history(request: HtmxHttpRequest, object_type: str, object_id: int) -> HttpResponse:
     """Every recorded change of one claim, link, canonical claim or verdict."""

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
 from annotations import permissions
@@ -124,7 +124,7 @@ def _intake_for(request, story) -> Intake | None:
 
 
 @login_required
-@require_GET
+@require_safe
 def intake_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story = permissions.story_access(request.user, slug, for_="curate")
     intake = _intake_for(request, story)
@@ -182,7 +182,7 @@ def _item_for(request, slug: str, pk: int) -> IntakeItem:
 
 
 @login_required
-@require_GET
+@require_safe
 def item_view(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """One item of the batch (polled while its link is being fetched)."""
     item = _item_for(request, slug, pk)
@@ -275,7 +275,7 @@ def _manage_context(story, *, forms=None) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def manage_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story = permissions.story_access(request.user, slug, for_="curate")
     return render(request, "newsroom/manage.html", _manage_context(story))
@@ -372,7 +372,7 @@ def article_trim(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     )  # fmt: skip
 
 
-@require_GET
+@require_safe
 def translation_pair(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The reader with only a translation and its original, side by side (original first)."""
     story = permissions.story_access(request.user, slug, for_="read")

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from activity import live, services
 from activity.models import Event
@@ -241,7 +241,7 @@ def presence_update(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@require_GET
+@require_safe
 def story_activity(request: HttpRequest, slug: str) -> HttpResponse:
     """Who did what and when in the story, newest first, only what the viewer may see."""
     story = article_selectors.story_get(slug=slug)

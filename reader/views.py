@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from annotations import permissions, services
 from annotations.selectors import story_articles
@@ -204,13 +204,13 @@ def render_reader(request: HtmxHttpRequest, story, params, *, status: int = 200,
     return response
 
 
-@require_GET
+@require_safe
 def story_read(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story = permissions.story_access(request.user, slug)
     return render_reader(request, story, request.GET)
 
 
-@require_GET
+@require_safe
 def story_connections(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Every link in the story with both quotes, grouped by relation (the reader's panel)."""
     story = permissions.story_access(request.user, slug)

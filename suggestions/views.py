@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from articles import selectors as article_selectors
 
@@ -35,7 +35,7 @@ def _render(request: HttpRequest, story, *, status: int = 200, error: str = "") 
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 def story_suggestions(request: HttpRequest, slug: str) -> HttpResponse:
     story = article_selectors.story_get(slug=slug)
     return _render(request, story)
@@ -93,7 +93,7 @@ def story_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     return _answer(request, story)
 
 
-@require_GET
+@require_safe
 def claim_memory(request: HttpRequest, pk: int) -> HttpResponse:
     """The claim memory fragment for the reader's claim panel (loaded by htmx when the panel
     shows): similar claims of other stories the user may see. 404 for a claim they may not see."""

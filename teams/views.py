@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from activity.models import Event
 
@@ -14,7 +14,7 @@ from . import selectors, services
 from .models import Membership
 
 
-@require_GET
+@require_safe
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
     teams = selectors.teams_for_user(user=request.user)
@@ -61,7 +61,7 @@ def _detail(request, team, *, status=200, **extra) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 @login_required
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_get_for_user(user=request.user, slug=slug)
