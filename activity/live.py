@@ -108,7 +108,6 @@ class Hub:
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.connected = asyncio.Event()
-        self.connected_once = False
 
     def subscribe(self, sub: Subscriber) -> None:
         self._ensure_running()
@@ -148,14 +147,14 @@ class Hub:
             await psycopg.AsyncConnection.connect(info, autocommit=True) as query_conn,
         ):
             await listen_conn.execute(f"LISTEN {CHANNEL}")
-            if self.connected_once:
-                # Events committed while nobody listened were never notified: every open
-                # stream re-reads its backlog from the last id it sent (``resync``), now that
-                # anything committed from here on will be notified.
-                for subs in list(self.subscribers.values()):
-                    for sub in list(subs):
-                        sub.put(("resync", {}))
-            self.connected_once = True
+            # Events committed while nobody listened were never notified: every open stream
+            # re-reads its backlog from the last id it sent (``resync``), now that anything
+            # committed from here on will be notified. After a lost connection, and on the
+            # first one too: a stream that subscribed while the hub was still connecting may
+            # have read its backlog before this LISTEN.
+            for subs in list(self.subscribers.values()):
+                for sub in list(subs):
+                    sub.put(("resync", {}))
             self.connected.set()
             pending: asyncio.Queue[str] = asyncio.Queue()
             dispatcher = asyncio.create_task(self._dispatch(pending, query_conn))

@@ -30,6 +30,9 @@ from textkernel.params import BIGINT_MAX, parse_id, parse_int
 #: handed out at INSERT but become visible at COMMIT, so a smaller id can commit just after a
 #: larger one. The browser drops the ids it already has.
 RESUME_OVERLAP = datetime.timedelta(seconds=5)
+#: Seconds a new stream waits for the process's listener to be connected before it reads its
+#: backlog and says it is ready.
+HUB_WAIT = 5
 #: Events on the activity page.
 FEED_LENGTH = 50
 
@@ -143,6 +146,11 @@ async def story_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse
     # Subscribe before reading the backlog, so nothing falls between the two; repeats are
     # filtered out below by id.
     live.hub.subscribe(sub)
+    # "ready" should mean listening: wait (a little) for the hub's LISTEN before the backlog is
+    # read. If it takes longer, the hub's resync on connecting sends what the backlog missed.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(HUB_WAIT):
+            await live.hub.connected.wait()
 
     opened = timezone.now()
     touched = [opened]  # when this stream last marked the viewer present
