@@ -5,19 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from annotations.forms import ExplainedForm
 from annotations.models import ClaimLink
 
 from .models import REASON_MAX_CHARS, STATEMENT_MAX_CHARS, CanonicalMember, LinkReview, Verdict
 from textkernel.params import parse_id
-
-
-class _Form(forms.Form):
-    def error_text(self) -> str:
-        parts = []
-        for name, errors in self.errors.items():
-            label = self.fields[name].label if name in self.fields else ""
-            parts.extend(f"{label}: {e}" if label else str(e) for e in errors)
-        return " ".join(parts)
 
 
 class IdsField(forms.Field):
@@ -36,7 +28,7 @@ class IdsField(forms.Field):
         return sorted(set(ids))
 
 
-class QueueFilterForm(_Form):
+class QueueFilterForm(ExplainedForm):
     story = forms.SlugField(label=_("Story"), required=False)
     team = forms.IntegerField(label=_("Team"), required=False, min_value=1)
     relation = forms.ChoiceField(
@@ -49,13 +41,13 @@ class QueueFilterForm(_Form):
     )
 
 
-class ReviewForm(_Form):
+class ReviewForm(ExplainedForm):
     links = IdsField(label=_("Links"), required=True)
     decision = forms.ChoiceField(label=_("Decision"), choices=LinkReview.Decision.choices)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=REASON_MAX_CHARS)
 
 
-class CanonicalForm(_Form):
+class CanonicalForm(ExplainedForm):
     claims = IdsField(label=_("Claims"), required=True)
     statement = forms.CharField(label=_("Statement"), required=False, max_length=STATEMENT_MAX_CHARS)
     canonical = forms.IntegerField(label=_("Canonical claim"), required=False)
@@ -67,13 +59,13 @@ class CanonicalForm(_Form):
         return self.cleaned_data["stance"] or CanonicalMember.Stance.ASSERTS
 
 
-class VerdictForm(_Form):
+class VerdictForm(ExplainedForm):
     rated_claim = forms.IntegerField(label=_("Claim rated"))
     rating = forms.ChoiceField(label=_("Rating"), choices=Verdict.Rating.choices)
     evidence = forms.CharField(label=_("Evidence"), max_length=REASON_MAX_CHARS)
     url = forms.CharField(label=_("Evidence URL"), required=False, max_length=500)
 
 
-class ReattachForm(_Form):
+class ReattachForm(ExplainedForm):
     start = forms.IntegerField(label=_("Start"), min_value=0)
     end = forms.IntegerField(label=_("End"), min_value=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from annotations.forms import ExplainedForm
 from annotations.models import ClaimLink
 RELATION_ERRORS = {
     "required": _("Choose a relation: agrees, contradicts or qualifies."),
@@ -14,21 +15,11 @@ RELATION_ERRORS = {
 }
 
 
-class _Form(forms.Form):
-    def error_text(self) -> str:
-        """All errors as one sentence for an alert next to the control."""
-        parts = []
-        for name, errors in self.errors.items():
-            label = self.fields[name].label if name in self.fields else ""
-            parts.extend(f"{label}: {e}" if label else str(e) for e in errors)
-        return " ".join(parts)
-
-
 def _split_tags(value: str) -> list[str]:
     return [tag.strip() for tag in (value or "").replace(";", ",").split(",") if tag.strip()]
 
 
-class ClaimCreateForm(_Form):
+class ClaimCreateForm(ExplainedForm):
     start = forms.IntegerField(label=_("Start"), min_value=0)
     end = forms.IntegerField(label=_("End"), min_value=0)
     exact = forms.CharField(label=_("Selected text"), strip=False, required=False, max_length=10000)
@@ -46,7 +37,7 @@ class ClaimCreateForm(_Form):
         return self.cleaned_data["offsets"] or "utf16"
 
 
-class ClaimEditForm(_Form):
+class ClaimEditForm(ExplainedForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=5000)
     tags = forms.CharField(label=_("Tags"), required=False, max_length=1000)
     version = forms.IntegerField(label=_("Version"), min_value=1, required=False)
@@ -55,13 +46,13 @@ class ClaimEditForm(_Form):
         return _split_tags(self.cleaned_data["tags"])
 
 
-class LinkCreateForm(_Form):
+class LinkCreateForm(ExplainedForm):
     claim = forms.IntegerField(label=_("Claim"), min_value=1)
     other = forms.IntegerField(label=_("Other claim"), min_value=1)
     relation = forms.ChoiceField(choices=ClaimLink.Relation.choices, error_messages=RELATION_ERRORS)
     rationale = forms.CharField(label=_("Rationale"), required=False, max_length=5000)
 
 
-class LinkEditForm(_Form):
+class LinkEditForm(ExplainedForm):
     relation = forms.ChoiceField(choices=ClaimLink.Relation.choices, error_messages=RELATION_ERRORS)
     rationale = forms.CharField(label=_("Rationale"), required=False, max_length=5000)
