@@ -1,17 +1,270 @@
-"""Curation objects in the admin: read-only views with filters, search, autocomplete and their
-recorded history. Changes are made on the site (matrix, review queue, verdict pages), which call
-the services; the admin only deletes through them."""
+"""Curation in the Django admin.
+
+Claims and links are made in the reader, where the services check offsets, quotes and pairs.
+Here curators look, search and filter, and act only through the same services and permission
+checks as the site (``curation.services``): confirm or reject links with a reason, merge duplicate
+claims. Anchoring fields are never edited by hand (that would silently move a highlight), nothing
+is deleted behind the event log's back, and each object shows its recorded history read-only.
+
+Curation objects (canonical claims, verdicts, reviews, dismissals) are read-only views with
+filters, search, autocomplete and their recorded history. Changes are made on the site (matrix,
+review queue, verdict pages), which call the services; the admin only deletes through them.
+
+The claim and link admin lives here, not in ``annotations``, because it acts through curation's
+services: a lower app never imports a higher one (tests/test_layers.py).
+"""
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
-from annotations.admin import CuratorAdminMixin, _history_html
 from annotations import permissions
+from annotations.models import Claim, ClaimLink
 
+from . import selectors as curation_selectors
 from . import services
 from .models import CanonicalClaim, CanonicalMember, LinkReview, OrphanDismissal, Verdict
+
+
+def _quote(claim: Claim, limit: int = 80) -> str:
+    return claim.exact if len(claim.exact) <= limit else claim.exact[: limit - 1] + "…"
+
+
+def _history_html(request: HttpRequest, object_type: str, obj) -> str:
+    """The object's recorded events (who, when, what), newest first, read-only."""
+    if obj is None or obj.pk is None:
+        return "—"
+    events = curation_selectors.object_history(
+        user=request.user, object_type=object_type, object_id=obj.pk
+    )
+    if not events:
+        return _("Nothing recorded yet.")
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (e.created_at.strftime("%Y-%m-%d %H:%M"), e.actor.get_username() if e.actor else "—",
+             e.verb)
+            for e in events
+        ),
+    )
+    return format_html(
+        '<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody>'
+        "</table>",
+        _("When"), _("Who"), _("What"), rows,
+    )
+
+
+class CuratorAdminMixin:
+    """Admin pages open to curators and read-only except for the actions, which call the
+    services. Lists hold only what the person may see, in the stories they curate (the rule
+    book's ``visible_q`` and ``curated_q``: ``story_path`` leads from the model to its story)."""
+
+    #: How the model reaches its story; each admin sets it.
+    story_path = ""
+    #: How the model reaches the claims or links whose visibility applies ("" for the object
+    #: itself, None when the model has none).
+    visibility_paths: tuple[str, ...] = ()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.curates_any(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return permissions.curates_any(request.user)
+
+    def get_queryset(self, request: HttpRequest):
+        self._request = request
+        queryset = super().get_queryset(request).filter(
+            permissions.curated_q(request.user, self.story_path)
+        )
+        for path in self.visibility_paths:
+            queryset = queryset.filter(permissions.visible_q(request.user, path))
+        return queryset
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # made in the reader, where offsets and pairs are checked
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # changes go through the actions (services), never raw edits
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # authors delete in the reader (recorded, restorable); curators merge
+
+
+class LinkInline(admin.TabularInline):
+    """Links where the claim is the lower id; the others show under the other claim."""
+
+    model = ClaimLink
+    fk_name = "claim_a"
+    fields = ["claim_b", "relation", "status", "author", "rationale"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ClaimLink]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(permissions.link_visible_q(request.user))
+            .select_related("claim_b", "author")
+        )
+
+
+@admin.register(Claim)
+class ClaimAdmin(CuratorAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "quote", "article", "author", "status", "visibility", "version",
+                    "created_at"]
+    list_display_links = ["pk", "quote"]
+    list_filter = ["status", "visibility", "article__story", "article__source", "created_at"]
+    list_select_related = ["article", "author"]
+    search_fields = ["exact", "note", "author__username", "article__title"]
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["article", "author", "exact", "note", "tags", "visibility", "status"]}),
+        ("Anchor", {"fields": ["start", "end", "prefix", "suffix", "body_hash"],
+                    "classes": ["collapse"]}),
+        ("History", {"fields": ["version", "created_at", "updated_at", "history"]}),
+    ]
+    readonly_fields = [f for fs in fieldsets for f in fs[1]["fields"]]
+    inlines = [LinkInline]
+    actions = ["merge_duplicates"]
+    story_path = "article__story__"
+    visibility_paths = ("",)
+
+    @admin.display(description="Claim", ordering="exact")
+    def quote(self, obj: Claim) -> str:
+        return _quote(obj)
+
+    @admin.display(description="Recorded history")
+    def history(self, obj: Claim) -> str:
+        return _history_html(self._request, "claim", obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("article", "author")
+            .defer("article__search_vector", "article__body")
+        )
+
+    @admin.action(description="Merge selected duplicate claims (same article, overlapping)")
+    def merge_duplicates(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        claims = list(queryset.select_related("article__story"))
+        try:
+            result = services.claims_merge(user=request.user, claims=claims)
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, text, messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Merged {result.removed} claim(s) into #{result.kept.pk}; "
+            f"{result.links_moved} link(s) moved.",
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+@admin.register(ClaimLink)
+class ClaimLinkAdmin(CuratorAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "relation", "status", "quote_a", "quote_b", "author", "created_at"]
+    list_filter = [
+        "relation", "status", "claim_a__article__story", "verdict__rating", "created_at",
+    ]
+    list_select_related = ["claim_a", "claim_b", "author"]
+    search_fields = ["rationale", "claim_a__exact", "claim_b__exact", "author__username"]
+    fields = ["claim_a", "claim_b", "relation", "rationale", "status", "author", "created_at",
+              "updated_at", "reviews", "history"]
+    readonly_fields = fields
+    actions = ["mark_confirmed", "mark_rejected", "mark_proposed"]
+    story_path = "claim_a__article__story__"
+    visibility_paths = ("", "claim_a__", "claim_b__")
+
+    @admin.display(description="Claim A", ordering="claim_a__exact")
+    def quote_a(self, obj: ClaimLink) -> str:
+        return _quote(obj.claim_a, 60)
+
+    @admin.display(description="Claim B", ordering="claim_b__exact")
+    def quote_b(self, obj: ClaimLink) -> str:
+        return _quote(obj.claim_b, 60)
+
+    @admin.display(description="Reviews")
+    def reviews(self, obj: ClaimLink) -> str:
+        rows = format_html_join(
+            "", "<li>{}: {} by {} — {}</li>",
+            ((r.created_at.strftime("%Y-%m-%d %H:%M"), r.get_decision_display(),
+              r.reviewer.get_username(), r.reason or "—")
+             for r in obj.reviews.select_related("reviewer")),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "—"
+
+    @admin.display(description="Recorded history")
+    def history(self, obj: ClaimLink) -> str:
+        return _history_html(self._request, "link", obj)
+
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[ClaimLink], decision: str):
+        """Ask for a reason on an intermediate page, then review through the service."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            links = list(queryset.select_related("claim_a__article__story"))
+            try:
+                reviews = services.links_review(
+                    user=request.user, links=links, decision=decision,
+                    reason=form.cleaned_data["reason"],
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                if getattr(exc, "code", None) != "reason_required":
+                    self.message_user(request, text, messages.ERROR)
+                if getattr(exc, "code", None) != "reason_required":
+                    return None
+                form.add_error("reason", text)  # ask again, on the same page
+            else:
+                self.message_user(request, f"{len(reviews)} link(s) marked {decision}.")
+                return None
+        return TemplateResponse(
+            request,
+            "curation/admin_review.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Mark {queryset.count()} link(s) {decision}",
+                "links": queryset.select_related("claim_a", "claim_b"),
+                "form": form,
+                "action": request.POST.get("action"),
+                "decision": decision,
+                "opts": self.model._meta,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            },
+        )
+
+    @admin.action(description="Confirm selected links (with a reason)")
+    def mark_confirmed(self, request: HttpRequest, queryset: QuerySet[ClaimLink]):
+        return self._review(request, queryset, ClaimLink.Status.CONFIRMED)
+
+    @admin.action(description="Reject selected links (a reason is needed)")
+    def mark_rejected(self, request: HttpRequest, queryset: QuerySet[ClaimLink]):
+        return self._review(request, queryset, ClaimLink.Status.REJECTED)
+
+    @admin.action(description="Send selected links back to review")
+    def mark_proposed(self, request: HttpRequest, queryset: QuerySet[ClaimLink]):
+        return self._review(request, queryset, ClaimLink.Status.PROPOSED)
 
 
 class MemberInline(admin.TabularInline):

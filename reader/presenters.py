@@ -37,6 +37,7 @@ from textkernel.params import parse_id
 from . import layers as reader_layers
 from . import drawcache, rowdelta
 from .marks import MarkStyle, claim_state, draw_column
+from .rowdelta import ArticleRows  # the cached shape, which the delta also builds
 
 #: The cache (settings.CACHES) and how long an unused entry is kept, in seconds.
 READER_CACHE = "default"
@@ -99,16 +100,6 @@ class ReaderAnnotations:
     can_edit_selected: bool = False
     cancel_link_url: str = ""
     overview: Overview | None = None
-
-
-@dataclass(frozen=True)
-class ArticleRows:
-    """One article's visible claims, and the visible links touching it seen from its claims,
-    and which of those links carry a verdict (cached per annotation version and viewer)."""
-
-    claims: tuple[ClaimRow, ...]
-    links: tuple[LinkRow, ...]
-    verdict_links: frozenset[int] = frozenset()
 
 
 class ConflictEnd(NamedTuple):

@@ -25,6 +25,7 @@ One statement in all, against three (every visible claim, every visible link, th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -34,6 +35,16 @@ from annotations import permissions
 from annotations.models import AnnotationChange, Claim, ClaimLink
 from annotations.selectors import ClaimRow, LinkRow
 from curation.models import Verdict
+
+
+@dataclass(frozen=True)
+class ArticleRows:
+    """One article's visible claims, and the visible links touching it seen from its claims,
+    and which of those links carry a verdict (cached per annotation version and viewer)."""
+
+    claims: tuple[ClaimRow, ...]
+    links: tuple[LinkRow, ...]
+    verdict_links: frozenset[int] = frozenset()
 
 
 class Tally(NamedTuple):
@@ -138,10 +149,8 @@ SELECT
 def rows_since(*, rows, tally: Tally, article_id: int, version: int, user, team_ids):
     """``(rows, tally)`` brought from annotation ``version`` up to now, or None when that
     cannot be done (a row is gone): read every row then. ``rows`` is the article's
-    ``presenters.ArticleRows`` as of ``version`` for ``user`` (a member of ``team_ids``). One
+    ``ArticleRows`` as of ``version`` for ``user`` (a member of ``team_ids``). One
     query."""
-    from .presenters import ArticleRows  # the cached shape is the presenters'
-
     with connection.cursor() as cursor:
         cursor.execute(
             _delta_statement(), {"article": article_id, "articles": [article_id], "version": version}
