@@ -122,17 +122,14 @@ def can_see(user: User, obj: Model | Mapping[str, Any], *, teams: Collection[int
     ``can_see_link``), an event, or a snapshot dict of one. Pass ``teams`` (``team_ids(user)``)
     when checking many objects, to read the user's teams once."""
     visibility, owner_id, team_id = _facts(obj)
-    if visibility == PUBLIC:
-        return True
-    if not signed_in(user):
-        return False
-    if owner_id == user.pk:
-        return True
-    if visibility != TEAM:
-        return False
+    user_id = user.pk if signed_in(user) else None
     if teams is None:
-        return role_in(user=user, team_id=team_id) is not None
-    return team_id in teams
+        # Only a team row of someone else's needs the user's teams: ask about that one team.
+        needed = user_id is not None and visibility == TEAM and owner_id != user_id
+        teams = {team_id} if needed and role_in(user=user, team_id=team_id) is not None else ()
+    return sees(
+        visibility=visibility, owner_id=owner_id, team_id=team_id, user_id=user_id, team_ids=teams
+    )
 
 
 def can_see_link(user: User, link: ClaimLink) -> bool:

@@ -59,6 +59,7 @@ def test_sees_and_visible_q_agree_on_every_combination(story, article):
         }
         assert in_sql == in_python
         assert in_python == {c.pk for c in claims if permissions.can_see(user, c)}
+        assert in_python == {c.pk for c in claims if permissions.can_see(user, c, teams=teams)}
     # Spelled out: the team's viewer sees the team's claim, not the other team's.
     member_view = {c.pk for c in claims if permissions.can_see(viewer, c)}
     assert member_view == {claims[0].pk, claims[2].pk}
