@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from activity.services import record_event, snapshot
@@ -405,12 +406,24 @@ def verdict_set(
 # --- orphans and restore ----------------------------------------------------------------------
 
 
+def _orphan_locked(user, claim: Claim) -> Claim:
+    """``claim`` read again and locked for ``user`` to curate (the rule book's
+    ``claim_access``), inside the caller's transaction; ValidationError unless it is still an
+    orphan they may see (the page they acted from may be stale: another curator put it back, or
+    its author deleted it or made it private)."""
+    try:
+        current = permissions.claim_access(user, claim.pk, lock=True, for_="curate")
+    except Http404:
+        raise ValidationError(_("This claim has been deleted."), code="gone") from None
+    if current.status != Claim.Status.ORPHANED:
+        raise ValidationError(_("This claim is not orphaned."), code="not_orphan")
+    return current
+
+
 def claim_reattach(*, user, claim: Claim, start: int, end: int) -> Claim:
     """Put an orphaned claim back on ``body[start:end]`` of its article (a curator chose it)."""
     article = claim.article
     permissions.require_curate(user, article.story)
-    if claim.status != Claim.Status.ORPHANED:
-        raise ValidationError(_("This claim is not orphaned."), code="not_orphan")
     body = article.body
     try:
         start, end = int(start), int(end)
@@ -421,7 +434,7 @@ def claim_reattach(*, user, claim: Claim, start: int, end: int) -> Claim:
             _("Choose some words inside the article text."), code="out_of_range"
         )
     with transaction.atomic():
-        current = Claim.objects.select_for_update().get(pk=claim.pk)
+        current = _orphan_locked(user, claim)
         before = snapshot(current)
         if Claim.objects.filter(
             article=article, author_id=current.author_id, start=start, end=end,
@@ -447,14 +460,13 @@ def claim_reattach(*, user, claim: Claim, start: int, end: int) -> Claim:
 def orphan_dismiss(*, user, claim: Claim, reason: str = "") -> OrphanDismissal:
     """Take an orphaned claim off the review list; it is kept, with its links."""
     permissions.require_curate(user, claim.article.story)
-    if claim.status != Claim.Status.ORPHANED:
-        raise ValidationError(_("This claim is not orphaned."), code="not_orphan")
     reason = _text(reason, what=_("The reason"))
     with transaction.atomic():
+        current = _orphan_locked(user, claim)
         dismissal, _created = OrphanDismissal.objects.get_or_create(
-            claim=claim, defaults={"dismissed_by": user, "reason": reason}
+            claim=current, defaults={"dismissed_by": user, "reason": reason}
         )
-        record_event(actor=user, verb="dismissed", obj=claim, story=claim.article.story,
+        record_event(actor=user, verb="dismissed", obj=current, story=current.article.story,
                      after={"reason": reason})
     return dismissal
 

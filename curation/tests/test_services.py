@@ -171,6 +171,36 @@ def test_orphan_reattach_and_dismiss(curator, article):
         services.claim_reattach(user=curator, claim=claim, start=0, end=5)
 
 
+def test_reattach_and_dismiss_read_the_orphan_again_under_the_lock(curator, article):
+    """The curator's page may be stale. The services look the claim up again, locked, through
+    the rule book's access helper, and refuse instead of moving a claim another curator already
+    put back, dismissing a claim that is no longer an orphan, or acting on one its author has
+    since made private."""
+    from activity.models import Event
+
+    claim = factories.make_claim(article=article, text="120 people")
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ORPHANED)
+    claim.refresh_from_db()
+    stale = Claim.objects.select_related("article__story").get(pk=claim.pk)
+    start = article.body.index("fewer")
+    services.claim_reattach(user=curator, claim=claim, start=start, end=start + 14)
+    events = Event.objects.count()
+    with pytest.raises(ValidationError, match="not orphaned"):
+        services.claim_reattach(user=curator, claim=stale, start=0, end=3)
+    with pytest.raises(ValidationError, match="not orphaned"):
+        services.orphan_dismiss(user=curator, claim=stale, reason="ad text")
+    claim.refresh_from_db()
+    assert (claim.status, claim.exact) == ("active", "fewer than 100")
+
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ORPHANED, visibility="private")
+    with pytest.raises(ValidationError, match="deleted"):
+        services.orphan_dismiss(user=curator, claim=stale, reason="ad text")
+    with pytest.raises(ValidationError, match="deleted"):
+        services.claim_reattach(user=curator, claim=stale, start=start, end=start + 14)
+    assert not OrphanDismissal.objects.exists()
+    assert Event.objects.count() == events
+
+
 def test_reattach_out_of_range_changes_nothing(curator, article):
     claim = factories.make_claim(article=article, text="120 people")
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.ORPHANED)
