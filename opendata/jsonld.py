@@ -315,6 +315,13 @@ class Origin:
     note_format: str = ""
     kept_selectors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Properties read but not kept, by where they were ("annotation", "target", "body"): the
+    #: import report names them, so nothing is dropped silently.
+    unkept: dict[str, list[str]] = field(default_factory=dict)
+
+    def not_kept(self, where: str, names: Any) -> None:
+        known = self.unkept.setdefault(where, [])
+        known += [n for n in names if n not in known]
 
     @property
     def keys(self) -> set[str]:
@@ -381,6 +388,25 @@ UNUSABLE_SELECTORS = (
 _MEDIA_TYPES = ("Sound", "Image", "Video", "Dataset", "Audio")
 _MULTI_TARGETS = ("Composite", "List", "Independents")
 _TEXT_FORMATS = ("text/plain", "text/markdown", "text/html")
+#: What Parallax reads from an Annotation (everything else is reported as not kept). ``generated``
+#: dates the file, not the annotation: every export has its own.
+_ANNOTATION_KEPT = frozenset(
+    {
+        "@context", "id", "type", "motivation", "body", "bodyValue", "target", "creator",
+        "created", "modified", "generator", "generated", "canonical", "via",
+        "px:visibility", "px:team", "px:status", "px:importedBy",
+    }
+)
+_CREATOR_KEPT = frozenset({"id", "type", "name", "nickname"})
+#: What Parallax reads from a SpecificResource target (``scope`` only as its own export writes it).
+_TARGET_KEPT = frozenset({"type", "source", "selector"})
+#: What Parallax reads from a TextualBody (a note or a tag).
+_BODY_KEPT = frozenset({"type", "purpose", "value", "format"})
+_BODY_PURPOSES = ("commenting", "tagging")
+
+
+def _unkept_keys(value: dict[str, Any], kept: frozenset[str]) -> list[str]:
+    return [key for key in value if isinstance(key, str) and key not in kept][:20]
 
 
 def _refined_quote(selector: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
@@ -396,10 +422,14 @@ def _refined_quote(selector: dict[str, Any], depth: int = 0) -> dict[str, Any] |
     return None
 
 
-def parse_span(resource: Any, what: str, kept: list[dict[str, Any]] | None = None) -> SpanSpec:
+def parse_span(
+    resource: Any, what: str, kept: list[dict[str, Any]] | None = None, origin: Origin | None = None,
+    where: str = "target",
+) -> SpanSpec:
     """Read a SpecificResource with a TextQuoteSelector and/or a TextPositionSelector.
 
-    Selectors Parallax cannot use are appended to ``kept`` (when given), never dropped silently.
+    Selectors Parallax cannot use are appended to ``kept`` (when given), never dropped silently;
+    the resource's other properties Parallax does not keep are noted on ``origin`` (when given).
     """
     if isinstance(resource, str):
         raise ParseError(
@@ -432,6 +462,11 @@ def parse_span(resource: Any, what: str, kept: list[dict[str, Any]] | None = Non
         )
     else:
         raise ParseError(f"{what} has no source IRI.")
+    if origin is not None:
+        unkept = _unkept_keys(resource, _TARGET_KEPT)
+        if "scope" in unkept and story and str(resource["scope"]).endswith(f"/stories/{story}/"):
+            unkept.remove("scope")  # the story page Parallax's own export names
+        origin.not_kept(where, unkept)
     quote = position = None
     unusable: list[str] = []
     for selector in _as_list(resource.get("selector")):
@@ -521,6 +556,12 @@ def parse_origin(annotation: dict[str, Any]) -> Origin:
         origin.creator_iri = _short(creator.get("id"))
         origin.creator_name = _short(creator.get("name"), 300)
         origin.creator_nickname = _short(creator.get("nickname"), 300)
+        origin.not_kept(
+            "annotation", [f"creator.{k}" for k in _unkept_keys(creator, _CREATOR_KEPT)]
+        )
+    if len(creators) > 1:
+        origin.not_kept("annotation", ["creator (all but the first)"])
+    origin.not_kept("annotation", _unkept_keys(annotation, _ANNOTATION_KEPT))
     for name in ("created", "modified"):
         raw = annotation.get(name)
         if raw is None:
@@ -568,6 +609,10 @@ def _claim_bodies(bodies: list[Any], origin: Origin) -> tuple[list[str], list[st
             )
         value = _text(body.get("value"), "A TextualBody value")
         purposes = _types(body.get("purpose"))
+        origin.not_kept("body", _unkept_keys(body, _BODY_KEPT))
+        origin.not_kept(
+            "body", [f"purpose “{p}”" for p in sorted(purposes - set(_BODY_PURPOSES))]
+        )
         if "tagging" in purposes:
             tags.append(value)
             continue
@@ -628,13 +673,23 @@ def parse_annotation(annotation: Any) -> ClaimSpec | LinkSpec:
             for b in bodies
             if isinstance(b, dict) and "commenting" in _types(b.get("purpose"))
         )
+        origin.not_kept(
+            "annotation",
+            [
+                f"body ({', '.join(sorted(_types(b.get('purpose')) | _types(b.get('type'))))})"
+                if isinstance(b, dict) else "body (a link)"
+                for b in bodies
+                if b not in other and b not in relations
+                and not (isinstance(b, dict) and "commenting" in _types(b.get("purpose")))
+            ],
+        )
         visibility, team = _visibility(annotation)
         status = annotation.get("px:status", ClaimLink.Status.PROPOSED)
         if status not in ClaimLink.Status.values:
             raise ParseError(f"px:status must be one of {', '.join(ClaimLink.Status.values)}.")
         return LinkSpec(
-            a=parse_span(targets[0], "The target", origin.kept_selectors),
-            b=parse_span(other[0], "The linked body", origin.kept_selectors),
+            a=parse_span(targets[0], "The target", origin.kept_selectors, origin),
+            b=parse_span(other[0], "The linked body", origin.kept_selectors, origin, "body"),
             relation=relation,
             rationale=rationale,
             status=status,
@@ -658,7 +713,7 @@ def parse_annotation(annotation: Any) -> ClaimSpec | LinkSpec:
     note_parts += more
     visibility, team = _visibility(annotation)
     return ClaimSpec(
-        span=parse_span(targets[0], "The target", origin.kept_selectors),
+        span=parse_span(targets[0], "The target", origin.kept_selectors, origin),
         note="\n\n".join(note_parts),
         tags=tags,
         visibility=visibility,

@@ -393,6 +393,24 @@ def _kept_warnings(spec: ClaimSpec | LinkSpec) -> list[str]:
     ]
 
 
+def _unkept_warnings(spec: ClaimSpec | LinkSpec) -> list[str]:
+    """One warning per place (the annotation, its target, a body) naming the properties the
+    import read but Parallax does not keep: said in the report, never dropped silently."""
+    messages = {
+        "annotation": _("Not kept by Parallax (not imported, not exported again): the "
+                        "annotation's %(names)s."),
+        "target": _("Not kept by Parallax (not imported, not exported again): the target's "
+                    "%(names)s."),
+        "body": _("Not kept by Parallax (not imported, not exported again): the body's "
+                  "%(names)s."),
+    }
+    return [
+        messages[where] % {"names": ", ".join(names)}
+        for where, names in spec.origin.unkept.items()
+        if names
+    ]
+
+
 def _check(
     *, data: Any, site: Site | None, story: Story | None = None
 ) -> tuple[ImportReport, list[_Plan]]:
@@ -418,7 +436,7 @@ def _check(
             continue
         item.kind = "claim" if isinstance(spec, ClaimSpec) else "link"
         item.quote = (spec.span if isinstance(spec, ClaimSpec) else spec.a).exact[:200]
-        item.warnings += spec.origin.warnings + _kept_warnings(spec)
+        item.warnings += spec.origin.warnings + _kept_warnings(spec) + _unkept_warnings(spec)
         parsed.append((item, spec, raw))
 
     def spans_of(spec):

@@ -364,3 +364,76 @@ def test_reimporting_an_export_of_other_peoples_claims_changes_nothing(demo):
     assert {i.status for i in report.items} == {"existing"}
     assert sorted(Claim.objects.values_list("pk", "author_id", "note")) == before
     assert Claim.objects.filter(author=lan).count() == 5
+
+
+# --- what is not kept is said -------------------------------------------------------------------
+
+
+def test_properties_parallax_does_not_keep_are_named_in_the_report(db):
+    story = factories.make_story()
+    factories.make_article(story=story, body=RECOGITO_BODY)
+    annotation = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "Annotation",
+        "id": "urn:uuid:kept-and-not",
+        "rights": "https://creativecommons.org/licenses/by/4.0/",
+        "audience": {"type": "schema:EducationalAudience"},
+        "creator": [
+            {"id": "https://example.org/ann", "name": "Ann", "email": "mailto:ann@example.org"},
+            {"id": "https://example.org/bob"},
+        ],
+        "body": [
+            {"type": "TextualBody", "value": "Un commentaire", "language": "fr",
+             "purpose": "describing"},
+            {"type": "TextualBody", "value": "village", "purpose": "tagging"},
+        ],
+        "target": {
+            "source": "http://example.org/page1",
+            "styleClass": "red",
+            "state": {"type": "TimeState", "sourceDate": "2016-01-01T00:00:00Z"},
+            "selector": {"type": "TextQuoteSelector", "exact": "years went by"},
+        },
+    }
+    report = services.annotations_import(
+        user=factories.make_user(), data=annotation, site=SITE, story=story
+    )
+    assert report.counts()["created"] == 1
+    warnings = [w for w in report.items[0].warnings if w.startswith("Not kept")]
+    assert warnings == [
+        "Not kept by Parallax (not imported, not exported again): the annotation's "
+        "creator.email, creator (all but the first), rights, audience.",
+        "Not kept by Parallax (not imported, not exported again): the body's language, "
+        "purpose “describing”.",
+        "Not kept by Parallax (not imported, not exported again): the target's styleClass, "
+        "state.",
+    ]
+    claim = Claim.objects.get()
+    assert claim.exact == "years went by" and claim.tags == ["village"]
+    assert claim.provenance.creator_name == "Ann"
+
+
+def test_parallax_exports_and_the_samples_have_nothing_unkept(demo):
+    """Only what Parallax cannot keep is named: its own export (claims and links) and the
+    Hypothesis and Recogito samples give no such warning."""
+    from opendata import hypothesis, jsonld
+
+    exported = selectors.story_collection(story=demo["story"], user=demo["users"]["lan"], site=SITE)
+    items = exported["first"]["items"]
+    assert {i["motivation"] for i in items} >= {"linking", "commenting"}
+    samples = hypothesis.convert(_sample("hypothesis-wikipedia-regression-testing.json")["rows"])
+    for item in [*items, *samples, *_sample("recogito-text-annotation.json")]:
+        assert not any(jsonld.parse_annotation(item).origin.unkept.values()), item["id"]
+
+
+def test_a_hypothesis_annotation_not_shared_with_the_world_is_imported_private(wiki):
+    rows = _sample("hypothesis-wikipedia-regression-testing.json")["rows"]
+    private = {**rows[1], "group": "3kLmNpQr", "hidden": True,
+               "permissions": {"read": ["group:3kLmNpQr"]}}
+    report = services.annotations_import(
+        user=wiki["lan"], data={"rows": [private]}, site=SITE, story=wiki["story"]
+    )
+    assert report.counts()["created"] == 1
+    assert any("annotation's group, hidden." in w for w in report.items[0].warnings)
+    claim = Claim.objects.get()
+    assert claim.visibility == Claim.Visibility.PRIVATE and claim.author == wiki["lan"]
+    assert Client().get(f"/annotations/claim-{claim.pk}").status_code == 404
