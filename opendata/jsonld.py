@@ -398,7 +398,7 @@ _ANNOTATION_KEPT = frozenset(
     }
 )
 _CREATOR_KEPT = frozenset({"id", "type", "name", "nickname"})
-#: What Parallax reads from a SpecificResource target (``scope`` only as its own export writes it).
+#: What Parallax reads from a SpecificResource target (``scope`` only as its export writes it).
 _TARGET_KEPT = frozenset({"type", "source", "selector"})
 #: What Parallax reads from a TextualBody (a note or a tag).
 _BODY_KEPT = frozenset({"type", "purpose", "value", "format"})
@@ -423,7 +423,10 @@ def _refined_quote(selector: dict[str, Any], depth: int = 0) -> dict[str, Any] |
 
 
 def parse_span(
-    resource: Any, what: str, kept: list[dict[str, Any]] | None = None, origin: Origin | None = None,
+    resource: Any,
+    what: str,
+    kept: list[dict[str, Any]] | None = None,
+    origin: Origin | None = None,
     where: str = "target",
 ) -> SpanSpec:
     """Read a SpecificResource with a TextQuoteSelector and/or a TextPositionSelector.

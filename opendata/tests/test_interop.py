@@ -13,6 +13,7 @@ from django.test import Client
 from annotations.models import Claim
 from opendata import selectors, services
 from opendata.jsonld import Site
+from opendata.jsonld import iso as jsonld_iso
 from opendata.models import OrphanedAnnotation, Provenance
 from tests import factories
 
@@ -45,6 +46,22 @@ WIKI_BODY = (
     "after each fix one must run the entire batch of test cases previously run.\n"
 )
 RECOGITO_BODY = "The village had hoped she would marry him. But as years went by, nothing came."
+# The opening of Butler's Odyssey (Project Gutenberg #1727, public domain), where Recogito's test
+# page made the highlights of its own export sample.
+ODYSSEY_BODY = (
+    "Tell me, O muse, of that ingenious hero who travelled far and wide after he had sacked the "
+    "famous town of Troy.\n"
+    "So now all who escaped death in battle or by shipwreck had got safely home except Ulysses, "
+    "and he, though he was longing to return to his wife and country, was detained by the "
+    "goddess Calypso, who had got him into a large cave and wanted to marry him. But as years "
+    "went by, there came a time when the gods settled that he should go back to Ithaca; even "
+    "then, however, when he was among his own people, his troubles were not yet over; "
+    "nevertheless all the gods had now begun to pity him except Neptune, who still persecuted "
+    "him without ceasing and would not let him get home.\n"
+    "Now Neptune had gone off to the Ethiopians, who are at the world's end, and lie in two "
+    "halves, the one looking West and the other East. He had gone there to accept a hecatomb of "
+    "sheep and oxen, and was enjoying himself at his festival.\n"
+)
 
 
 def _sample(name: str):
@@ -154,6 +171,57 @@ def test_recogito_annotation_keeps_its_creator_and_date(db):
     assert exported["via"].endswith("ccf99248-e2a0-4fea-9869-46da99390a9b")
     assert must_failures(exported, "annotation") == []
     assert article.pk == claim.article_id
+
+    # Someone else importing the file again, or its export: nothing new, nobody changed.
+    other = factories.make_user()
+    for document in (_sample("recogito-text-annotation.json"), exported):
+        again = services.annotations_import(user=other, data=document, site=SITE, story=story)
+        assert [i.status for i in again.items] == ["existing"]
+    assert list(Claim.objects.values_list("pk", "author_id")) == [(claim.pk, user.pk)]
+    assert Provenance.objects.get().creator_name == "Oleksandr"
+
+
+def test_recogito_export_unchanged_imports_exports_and_reimports_without_duplicates(db):
+    """Recogito's own W3C export, as its text annotator wrote it: five highlights by two
+    people, overlapping, on two source IRIs and with offsets of the web page."""
+    story = factories.make_story(slug="odyssey")
+    article = factories.make_article(story=story, body=ODYSSEY_BODY, title="The Odyssey, Book I")
+    lan = factories.make_user()
+    data = _sample("recogito-text-annotator-odyssey.w3c.json")
+    report = services.annotations_import(user=lan, data=data, site=SITE, story=story)
+    assert report.counts()["created"] == 5 and report.ok
+    unkept = [[w for w in item.warnings if "the target's" in w] for item in report.items]
+    assert [w[0].rsplit(": the target's ", 1)[1] for w in unkept] == [  # said, not kept
+        "id, annotation.", "id, annotation.", "id, annotation.", "annotation.", "annotation."
+    ]
+    assert sum("creator.isGuest" in w for i in report.items for w in i.warnings) == 2
+    claims = {c.provenance.original_id: c for c in Claim.objects.select_related("provenance")}
+    assert set(claims) == {a["id"] for a in data}
+    for annotation in data:
+        claim = claims[annotation["id"]]
+        target = annotation["target"]
+        exact = (target[0] if isinstance(target, list) else target)["selector"][0]["exact"]
+        assert article.body[claim.start:claim.end] == claim.exact == exact
+        assert claim.author == lan
+        assert claim.provenance.creator_iri == annotation["creator"]["id"]
+        assert jsonld_iso(claim.provenance.created) == annotation["created"][:19] + "Z"
+
+    exported = selectors.story_collection(story=story, user=None, site=SITE)
+    items = exported["first"]["items"]
+    assert {i["via"] for i in items} == set(claims)
+    assert {i["creator"]["id"] for i in items} == {
+        "ktKoKXUSAY88XxClOvGp",
+        "htjjQ0q46ZxyQajyl__F",
+    }
+    assert must_failures(exported, "collection") == []
+
+    minh = factories.make_user()
+    before = sorted(Claim.objects.values_list("pk", "author_id", "start", "end"))
+    for document in (data, exported):
+        again = services.annotations_import(user=minh, data=document, site=SITE, story=story)
+        assert [i.status for i in again.items] == ["existing"] * 5
+    assert sorted(Claim.objects.values_list("pk", "author_id", "start", "end")) == before
+    assert Provenance.objects.count() == 5
 
 
 def test_unknown_source_without_a_story_still_says_unknown_article(db):
@@ -366,7 +434,7 @@ def test_reimporting_an_export_of_other_peoples_claims_changes_nothing(demo):
     assert Claim.objects.filter(author=lan).count() == 5
 
 
-# --- what is not kept is said -------------------------------------------------------------------
+# --- what is not kept is said ------------------------------------------------------------------
 
 
 def test_properties_parallax_does_not_keep_are_named_in_the_report(db):
@@ -417,7 +485,8 @@ def test_parallax_exports_and_the_samples_have_nothing_unkept(demo):
     Hypothesis and Recogito samples give no such warning."""
     from opendata import hypothesis, jsonld
 
-    exported = selectors.story_collection(story=demo["story"], user=demo["users"]["lan"], site=SITE)
+    lan = demo["users"]["lan"]
+    exported = selectors.story_collection(story=demo["story"], user=lan, site=SITE)
     items = exported["first"]["items"]
     assert {i["motivation"] for i in items} >= {"linking", "commenting"}
     samples = hypothesis.convert(_sample("hypothesis-wikipedia-regression-testing.json")["rows"])
