@@ -451,6 +451,11 @@ def parse_span(
         raise ParseError(
             "Choice targets are not supported; send one annotation for the target to keep."
         )
+    if (media := types & set(_MEDIA_TYPES)) and "source" not in resource:
+        raise ParseError(
+            f"{what} is of type {sorted(media)[0]}, which is not supported; Parallax annotates "
+            "words in an article."
+        )
     source = resource.get("source")
     if isinstance(source, str):
         source_id, sha256, story = source, None, None
@@ -459,9 +464,10 @@ def parse_span(
         sha256 = source.get("px:sha256") if isinstance(source.get("px:sha256"), str) else None
         story = source.get("px:story") if isinstance(source.get("px:story"), str) else None
     elif "id" in resource and "selector" not in resource:
+        named = resource["id"][:120] if isinstance(resource["id"], str) else ""
         raise ParseError(
-            f"{what} is a whole resource without a selector; Parallax annotates words in an "
-            "article: add a TextQuoteSelector."
+            f"{what} is a whole resource{f' ({named})' if named else ''} without a selector; "
+            "Parallax annotates words in an article: add a TextQuoteSelector."
         )
     else:
         raise ParseError(f"{what} has no source IRI.")
@@ -473,6 +479,9 @@ def parse_span(
     quote = position = None
     unusable: list[str] = []
     for selector in _as_list(resource.get("selector")):
+        if isinstance(selector, str):
+            unusable.append(f"a selector given by reference ({selector[:120]})")
+            continue
         if not isinstance(selector, dict):
             continue
         kinds = _types(selector.get("type"))
@@ -589,8 +598,8 @@ def _claim_bodies(bodies: list[Any], origin: Origin) -> tuple[list[str], list[st
     for body in bodies:
         if isinstance(body, str):
             raise ParseError(
-                "Bodies that are links to other resources are not supported; send the note as a "
-                "TextualBody."
+                f"Bodies that are links to other resources ({body[:120]}) are not supported; "
+                "send the note as a TextualBody."
             )
         if not isinstance(body, dict):
             raise ParseError("A body must be a JSON object (a TextualBody).")
@@ -601,9 +610,17 @@ def _claim_bodies(bodies: list[Any], origin: Origin) -> tuple[list[str], list[st
             )
         if media := types & set(_MEDIA_TYPES):
             raise ParseError(f"Bodies of type {sorted(media)[0]} are not supported.")
-        if "SpecificResource" in types:
+        if "SpecificResource" in types or ("source" in body and "TextualBody" not in types):
             raise ParseError(
                 "A SpecificResource body is only read on a linking annotation."
+            )
+        if not types and "value" not in body and isinstance(body.get("id"), str):
+            # An external web resource named by its IRI (with its format, if given).
+            media_type = body.get("format") if isinstance(body.get("format"), str) else ""
+            named = ", ".join(x for x in (body["id"][:120], media_type[:80]) if x)
+            raise ParseError(
+                f"Bodies that are links to other resources ({named}) are not supported; "
+                "send the note as a TextualBody."
             )
         if "TextualBody" not in types and ("value" not in body or types):
             raise ParseError(

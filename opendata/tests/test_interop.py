@@ -506,3 +506,85 @@ def test_a_hypothesis_annotation_not_shared_with_the_world_is_imported_private(w
     claim = Claim.objects.get()
     assert claim.visibility == Claim.Visibility.PRIVATE and claim.author == wiki["lan"]
     assert Client().get(f"/annotations/claim-{claim.pk}").status_code == 404
+
+
+# --- the 43 examples of the W3C Recommendation -------------------------------------------------
+
+W3C_EXAMPLES = SAMPLES / "w3c-model-examples"
+_LINK_BODY = "Bodies that are links to other resources ("
+_WHOLE = "is a whole resource ("
+_SPECIFIC_BODY = "A SpecificResource body is only read on a linking annotation"
+_AS_IMPORTED = {
+    **dict.fromkeys([1, 2, 4, 11, 12, 13, 14, 16, 17, *range(21, 38)], _LINK_BODY),
+    3: "Bodies of type Video are not supported",
+    **dict.fromkeys([5, 6, 7, 8, 42, 43], _WHOLE),
+    9: "Several targets are not supported; split them into one annotation per target",
+    10: "Choice bodies are not supported",
+    38: "Choice bodies are not supported",
+    15: "Unsupported motivation bookmarking",
+    **dict.fromkeys([18, 19, 20], _SPECIFIC_BODY),
+    39: "Composite targets are not supported; split them into one annotation per target",
+    40: "List targets are not supported; split them into one annotation per target",
+    41: "Unsupported motivation classifying",
+}
+_NO_SELECTOR = "needs a TextQuoteSelector or a TextPositionSelector"
+_TARGET_ONLY = {
+    **dict.fromkeys([1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 20, 42, 43], _WHOLE),
+    4: "is of type Image, which is not supported",
+    14: "is of type Video, which is not supported",
+    18: "is of type Image, which is not supported",
+    9: "Several targets are not supported",
+    19: "a selector given by reference (http://example.org/dataselector1) cannot be resolved",
+    36: "a selector given by reference (http://example.org/selectors/html-selector1) cannot be",
+    21: "CssSelector cannot be resolved against the article's text",
+    22: "XPathSelector cannot be resolved against the article's text",
+    25: "DataPositionSelector cannot be resolved against the article's text",
+    26: "SvgSelector cannot be resolved against the article's text",
+    27: "SvgSelector cannot be resolved against the article's text",
+    28: "RangeSelector cannot be resolved against the article's text",
+    38: "FragmentSelector cannot be resolved against the article's text",
+    **dict.fromkeys([30, 31, 32, 33, 34, 35, 37], _NO_SELECTOR),
+    39: "Composite targets are not supported",
+    40: "List targets are not supported",
+    41: "Independents targets are not supported",
+}
+
+
+def _w3c_example(number: int) -> dict:
+    return json.loads((W3C_EXAMPLES / f"anno{number}.json").read_text(encoding="utf-8"))
+
+
+def test_the_43_w3c_examples_are_refused_naming_the_real_problem(db):
+    """None of the Recommendation's examples can be a claim here (images, audio, other
+    resources as bodies, whole resources, …); each refusal says which. The misleading messages
+    the issue saw ("A TextualBody value must be a string." for audio and Choice bodies, "The
+    target has no source IRI." for Composite/List targets) are never given."""
+    examples = [_w3c_example(n) for n in range(1, 44)]
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.annotations_import(user=factories.make_user(), data=examples, site=SITE)
+    report = rejected.value.report
+    assert len(report.items) == 43 and Claim.objects.count() == 0
+    for number, item in enumerate(report.items, start=1):
+        message = " ".join(item.errors)
+        assert _AS_IMPORTED[number] in message, (number, message)
+        assert "must be a string" not in message and "no source IRI" not in message
+
+    # Their targets alone (bodies, bodyValue and motivation taken away): what is wrong with each
+    # target is named too, and the three text targets are read.
+    from opendata import jsonld
+
+    read = {}
+    for number in range(1, 44):
+        example = _w3c_example(number)
+        for key in ("body", "bodyValue", "motivation"):
+            example.pop(key, None)
+        if number in (23, 24, 29):  # TextQuote, TextPosition, a quote refined by a fragment
+            spec = jsonld.parse_annotation(example)
+            read[number] = (spec.span.exact, spec.span.start, spec.origin.kept_selectors)
+            continue
+        with pytest.raises(jsonld.ParseError) as refused:
+            jsonld.parse_annotation(example)
+        assert _TARGET_ONLY[number] in str(refused.value), (number, str(refused.value))
+    assert read[23][:2] == ("anotation", None) and read[24][1] == 412
+    assert read[29][0] == "Selected Text"
+    assert [s["type"] for s in read[29][2]] == ["FragmentSelector"]  # kept (and warned about)
