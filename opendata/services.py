@@ -420,7 +420,7 @@ def _check(
     looked for in the story's articles, re-anchored fuzzily, and claims found nowhere become
     orphans instead of errors.
     """
-    raw_items, doc_errors, _format = _document_items(data)
+    raw_items, doc_errors, format_name = _document_items(data)
     report = ImportReport(items=[], errors=doc_errors)
     parsed: list[tuple[ItemReport, ClaimSpec | LinkSpec | None, Any]] = []
     for index, raw in enumerate(raw_items):
@@ -437,6 +437,11 @@ def _check(
         item.kind = "claim" if isinstance(spec, ClaimSpec) else "link"
         item.quote = (spec.span if isinstance(spec, ClaimSpec) else spec.a).exact[:200]
         item.warnings += spec.origin.warnings + _kept_warnings(spec) + _unkept_warnings(spec)
+        if format_name == "hypothesis" and spec.visibility == Claim.Visibility.PRIVATE:
+            item.warnings.append(
+                _("Not everyone could read it in Hypothesis (only its author or a group): it is "
+                  "imported private.")
+            )
         parsed.append((item, spec, raw))
 
     def spans_of(spec):

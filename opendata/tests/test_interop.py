@@ -503,6 +503,7 @@ def test_a_hypothesis_annotation_not_shared_with_the_world_is_imported_private(w
     )
     assert report.counts()["created"] == 1
     assert any("annotation's group, hidden." in w for w in report.items[0].warnings)
+    assert any("it is imported private" in w for w in report.items[0].warnings)
     claim = Claim.objects.get()
     assert claim.visibility == Claim.Visibility.PRIVATE and claim.author == wiki["lan"]
     assert Client().get(f"/annotations/claim-{claim.pk}").status_code == 404
