@@ -11,7 +11,10 @@ Three shapes are accepted, all holding Hypothesis annotations (``id``, ``user``,
 Each becomes a W3C Annotation that keeps everything Parallax can keep: the author's ``acct:``
 IRI and display name, ``created``/``updated``, the note as ``text/markdown`` (Hypothesis notes
 are Markdown), the tags, Hypothesis as the generator, the annotation's public IRI as its ``id``,
-and every selector (the Range/XPath ones are kept as provenance by the W3C reader). Replies and
+and every selector (the Range/XPath ones are kept as provenance by the W3C reader). An
+annotation the whole world could not read there (its author's only, or one group's) is imported
+private, its group named in the report as not kept, as are the ``hidden``/``flagged`` moderation
+flags. Replies and
 page notes (no selector) cannot become highlights: they are converted faithfully and the W3C
 reader refuses them with the reason.
 """
@@ -118,6 +121,18 @@ def to_w3c(row: Any) -> Any:
     if row.get("references"):
         # A reply: it annotates another annotation, not words in the text.
         annotation["motivation"] = "replying"
+    # Who could read it there. Not the whole world (only its author, or one group's members):
+    # imported private, so it is shown to no one else here, and the group is named in the
+    # report as not kept. Moderation flags are named too.
+    permissions = row.get("permissions")
+    read = permissions.get("read") if isinstance(permissions, dict) else None
+    if isinstance(read, list) and "group:__world__" not in read:
+        annotation["px:visibility"] = "private"
+    if isinstance(row.get("group"), str) and row["group"] != "__world__":
+        annotation["group"] = row["group"]
+    for flag in ("hidden", "flagged"):
+        if row.get(flag) is True:
+            annotation[flag] = True
     targets = []
     for target in row.get("target") or []:
         if not isinstance(target, dict):

@@ -315,6 +315,13 @@ class Origin:
     note_format: str = ""
     kept_selectors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Properties read but not kept, by where they were ("annotation", "target", "body"): the
+    #: import report names them, so nothing is dropped silently.
+    unkept: dict[str, list[str]] = field(default_factory=dict)
+
+    def not_kept(self, where: str, names: Any) -> None:
+        known = self.unkept.setdefault(where, [])
+        known += [n for n in names if n not in known]
 
     @property
     def keys(self) -> set[str]:
@@ -381,6 +388,25 @@ UNUSABLE_SELECTORS = (
 _MEDIA_TYPES = ("Sound", "Image", "Video", "Dataset", "Audio")
 _MULTI_TARGETS = ("Composite", "List", "Independents")
 _TEXT_FORMATS = ("text/plain", "text/markdown", "text/html")
+#: What Parallax reads from an Annotation (everything else is reported as not kept). ``generated``
+#: dates the file, not the annotation: every export has its own.
+_ANNOTATION_KEPT = frozenset(
+    {
+        "@context", "id", "type", "motivation", "body", "bodyValue", "target", "creator",
+        "created", "modified", "generator", "generated", "canonical", "via",
+        "px:visibility", "px:team", "px:status", "px:importedBy",
+    }
+)
+_CREATOR_KEPT = frozenset({"id", "type", "name", "nickname"})
+#: What Parallax reads from a SpecificResource target (``scope`` only as its export writes it).
+_TARGET_KEPT = frozenset({"type", "source", "selector"})
+#: What Parallax reads from a TextualBody (a note or a tag).
+_BODY_KEPT = frozenset({"type", "purpose", "value", "format"})
+_BODY_PURPOSES = ("commenting", "tagging")
+
+
+def _unkept_keys(value: dict[str, Any], kept: frozenset[str]) -> list[str]:
+    return [key for key in value if isinstance(key, str) and key not in kept][:20]
 
 
 def _refined_quote(selector: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
@@ -396,10 +422,17 @@ def _refined_quote(selector: dict[str, Any], depth: int = 0) -> dict[str, Any] |
     return None
 
 
-def parse_span(resource: Any, what: str, kept: list[dict[str, Any]] | None = None) -> SpanSpec:
+def parse_span(
+    resource: Any,
+    what: str,
+    kept: list[dict[str, Any]] | None = None,
+    origin: Origin | None = None,
+    where: str = "target",
+) -> SpanSpec:
     """Read a SpecificResource with a TextQuoteSelector and/or a TextPositionSelector.
 
-    Selectors Parallax cannot use are appended to ``kept`` (when given), never dropped silently.
+    Selectors Parallax cannot use are appended to ``kept`` (when given), never dropped silently;
+    the resource's other properties Parallax does not keep are noted on ``origin`` (when given).
     """
     if isinstance(resource, str):
         raise ParseError(
@@ -418,6 +451,11 @@ def parse_span(resource: Any, what: str, kept: list[dict[str, Any]] | None = Non
         raise ParseError(
             "Choice targets are not supported; send one annotation for the target to keep."
         )
+    if (media := types & set(_MEDIA_TYPES)) and "source" not in resource:
+        raise ParseError(
+            f"{what} is of type {sorted(media)[0]}, which is not supported; Parallax annotates "
+            "words in an article."
+        )
     source = resource.get("source")
     if isinstance(source, str):
         source_id, sha256, story = source, None, None
@@ -426,15 +464,24 @@ def parse_span(resource: Any, what: str, kept: list[dict[str, Any]] | None = Non
         sha256 = source.get("px:sha256") if isinstance(source.get("px:sha256"), str) else None
         story = source.get("px:story") if isinstance(source.get("px:story"), str) else None
     elif "id" in resource and "selector" not in resource:
+        named = resource["id"][:120] if isinstance(resource["id"], str) else ""
         raise ParseError(
-            f"{what} is a whole resource without a selector; Parallax annotates words in an "
-            "article: add a TextQuoteSelector."
+            f"{what} is a whole resource{f' ({named})' if named else ''} without a selector; "
+            "Parallax annotates words in an article: add a TextQuoteSelector."
         )
     else:
         raise ParseError(f"{what} has no source IRI.")
+    if origin is not None:
+        unkept = _unkept_keys(resource, _TARGET_KEPT)
+        if "scope" in unkept and story and str(resource["scope"]).endswith(f"/stories/{story}/"):
+            unkept.remove("scope")  # the story page Parallax's own export names
+        origin.not_kept(where, unkept)
     quote = position = None
     unusable: list[str] = []
     for selector in _as_list(resource.get("selector")):
+        if isinstance(selector, str):
+            unusable.append(f"a selector given by reference ({selector[:120]})")
+            continue
         if not isinstance(selector, dict):
             continue
         kinds = _types(selector.get("type"))
@@ -521,6 +568,12 @@ def parse_origin(annotation: dict[str, Any]) -> Origin:
         origin.creator_iri = _short(creator.get("id"))
         origin.creator_name = _short(creator.get("name"), 300)
         origin.creator_nickname = _short(creator.get("nickname"), 300)
+        origin.not_kept(
+            "annotation", [f"creator.{k}" for k in _unkept_keys(creator, _CREATOR_KEPT)]
+        )
+    if len(creators) > 1:
+        origin.not_kept("annotation", ["creator (all but the first)"])
+    origin.not_kept("annotation", _unkept_keys(annotation, _ANNOTATION_KEPT))
     for name in ("created", "modified"):
         raw = annotation.get(name)
         if raw is None:
@@ -545,8 +598,8 @@ def _claim_bodies(bodies: list[Any], origin: Origin) -> tuple[list[str], list[st
     for body in bodies:
         if isinstance(body, str):
             raise ParseError(
-                "Bodies that are links to other resources are not supported; send the note as a "
-                "TextualBody."
+                f"Bodies that are links to other resources ({body[:120]}) are not supported; "
+                "send the note as a TextualBody."
             )
         if not isinstance(body, dict):
             raise ParseError("A body must be a JSON object (a TextualBody).")
@@ -557,9 +610,17 @@ def _claim_bodies(bodies: list[Any], origin: Origin) -> tuple[list[str], list[st
             )
         if media := types & set(_MEDIA_TYPES):
             raise ParseError(f"Bodies of type {sorted(media)[0]} are not supported.")
-        if "SpecificResource" in types:
+        if "SpecificResource" in types or ("source" in body and "TextualBody" not in types):
             raise ParseError(
                 "A SpecificResource body is only read on a linking annotation."
+            )
+        if not types and "value" not in body and isinstance(body.get("id"), str):
+            # An external web resource named by its IRI (with its format, if given).
+            media_type = body.get("format") if isinstance(body.get("format"), str) else ""
+            named = ", ".join(x for x in (body["id"][:120], media_type[:80]) if x)
+            raise ParseError(
+                f"Bodies that are links to other resources ({named}) are not supported; "
+                "send the note as a TextualBody."
             )
         if "TextualBody" not in types and ("value" not in body or types):
             raise ParseError(
@@ -568,6 +629,10 @@ def _claim_bodies(bodies: list[Any], origin: Origin) -> tuple[list[str], list[st
             )
         value = _text(body.get("value"), "A TextualBody value")
         purposes = _types(body.get("purpose"))
+        origin.not_kept("body", _unkept_keys(body, _BODY_KEPT))
+        origin.not_kept(
+            "body", [f"purpose “{p}”" for p in sorted(purposes - set(_BODY_PURPOSES))]
+        )
         if "tagging" in purposes:
             tags.append(value)
             continue
@@ -628,13 +693,23 @@ def parse_annotation(annotation: Any) -> ClaimSpec | LinkSpec:
             for b in bodies
             if isinstance(b, dict) and "commenting" in _types(b.get("purpose"))
         )
+        origin.not_kept(
+            "annotation",
+            [
+                f"body ({', '.join(sorted(_types(b.get('purpose')) | _types(b.get('type'))))})"
+                if isinstance(b, dict) else "body (a link)"
+                for b in bodies
+                if b not in other and b not in relations
+                and not (isinstance(b, dict) and "commenting" in _types(b.get("purpose")))
+            ],
+        )
         visibility, team = _visibility(annotation)
         status = annotation.get("px:status", ClaimLink.Status.PROPOSED)
         if status not in ClaimLink.Status.values:
             raise ParseError(f"px:status must be one of {', '.join(ClaimLink.Status.values)}.")
         return LinkSpec(
-            a=parse_span(targets[0], "The target", origin.kept_selectors),
-            b=parse_span(other[0], "The linked body", origin.kept_selectors),
+            a=parse_span(targets[0], "The target", origin.kept_selectors, origin),
+            b=parse_span(other[0], "The linked body", origin.kept_selectors, origin, "body"),
             relation=relation,
             rationale=rationale,
             status=status,
@@ -658,7 +733,7 @@ def parse_annotation(annotation: Any) -> ClaimSpec | LinkSpec:
     note_parts += more
     visibility, team = _visibility(annotation)
     return ClaimSpec(
-        span=parse_span(targets[0], "The target", origin.kept_selectors),
+        span=parse_span(targets[0], "The target", origin.kept_selectors, origin),
         note="\n\n".join(note_parts),
         tags=tags,
         visibility=visibility,

@@ -393,6 +393,24 @@ def _kept_warnings(spec: ClaimSpec | LinkSpec) -> list[str]:
     ]
 
 
+def _unkept_warnings(spec: ClaimSpec | LinkSpec) -> list[str]:
+    """One warning per place (the annotation, its target, a body) naming the properties the
+    import read but Parallax does not keep: said in the report, never dropped silently."""
+    messages = {
+        "annotation": _("Not kept by Parallax (not imported, not exported again): the "
+                        "annotation's %(names)s."),
+        "target": _("Not kept by Parallax (not imported, not exported again): the target's "
+                    "%(names)s."),
+        "body": _("Not kept by Parallax (not imported, not exported again): the body's "
+                  "%(names)s."),
+    }
+    return [
+        messages[where] % {"names": ", ".join(names)}
+        for where, names in spec.origin.unkept.items()
+        if names
+    ]
+
+
 def _check(
     *, data: Any, site: Site | None, story: Story | None = None
 ) -> tuple[ImportReport, list[_Plan]]:
@@ -402,7 +420,7 @@ def _check(
     looked for in the story's articles, re-anchored fuzzily, and claims found nowhere become
     orphans instead of errors.
     """
-    raw_items, doc_errors, _format = _document_items(data)
+    raw_items, doc_errors, format_name = _document_items(data)
     report = ImportReport(items=[], errors=doc_errors)
     parsed: list[tuple[ItemReport, ClaimSpec | LinkSpec | None, Any]] = []
     for index, raw in enumerate(raw_items):
@@ -418,7 +436,12 @@ def _check(
             continue
         item.kind = "claim" if isinstance(spec, ClaimSpec) else "link"
         item.quote = (spec.span if isinstance(spec, ClaimSpec) else spec.a).exact[:200]
-        item.warnings += spec.origin.warnings + _kept_warnings(spec)
+        item.warnings += spec.origin.warnings + _kept_warnings(spec) + _unkept_warnings(spec)
+        if format_name == "hypothesis" and spec.visibility == Claim.Visibility.PRIVATE:
+            item.warnings.append(
+                _("Not everyone could read it in Hypothesis (only its author or a group): it is "
+                  "imported private.")
+            )
         parsed.append((item, spec, raw))
 
     def spans_of(spec):

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
 from articles.models import Article, Story
 from textkernel.clean import csv_cell
@@ -342,8 +342,8 @@ def import_annotations(request: HttpRequest, *, by_token: bool) -> HttpResponse:
     return json_response(report.as_dict(), status=201, content_type="application/json")
 
 
-@require_safe
-def article_text(request: HttpRequest, pk: int) -> HttpResponse:
+@_json_api("GET, HEAD")
+def article_text(request: HttpRequest, pk: int, *, by_token: bool) -> HttpResponse:
     """The article's text exactly as selectors index it (NFC, ``\\n`` line ends): the ``source``
     of every exported annotation. Articles are public, like the reader."""
     article = None
@@ -356,8 +356,8 @@ def article_text(request: HttpRequest, pk: int) -> HttpResponse:
     return _finish(request, response, etag=f'"{article.body_hash}"')
 
 
-@require_safe
-def openapi_json(request: HttpRequest) -> HttpResponse:
+@_json_api("GET, HEAD")
+def openapi_json(request: HttpRequest, *, by_token: bool) -> HttpResponse:
     """The OpenAPI 3.1 description of this JSON API."""
     return json_response(
         openapi.description(server=site_for(request).base), content_type="application/json"

@@ -13,6 +13,7 @@ from django.test import Client
 from annotations.models import Claim
 from opendata import selectors, services
 from opendata.jsonld import Site
+from opendata.jsonld import iso as jsonld_iso
 from opendata.models import OrphanedAnnotation, Provenance
 from tests import factories
 
@@ -45,6 +46,22 @@ WIKI_BODY = (
     "after each fix one must run the entire batch of test cases previously run.\n"
 )
 RECOGITO_BODY = "The village had hoped she would marry him. But as years went by, nothing came."
+# The opening of Butler's Odyssey (Project Gutenberg #1727, public domain), where Recogito's test
+# page made the highlights of its own export sample.
+ODYSSEY_BODY = (
+    "Tell me, O muse, of that ingenious hero who travelled far and wide after he had sacked the "
+    "famous town of Troy.\n"
+    "So now all who escaped death in battle or by shipwreck had got safely home except Ulysses, "
+    "and he, though he was longing to return to his wife and country, was detained by the "
+    "goddess Calypso, who had got him into a large cave and wanted to marry him. But as years "
+    "went by, there came a time when the gods settled that he should go back to Ithaca; even "
+    "then, however, when he was among his own people, his troubles were not yet over; "
+    "nevertheless all the gods had now begun to pity him except Neptune, who still persecuted "
+    "him without ceasing and would not let him get home.\n"
+    "Now Neptune had gone off to the Ethiopians, who are at the world's end, and lie in two "
+    "halves, the one looking West and the other East. He had gone there to accept a hecatomb of "
+    "sheep and oxen, and was enjoying himself at his festival.\n"
+)
 
 
 def _sample(name: str):
@@ -154,6 +171,57 @@ def test_recogito_annotation_keeps_its_creator_and_date(db):
     assert exported["via"].endswith("ccf99248-e2a0-4fea-9869-46da99390a9b")
     assert must_failures(exported, "annotation") == []
     assert article.pk == claim.article_id
+
+    # Someone else importing the file again, or its export: nothing new, nobody changed.
+    other = factories.make_user()
+    for document in (_sample("recogito-text-annotation.json"), exported):
+        again = services.annotations_import(user=other, data=document, site=SITE, story=story)
+        assert [i.status for i in again.items] == ["existing"]
+    assert list(Claim.objects.values_list("pk", "author_id")) == [(claim.pk, user.pk)]
+    assert Provenance.objects.get().creator_name == "Oleksandr"
+
+
+def test_recogito_export_unchanged_imports_exports_and_reimports_without_duplicates(db):
+    """Recogito's own W3C export, as its text annotator wrote it: five highlights by two
+    people, overlapping, on two source IRIs and with offsets of the web page."""
+    story = factories.make_story(slug="odyssey")
+    article = factories.make_article(story=story, body=ODYSSEY_BODY, title="The Odyssey, Book I")
+    lan = factories.make_user()
+    data = _sample("recogito-text-annotator-odyssey.w3c.json")
+    report = services.annotations_import(user=lan, data=data, site=SITE, story=story)
+    assert report.counts()["created"] == 5 and report.ok
+    unkept = [[w for w in item.warnings if "the target's" in w] for item in report.items]
+    assert [w[0].rsplit(": the target's ", 1)[1] for w in unkept] == [  # said, not kept
+        "id, annotation.", "id, annotation.", "id, annotation.", "annotation.", "annotation."
+    ]
+    assert sum("creator.isGuest" in w for i in report.items for w in i.warnings) == 2
+    claims = {c.provenance.original_id: c for c in Claim.objects.select_related("provenance")}
+    assert set(claims) == {a["id"] for a in data}
+    for annotation in data:
+        claim = claims[annotation["id"]]
+        target = annotation["target"]
+        exact = (target[0] if isinstance(target, list) else target)["selector"][0]["exact"]
+        assert article.body[claim.start:claim.end] == claim.exact == exact
+        assert claim.author == lan
+        assert claim.provenance.creator_iri == annotation["creator"]["id"]
+        assert jsonld_iso(claim.provenance.created) == annotation["created"][:19] + "Z"
+
+    exported = selectors.story_collection(story=story, user=None, site=SITE)
+    items = exported["first"]["items"]
+    assert {i["via"] for i in items} == set(claims)
+    assert {i["creator"]["id"] for i in items} == {
+        "ktKoKXUSAY88XxClOvGp",
+        "htjjQ0q46ZxyQajyl__F",
+    }
+    assert must_failures(exported, "collection") == []
+
+    minh = factories.make_user()
+    before = sorted(Claim.objects.values_list("pk", "author_id", "start", "end"))
+    for document in (data, exported):
+        again = services.annotations_import(user=minh, data=document, site=SITE, story=story)
+        assert [i.status for i in again.items] == ["existing"] * 5
+    assert sorted(Claim.objects.values_list("pk", "author_id", "start", "end")) == before
+    assert Provenance.objects.count() == 5
 
 
 def test_unknown_source_without_a_story_still_says_unknown_article(db):
@@ -364,3 +432,160 @@ def test_reimporting_an_export_of_other_peoples_claims_changes_nothing(demo):
     assert {i.status for i in report.items} == {"existing"}
     assert sorted(Claim.objects.values_list("pk", "author_id", "note")) == before
     assert Claim.objects.filter(author=lan).count() == 5
+
+
+# --- what is not kept is said ------------------------------------------------------------------
+
+
+def test_properties_parallax_does_not_keep_are_named_in_the_report(db):
+    story = factories.make_story()
+    factories.make_article(story=story, body=RECOGITO_BODY)
+    annotation = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "Annotation",
+        "id": "urn:uuid:kept-and-not",
+        "rights": "https://creativecommons.org/licenses/by/4.0/",
+        "audience": {"type": "schema:EducationalAudience"},
+        "creator": [
+            {"id": "https://example.org/ann", "name": "Ann", "email": "mailto:ann@example.org"},
+            {"id": "https://example.org/bob"},
+        ],
+        "body": [
+            {"type": "TextualBody", "value": "Un commentaire", "language": "fr",
+             "purpose": "describing"},
+            {"type": "TextualBody", "value": "village", "purpose": "tagging"},
+        ],
+        "target": {
+            "source": "http://example.org/page1",
+            "styleClass": "red",
+            "state": {"type": "TimeState", "sourceDate": "2016-01-01T00:00:00Z"},
+            "selector": {"type": "TextQuoteSelector", "exact": "years went by"},
+        },
+    }
+    report = services.annotations_import(
+        user=factories.make_user(), data=annotation, site=SITE, story=story
+    )
+    assert report.counts()["created"] == 1
+    warnings = [w for w in report.items[0].warnings if w.startswith("Not kept")]
+    assert warnings == [
+        "Not kept by Parallax (not imported, not exported again): the annotation's "
+        "creator.email, creator (all but the first), rights, audience.",
+        "Not kept by Parallax (not imported, not exported again): the body's language, "
+        "purpose “describing”.",
+        "Not kept by Parallax (not imported, not exported again): the target's styleClass, "
+        "state.",
+    ]
+    claim = Claim.objects.get()
+    assert claim.exact == "years went by" and claim.tags == ["village"]
+    assert claim.provenance.creator_name == "Ann"
+
+
+def test_parallax_exports_and_the_samples_have_nothing_unkept(demo):
+    """Only what Parallax cannot keep is named: its own export (claims and links) and the
+    Hypothesis and Recogito samples give no such warning."""
+    from opendata import hypothesis, jsonld
+
+    lan = demo["users"]["lan"]
+    exported = selectors.story_collection(story=demo["story"], user=lan, site=SITE)
+    items = exported["first"]["items"]
+    assert {i["motivation"] for i in items} >= {"linking", "commenting"}
+    samples = hypothesis.convert(_sample("hypothesis-wikipedia-regression-testing.json")["rows"])
+    for item in [*items, *samples, *_sample("recogito-text-annotation.json")]:
+        assert not any(jsonld.parse_annotation(item).origin.unkept.values()), item["id"]
+
+
+def test_a_hypothesis_annotation_not_shared_with_the_world_is_imported_private(wiki):
+    rows = _sample("hypothesis-wikipedia-regression-testing.json")["rows"]
+    private = {**rows[1], "group": "3kLmNpQr", "hidden": True,
+               "permissions": {"read": ["group:3kLmNpQr"]}}
+    report = services.annotations_import(
+        user=wiki["lan"], data={"rows": [private]}, site=SITE, story=wiki["story"]
+    )
+    assert report.counts()["created"] == 1
+    assert any("annotation's group, hidden." in w for w in report.items[0].warnings)
+    assert any("it is imported private" in w for w in report.items[0].warnings)
+    claim = Claim.objects.get()
+    assert claim.visibility == Claim.Visibility.PRIVATE and claim.author == wiki["lan"]
+    assert Client().get(f"/annotations/claim-{claim.pk}").status_code == 404
+
+
+# --- the 43 examples of the W3C Recommendation -------------------------------------------------
+
+W3C_EXAMPLES = SAMPLES / "w3c-model-examples"
+_LINK_BODY = "Bodies that are links to other resources ("
+_WHOLE = "is a whole resource ("
+_SPECIFIC_BODY = "A SpecificResource body is only read on a linking annotation"
+_AS_IMPORTED = {
+    **dict.fromkeys([1, 2, 4, 11, 12, 13, 14, 16, 17, *range(21, 38)], _LINK_BODY),
+    3: "Bodies of type Video are not supported",
+    **dict.fromkeys([5, 6, 7, 8, 42, 43], _WHOLE),
+    9: "Several targets are not supported; split them into one annotation per target",
+    10: "Choice bodies are not supported",
+    38: "Choice bodies are not supported",
+    15: "Unsupported motivation bookmarking",
+    **dict.fromkeys([18, 19, 20], _SPECIFIC_BODY),
+    39: "Composite targets are not supported; split them into one annotation per target",
+    40: "List targets are not supported; split them into one annotation per target",
+    41: "Unsupported motivation classifying",
+}
+_NO_SELECTOR = "needs a TextQuoteSelector or a TextPositionSelector"
+_TARGET_ONLY = {
+    **dict.fromkeys([1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 20, 42, 43], _WHOLE),
+    4: "is of type Image, which is not supported",
+    14: "is of type Video, which is not supported",
+    18: "is of type Image, which is not supported",
+    9: "Several targets are not supported",
+    19: "a selector given by reference (http://example.org/dataselector1) cannot be resolved",
+    36: "a selector given by reference (http://example.org/selectors/html-selector1) cannot be",
+    21: "CssSelector cannot be resolved against the article's text",
+    22: "XPathSelector cannot be resolved against the article's text",
+    25: "DataPositionSelector cannot be resolved against the article's text",
+    26: "SvgSelector cannot be resolved against the article's text",
+    27: "SvgSelector cannot be resolved against the article's text",
+    28: "RangeSelector cannot be resolved against the article's text",
+    38: "FragmentSelector cannot be resolved against the article's text",
+    **dict.fromkeys([30, 31, 32, 33, 34, 35, 37], _NO_SELECTOR),
+    39: "Composite targets are not supported",
+    40: "List targets are not supported",
+    41: "Independents targets are not supported",
+}
+
+
+def _w3c_example(number: int) -> dict:
+    return json.loads((W3C_EXAMPLES / f"anno{number}.json").read_text(encoding="utf-8"))
+
+
+def test_the_43_w3c_examples_are_refused_naming_the_real_problem(db):
+    """None of the Recommendation's examples can be a claim here (images, audio, other
+    resources as bodies, whole resources, …); each refusal says which. The misleading messages
+    the issue saw ("A TextualBody value must be a string." for audio and Choice bodies, "The
+    target has no source IRI." for Composite/List targets) are never given."""
+    examples = [_w3c_example(n) for n in range(1, 44)]
+    with pytest.raises(services.ImportRejected) as rejected:
+        services.annotations_import(user=factories.make_user(), data=examples, site=SITE)
+    report = rejected.value.report
+    assert len(report.items) == 43 and Claim.objects.count() == 0
+    for number, item in enumerate(report.items, start=1):
+        message = " ".join(item.errors)
+        assert _AS_IMPORTED[number] in message, (number, message)
+        assert "must be a string" not in message and "no source IRI" not in message
+
+    # Their targets alone (bodies, bodyValue and motivation taken away): what is wrong with each
+    # target is named too, and the three text targets are read.
+    from opendata import jsonld
+
+    read = {}
+    for number in range(1, 44):
+        example = _w3c_example(number)
+        for key in ("body", "bodyValue", "motivation"):
+            example.pop(key, None)
+        if number in (23, 24, 29):  # TextQuote, TextPosition, a quote refined by a fragment
+            spec = jsonld.parse_annotation(example)
+            read[number] = (spec.span.exact, spec.span.start, spec.origin.kept_selectors)
+            continue
+        with pytest.raises(jsonld.ParseError) as refused:
+            jsonld.parse_annotation(example)
+        assert _TARGET_ONLY[number] in str(refused.value), (number, str(refused.value))
+    assert read[23][:2] == ("anotation", None) and read[24][1] == 412
+    assert read[29][0] == "Selected Text"
+    assert [s["type"] for s in read[29][2]] == ["FragmentSelector"]  # kept (and warned about)

@@ -115,6 +115,40 @@ def test_openapi_description_is_valid_3_1_and_matches_the_urls(db):
     assert openapi.description()["servers"] == [{"url": "/"}]
 
 
+_API_PATHS = (
+    "/annotations/",
+    "/annotations/claim-999999",
+    "/annotations/link-0",
+    "/annotations/claim-abc",
+    "/annotations/articles/999999",
+    "/annotations/articles/",
+    "/annotations/stories/nope.jsonld",
+    "/annotations/stories/nope.csv",
+    "/annotations/stories/",
+    "/annotations/import",
+    "/annotations/openapi.json",
+    "/annotations/x/y/z",
+    "/annotations/%ff",
+)
+
+
+@pytest.mark.parametrize("method", ["get", "head", "post", "put", "patch", "delete", "options"])
+def test_every_error_under_annotations_is_json(db, method):
+    """4xx answers of the API, whatever the method or path (404s and 405s included), are JSON
+    problems. (``/annotations/tokens/`` is a page for people, not the API.)"""
+    client = Client()
+    for path in _API_PATHS:
+        response = getattr(client, method)(path)
+        if response.status_code >= 400 or response.content:
+            assert response["Content-Type"] in (
+                "application/json",
+                "application/problem+json",
+                'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+            ), (method, path, response.status_code, response["Content-Type"])
+        if response.status_code == 405:
+            assert response["Allow"], (method, path)
+
+
 # --- tokens -------------------------------------------------------------------------------------
 
 
