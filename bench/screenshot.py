@@ -9,7 +9,10 @@ in Debian's Chromium, logged in as the demo user ``lan`` (so her team and privat
 - ``screenshot-reader.png`` (the README's) and ``screenshots/reader-1440.png``: 1440 x 900, the
   overview's first conflict clicked, so its two spans sit side by side with the claim panel open;
 - ``screenshots/reader-1440-overview.png``: 1440 x 900, nothing selected, the legend open;
-- ``screenshots/reader-390.png``: a 390 x 844 phone, nothing selected.
+- ``screenshots/reader-390.png``: a 390 x 844 phone, nothing selected;
+- ``screenshot-reader-phone-highlight.png``: the phone, the first column's headline selected by
+  touch (a tap, then the selection a long press makes), the Highlight button on offer;
+- ``screenshot-reader-keyboard-shortcuts.png``: 1440 x 900, the "?" dialog open.
 """
 
 from __future__ import annotations
@@ -24,6 +27,23 @@ import common  # noqa: E402
 
 DATABASE = "parallax_bench_screenshot"
 DEMO = "deepseek-r1"
+
+
+# A short paragraph of the first column (its headline), not highlighted in the demo reading.
+PHONE_PARAGRAPH = "Startup AI Trung Quốc vừa công bố báo cáo"
+
+
+def select_by_touch(page, text: str) -> None:
+    """Tap the open column's paragraph that starts with ``text`` with a finger (CDP touch
+    events), then select it as a long press would: the page hears selectionchange, no mouseup."""
+    paragraph = page.locator(".column.is-active p[data-start]").filter(has_text=text).first
+    paragraph.scroll_into_view_if_needed()
+    box = paragraph.bounding_box()
+    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    paragraph.select_text()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,8 +92,17 @@ def main(argv: list[str] | None = None) -> None:
                 page.screenshot(path=str(out / name))
             page.context.close()
 
+            page = page_for(desktop)
+            page.locator("[data-open-shortcuts]").first.click()
+            page.wait_for_selector("#shortcuts-dialog[open]")
+            page.screenshot(path=str(out / "screenshot-reader-keyboard-shortcuts.png"))
+            page.context.close()
+
             page = page_for({"width": 390, "height": 844}, is_mobile=True, has_touch=True)
             page.screenshot(path=str(out / "screenshots" / "reader-390.png"))
+            select_by_touch(page, PHONE_PARAGRAPH)
+            page.wait_for_selector("#highlight-popup:not([hidden]) button")
+            page.screenshot(path=str(out / "screenshot-reader-phone-highlight.png"))
             page.context.close()
             chromium.close()
     common.log(f"wrote the screenshots in {out}")

@@ -576,6 +576,10 @@ function alignSelected() {
   if (!selectedId) return;
   const selected = document.getElementById(`claim-${selectedId}`);
   if (!selected) return;
+  // On a phone only the open tab's column shows. When that is not the selected claim's (a link
+  // just made from the other end's tab), there is nothing on screen to line up with: each linked
+  // claim is brought into its own column's view instead.
+  const shown = selected.offsetParent !== null;
   scrollIntoColumn(selected, 0.3);
   const targetTop = selected.getBoundingClientRect().top;
   const related = (root.dataset.relatedClaims || "").split(",").filter(Boolean);
@@ -585,6 +589,10 @@ function alignSelected() {
     const column = mark?.closest("[data-article]");
     if (!mark || done.has(column.dataset.article)) continue;
     done.add(column.dataset.article);
+    if (!shown) {
+      scrollIntoColumn(mark, 0.3);
+      continue;
+    }
     const body = mark.closest(".column-body");
     body.scrollTop += mark.getBoundingClientRect().top - targetTop;
   }

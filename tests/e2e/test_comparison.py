@@ -5,9 +5,7 @@ the minimap follows a new highlight."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -21,8 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("fast_password_hasher"),
 ]
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
@@ -78,10 +74,6 @@ def test_a_fresh_demo_shows_the_annotated_story_at_a_glance(page, demo, reader_u
     # All five columns fit at 1440 px, under the strict CSP (no inline style anywhere).
     assert _no_sideways_scroll(page)
     assert violations == []
-    if os.environ.get("PARALLAX_SCREENSHOTS") == "1":
-        page.keyboard.press("Escape")
-        page.locator("#claim-legend summary").click()
-        page.screenshot(path=str(DOCS / "screenshot-reader.png"))
 
 
 def test_a_conflict_is_one_click_from_both_spans_and_the_panel_hides_no_column(

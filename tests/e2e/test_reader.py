@@ -3,9 +3,7 @@ the view kept in the URL, phone tabs, keyboard moves, local Vietnamese fonts, an
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -18,7 +16,6 @@ pytestmark = [
     pytest.mark.usefixtures("fast_password_hasher"),
 ]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-reader.png"
 MARKETTIMES_TITLE = (
     "Startup AI Trung Quốc vừa công bố báo cáo khiến giới công nghệ toàn thế giới sốc"
 )
@@ -72,12 +69,6 @@ def test_demo_story_five_columns_local_fonts_no_external_requests(page, demo, re
     assert any("noto-serif-vietnamese" in url for url in fonts), fonts
     assert all(log.statuses.get(url) == 200 for url in fonts), log.statuses
     assert log.external() == [], log.external()
-
-    if os.environ.get("PARALLAX_SCREENSHOTS") == "1":
-        page.evaluate("el => el.scrollTo(0, 0)", first.element_handle())
-        page.evaluate("document.fonts.ready")
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
 
 
 def test_hide_a_column_survives_reload_and_the_chip_shows_it_again(page, demo, reader_url):

@@ -61,9 +61,15 @@ def _select(page: Page, article_pk: int, text: str, *, mouseup: bool = True, alt
 
 
 def _tap(page: Page, cdp, locator) -> None:
-    """A finger tap through CDP touch events at the middle of ``locator``."""
-    box = locator.bounding_box()
-    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    """A finger tap through CDP touch events at the middle of ``locator``'s first box (a mark
+    that wraps onto two lines may have no text at the middle of its bounding box)."""
+    expect(locator).to_be_visible()
+    point = locator.evaluate(
+        """(element) => {
+            const box = element.getClientRects()[0];
+            return {x: box.left + box.width / 2, y: box.top + box.height / 2};
+        }"""
+    )
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
@@ -112,6 +118,62 @@ def test_touch_selection_offers_highlight_in_view_and_text_starts_in_the_first_t
     (claim,) = _new_claims(before)
     assert claim.exact == "phòng thí nghiệm trí tuệ"
     expect(popup).to_be_hidden()
+
+
+def _in_view(page: Page, locator) -> bool:
+    """Whether ``locator`` shows inside its column's scrolled body (not scrolled out of it)."""
+    return locator.evaluate(
+        """(mark) => {
+            const body = mark.closest(".column-body").getBoundingClientRect();
+            const box = mark.getBoundingClientRect();
+            return box.height > 0 && box.top >= body.top && box.bottom <= body.bottom;
+        }"""
+    )
+
+
+def test_a_link_is_made_by_touch_alone_and_its_other_end_stays_in_view(phone_page, live_server, demo):
+    page = phone_page
+    first, third = demo[0], demo[2]
+    target = make_claim(article=third, text=PHRASE_3)
+    log_in(page, live_server.url, "lan", next_url=READER)
+    cdp = page.context.new_cdp_session(page)
+    column = page.locator(f"#article-{first.pk}")
+    paragraph = column.locator("p[data-start]").filter(has_text=PHRASE_1)
+    paragraph.scroll_into_view_if_needed()
+    _tap(page, cdp, paragraph)
+    before = set(Claim.objects.values_list("pk", flat=True))
+    _select(page, first.pk, "phòng thí nghiệm", mouseup=False)
+    _tap(page, cdp, page.locator("#highlight-popup").get_by_role("button", name=re.compile("Highlight")))
+    mark = column.locator("mark[data-claim]").filter(has_text="phòng thí nghiệm")
+    expect(mark).to_be_visible()
+    (source,) = _new_claims(before)
+    expect(page.locator(f"#claim-{source.pk}")).to_be_focused()  # the page is done with it
+
+    # Tap the new claim, then "Link…", then the other article's tab and a claim in it.
+    _tap(page, cdp, mark)
+    expect(page.locator(f'[data-panel-claim="{source.pk}"]')).to_be_visible()
+    start = page.get_by_role("button", name=re.compile("Link to a claim in another column"))
+    start.scroll_into_view_if_needed()
+    _tap(page, cdp, start)
+    expect(page.locator(".link-mode-hint").first).to_be_visible()
+    _tap(page, cdp, page.locator(f"#tab-{third.pk}"))
+    expect(page.locator(f"#col-{third.pk}")).to_be_visible()
+    other = page.locator(f"#claim-{target.pk}")
+    other.scroll_into_view_if_needed()
+    _tap(page, cdp, other)
+    form = page.locator(".link-form")
+    expect(form).to_be_visible()
+    for control in (form.locator('input[value="qualifies"]'), form.get_by_role("button", name="Create link")):
+        control.scroll_into_view_if_needed()
+        _tap(page, cdp, control)
+    expect(page.locator(".link-item[data-link]")).to_contain_text("qualifies")
+    link = ClaimLink.objects.get()
+    assert (link.relation, {link.claim_a_id, link.claim_b_id}) == ("qualifies", {source.pk, target.pk})
+    # The open tab is still the other article's, and its end of the new link is on screen in it
+    # (lining it up with the source claim, whose column is folded away, scrolled it out of view).
+    expect(page.locator(f"#tab-{third.pk}")).to_have_attribute("aria-selected", "true")
+    expect(other).to_be_visible()
+    assert _in_view(page, other), "the linked claim was scrolled out of its column"
 
 
 def test_tabs_and_the_selected_claim_stay_in_step(phone_page, live_server, demo):
@@ -301,6 +363,9 @@ def test_selections_snap_to_whole_words_and_alt_keeps_the_exact_one(page, live_s
     expect(column.locator("mark[data-claim]").first).to_be_visible()
     (claim,) = _new_claims(before)
     assert claim.exact == "phòng thí nghiệm trí tuệ"
+    # The page is done with this highlight (it clears the selection and closes the popup after
+    # the swap settles, then focuses the new claim) before the next selection is made.
+    expect(page.locator(f"#claim-{claim.pk}")).to_be_focused()
 
     before.add(claim.pk)
     _select(page, first.pk, "n tạo nh", alt=True)
