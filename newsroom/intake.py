@@ -235,7 +235,9 @@ def item_fetch(*, item_id: int) -> None:
     try:
         def extract():
             page = fetching.fetch(item.url)
-            if page.content_type == "text/plain":
+            if page.content_type == "application/pdf":  # read as an uploaded .pdf is
+                found = extraction.extract_file(name="link.pdf", data=page.data)
+            elif page.content_type == "text/plain":
                 found = extraction.extract_paste(extraction.decode_text(page.data))
             else:
                 found = extraction.extract_html(page.data, url=page.url)
