@@ -319,3 +319,46 @@ def test_reader_offers_the_translation_pair_and_curators_the_articles_page(curat
     assert reverse("newsroom:pair", args=[story.slug, translation.pk]) in page
     assert reverse("newsroom:manage", args=[story.slug]) in page
     assert reverse("newsroom:manage", args=[story.slug]) not in Client().get(story.get_absolute_url()).content.decode()
+
+
+def test_the_pair_opens_the_reader_with_the_original_and_its_translation_side_by_side(curator_client, story):
+    import re
+
+    original = make_article(story=story, title="Nvidia loses $600bn", body="Nvidia lost nearly $600bn in one day.\n", language="en")
+    make_article(story=story, title="Bài khác", body="Một bài khác về chuyện khác.\n")
+    translation = make_article(
+        story=story, title="Nvidia mất 600 tỷ USD", body="Nvidia mất gần 600 tỷ USD trong một ngày.\n",
+        translation_of=original, translated_from="Financial Times",
+    )  # fmt: skip
+    response = curator_client.get(reverse("newsroom:pair", args=[story.slug, translation.pk]), follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    columns = [int(pk) for pk in re.findall(r'<section class="column[^"]*" id="col-(\d+)"', page)]
+    assert columns == [original.pk, translation.pk]  # the original first, only the pair
+    assert "Nvidia lost nearly $600bn in one day." in page and "Nvidia mất gần 600 tỷ USD trong một ngày." in page
+    assert "Một bài khác về chuyện khác." not in page  # hidden, one click away
+    assert "Show " in page  # its chip
+    assert reverse("newsroom:pair", args=[story.slug, translation.pk]) in page  # and back again
+
+
+def test_trimming_is_offered_for_the_demo_articles_that_carry_boilerplate(client, monkeypatch):
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DEMO_PASSWORD", "test-demo-password")
+    call_command("load_demo", "--no-progress", "--empty", stdout=io.StringIO(), stderr=io.StringIO())
+    story = Story.objects.get(slug="deepseek-r1")
+    client.force_login(make_user(is_staff=True))
+    page = client.get(reverse("newsroom:manage", args=[story.slug])).content.decode()
+    offered = {
+        article.source.name
+        for article in story.articles.select_related("source")
+        if f'href="{reverse("newsroom:article_trim", args=[story.slug, article.pk])}">Trim boilerplate' in page
+    }
+    assert len(offered) == 3, offered
+    markettimes = story.articles.get(source__name="Markettimes")
+    trim = client.get(reverse("newsroom:article_trim", args=[story.slug, markettimes.pk])).content.decode()
+    # The ad notice is struck through (checked to drop) on the trim page.
+    assert re.search(r' checked aria-label="Drop this line">\s*<span class="nr-line-text">[^<]*Vui lòng cho phép quảng cáo', trim)
