@@ -9,6 +9,7 @@ its message on its row and never stops the others.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Max
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,7 @@ MAX_ITEMS = 50
 #: Slugs that are pages, not stories (``/stories/new/``).
 RESERVED_SLUGS = frozenset({"new"})
 _LANGUAGE_MAX = Article._meta.get_field("language").max_length
+_D = str.maketrans({"đ": "d", "Đ": "D"})
 
 
 # --- the story -------------------------------------------------------------------------------
@@ -55,7 +58,8 @@ def story_create(*, user, title: str, note: str = "", desk=None, language: str =
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("A story needs a title.")}, code="required")
-    base = slugify(title)[:100].strip("-") or "story"
+    # "đ" has no ASCII decomposition, so slugify would drop it ("đưa tin" -> "ua-tin").
+    base = slugify(title.translate(_D))[:100].strip("-") or "story"
     if base in RESERVED_SLUGS:
         base = f"{base}-story"
     with transaction.atomic():
@@ -198,6 +202,10 @@ def fetch_schedule(*, item_ids: list[int]) -> None:
     that fetches a few at once (``NEWSROOM_FETCH_WORKERS``), as suggestions refresh
     (``suggestions.services.schedule_refresh``); inline when ``NEWSROOM_FETCH_BACKGROUND`` is off."""
 
+    # A failed link's message is stored on its row: in the language of the curator who added
+    # it (the request's), not the server's default, as the messages of files and pastes are.
+    language = translation.get_language()
+
     def start() -> None:
         if not settings.NEWSROOM_FETCH_BACKGROUND:
             for pk in item_ids:
@@ -209,7 +217,7 @@ def fetch_schedule(*, item_ids: list[int]) -> None:
                 with ThreadPoolExecutor(
                     max_workers=settings.NEWSROOM_FETCH_WORKERS, thread_name_prefix="intake-fetch"
                 ) as pool:
-                    list(pool.map(_fetch_in_thread, item_ids))
+                    list(pool.map(functools.partial(_fetch_in_thread, language=language), item_ids))
             finally:
                 close_old_connections()
 
@@ -218,9 +226,10 @@ def fetch_schedule(*, item_ids: list[int]) -> None:
     transaction.on_commit(start)
 
 
-def _fetch_in_thread(pk: int) -> None:
+def _fetch_in_thread(pk: int, *, language: str | None) -> None:
     try:
-        item_fetch(item_id=pk)
+        with translation.override(language):
+            item_fetch(item_id=pk)
     finally:
         connection.close()  # each pool thread has its own connection; none outlives its work
 

@@ -57,6 +57,9 @@ def test_story_create_for_a_desk_curator(curator, desk):
     assert story.desk == desk and story.slug == "cau-moi"
     again = intake.story_create(user=curator, title="Cầu mới", desk=desk)
     assert again.slug == "cau-moi-2"
+    assert intake.story_create(user=curator, title="Đường sắt: báo chí đưa tin", desk=desk).slug == (
+        "duong-sat-bao-chi-dua-tin"
+    )
 
 
 def test_story_create_refused_to_annotators_and_site_wide_to_non_staff(curator, desk):
@@ -306,3 +309,24 @@ def test_storing_queues_the_suggestions_refresh_once(curator, story, settings, d
     with django_capture_on_commit_callbacks(execute=False):
         intake.intake_store(user=curator, intake=batch, choices={})  # nothing stored: no run
     assert SuggestionRun.objects.filter(story=story).count() == 1
+
+
+def test_a_link_fetched_in_the_background_speaks_the_curators_language(monkeypatch, settings, django_capture_on_commit_callbacks):
+    # Failed links get their message in the background thread; files and pastes get theirs in
+    # the request. Both must be in the curator's language (the request's), not the server's.
+    import threading
+
+    from django.utils import translation
+
+    settings.NEWSROOM_FETCH_BACKGROUND = True
+    seen, done = [], threading.Event()
+
+    def fetch_item(*, item_id):
+        seen.append((item_id, translation.get_language()))
+        done.set()
+
+    monkeypatch.setattr(intake, "item_fetch", fetch_item)
+    with translation.override("vi"), django_capture_on_commit_callbacks(execute=True):
+        intake.fetch_schedule(item_ids=[7])
+    assert done.wait(30)
+    assert seen == [(7, "vi")]
