@@ -128,9 +128,7 @@ def items_add(*, user, intake: Intake, additions: Additions) -> list[IntakeItem]
         position += 1
     for title, text in pastes:
         item = IntakeItem(intake=intake, kind=IntakeItem.Kind.PASTE, position=position)
-        _read(item, lambda: extraction.extract_paste(text), known=known)
-        if title.strip() and item.status == IntakeItem.Status.READY:
-            item.title = title.strip()[:500]
+        _read(item, functools.partial(_paste, text, title=title), known=known)
         items.append(item)
         position += 1
     with transaction.atomic():
@@ -139,6 +137,13 @@ def items_add(*, user, intake: Intake, additions: Additions) -> list[IntakeItem]
         if queued:
             fetch_schedule(item_ids=queued)
     return items
+
+
+def _paste(text: str, *, title: str) -> extraction.Extracted:
+    found = extraction.extract_paste(text)
+    if title.strip():  # the curator's title, not the first line
+        found.title = title.strip()
+    return found
 
 
 def _source_names() -> list[str]:
@@ -182,6 +187,9 @@ def _fill(item: IntakeItem, found: extraction.Extracted, *, known: list[str]) ->
         item.url = found.url[:2000]
     item.language = extraction.detect_language(found.text)[:_LANGUAGE_MAX]
     item.flags = extraction.boilerplate_flags(found.text)
+    heading = extraction.title_line(found.text, item.title, after=map(int, item.flags))
+    if heading is not None:  # shown as the title already: dropped unless the curator keeps it
+        item.flags.setdefault(str(heading), "title")
     item.drop = sorted(int(line) for line in item.flags)
     matched = {name.casefold(): name for name in known}
     item.source_name = matched.get(item.site_name.casefold()) or (

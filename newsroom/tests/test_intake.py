@@ -91,8 +91,25 @@ def test_paste_and_files_are_read_now_with_metadata_and_flags(curator, story):
     assert paste.translated_from == "Financial Times"
     lines = paste.text.split("\n")
     assert sorted(lines[i] for i in paste.drop) == [
-        "Bình luận (0)", "Vui lòng tắt trình chặn quảng cáo để tiếp tục đọc.",
+        "Bình luận (0)", "Tiêu đề bài dán", "Vui lòng tắt trình chặn quảng cáo để tiếp tục đọc.",
     ]
+    assert paste.title == "Tiêu đề bài dán" and paste.flags["0"] == "title"  # shown once, as the title
+    assert docx.flags["0"] == "title" and docx.text.split("\n")[0] == docx.title
+
+
+def test_a_heading_that_repeats_the_title_is_dropped_but_a_lede_or_another_title_is_not(curator, story):
+    batch = intake.intake_start(user=curator, story=story)
+    lede = "Hội đồng đã thông qua cây cầu mới với 31 phiếu thuận.\nChi phí khoảng 1,2 tỷ USD."
+    heading, own_title, first_is_lede = intake.items_add(
+        user=curator, intake=batch,
+        additions=Additions(pastes=[("", PASTE), ("Cầu mới", PASTE), ("", lede)]),
+    )  # fmt: skip
+    assert 0 in heading.drop
+    assert own_title.title == "Cầu mới" and 0 not in own_title.drop  # the first line is not the title
+    assert first_is_lede.title.startswith("Hội đồng") and first_is_lede.drop == []
+    stored = intake.intake_store(user=curator, intake=batch, choices={heading.pk: choice_for(heading)})
+    article = Article.objects.get(pk=IntakeItem.objects.get(pk=stored[0].pk).article_id)
+    assert article.title == "Tiêu đề bài dán" and not article.body.startswith("Tiêu đề")
 
 
 def test_links_are_fetched_after_commit(curator, story, page_server, fetch_local, django_capture_on_commit_callbacks):
