@@ -256,6 +256,17 @@ def test_near_duplicate_warning_in_the_preview(curator_client, story):
     assert "Nearly the same text as “Đã có”" in page
 
 
+def test_the_same_syndicated_text_twice_in_one_batch_is_warned_on_both(curator_client, story):
+    body = (Path(__file__).parent / "samples" / "article.txt").read_text()
+    url = reverse("newsroom:intake_add", args=[story.slug])
+    curator_client.post(url, {"paste": body, "paste_title": "Báo A"})
+    curator_client.post(url, {"paste": "Đăng lại từ Báo A.\n\n" + body, "paste_title": "Báo B"})
+    curator_client.post(url, {"paste": "Một bài khác hẳn về giá lúa gạo ở đồng bằng sông Cửu Long năm nay.", "paste_title": "Báo C"})
+    page = curator_client.get(reverse("newsroom:intake", args=[story.slug])).content.decode()
+    assert "Nearly the same text as “Báo B”" in page and "Nearly the same text as “Báo A”" in page
+    assert "Nearly the same text as “Báo C”" not in page
+
+
 def test_failed_link_can_be_fetched_again(curator_client, story, page_server, fetch_local, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"links": f"{page_server}/empty"})
