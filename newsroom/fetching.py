@@ -121,7 +121,8 @@ class _Watchdog:
 
     def watch(self, sock: socket.socket) -> None:
         guard = sock.dup()
-        timer = threading.Timer(max(self.deadline - time.monotonic(), 0.0), self._cut, args=(guard,))
+        delay = max(self.deadline - time.monotonic(), 0.0)
+        timer = threading.Timer(delay, self._cut, args=(guard,))
         timer.daemon = True
         with self._lock:
             self._watched.append((guard, timer))

@@ -91,10 +91,13 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
             return self._drip(b"a")
         if path == "/drip/body":  # no length: the page ends when the connection does
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<p>")
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<p>"
+            )
             return self._drip(b"a")
         if path == "/pdf":
-            return self._send(200, (SAMPLES / "article.pdf").read_bytes(), content_type="application/pdf")
+            pdf = (SAMPLES / "article.pdf").read_bytes()
+            return self._send(200, pdf, content_type="application/pdf")
         return self._send(404, b"not found")
 
 

@@ -205,7 +205,9 @@ def test_a_pdf_link_is_read_like_an_uploaded_pdf(page_server, fetch_local):
     assert page.data.startswith(b"%PDF-")
 
 
-def test_a_redirect_to_a_name_resolving_to_a_private_address_is_refused(page_server, fetch_local, monkeypatch):
+def test_a_redirect_to_a_name_resolving_to_a_private_address_is_refused(
+    page_server, fetch_local, monkeypatch
+):
     real_resolve, real_pool = socket.getaddrinfo, fetching._pool
 
     def resolve(host, port, *args, **kw):

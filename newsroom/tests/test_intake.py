@@ -298,7 +298,9 @@ def test_every_bad_input_gets_its_message_and_the_good_ones_still_go_in(
     assert new_sources <= {"The Guardian", "Financial Times", ""}  # only the good ones' outlets
 
 
-def test_a_pdf_link_is_read_with_the_upload_parser(curator, story, page_server, fetch_local, django_capture_on_commit_callbacks):
+def test_a_pdf_link_is_read_with_the_upload_parser(
+    curator, story, page_server, fetch_local, django_capture_on_commit_callbacks
+):
     batch = intake.intake_start(user=curator, story=story)
     with django_capture_on_commit_callbacks(execute=True):
         intake.items_add(user=curator, intake=batch, additions=Additions(links=[f"{page_server}/pdf"]))
@@ -308,7 +310,9 @@ def test_a_pdf_link_is_read_with_the_upload_parser(curator, story, page_server, 
     assert "1.2 billion dollars" in item.text and item.language == "en"
 
 
-def test_storing_queues_the_suggestions_refresh_once(curator, story, settings, django_capture_on_commit_callbacks):
+def test_storing_queues_the_suggestions_refresh_once(
+    curator, story, settings, django_capture_on_commit_callbacks
+):
     from suggestions.models import SuggestionRun
 
     settings.SUGGESTIONS_AUTO_REFRESH = True
@@ -318,17 +322,23 @@ def test_storing_queues_the_suggestions_refresh_once(curator, story, settings, d
         additions=Additions(pastes=[("A", PASTE), ("B", "Một bài khác hẳn, với nội dung riêng của nó về cây cầu.")]),
     )  # fmt: skip
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        intake.intake_store(user=curator, intake=batch, choices={first.pk: choice_for(first), second.pk: choice_for(second)})
+        intake.intake_store(
+            user=curator, intake=batch,
+            choices={first.pk: choice_for(first), second.pk: choice_for(second)},
+        )  # fmt: skip
     run = SuggestionRun.objects.get(story=story)  # one run for the whole batch, with progress
     assert run.status == "queued" and run.progress == 0.0
-    assert set(run.body_hashes) == {str(pk) for pk in Article.objects.filter(story=story).values_list("pk", flat=True)}
+    stored = Article.objects.filter(story=story).values_list("pk", flat=True)
+    assert set(run.body_hashes) == {str(pk) for pk in stored}
     assert len(callbacks) == 1  # started once the store commits
     with django_capture_on_commit_callbacks(execute=False):
         intake.intake_store(user=curator, intake=batch, choices={})  # nothing stored: no run
     assert SuggestionRun.objects.filter(story=story).count() == 1
 
 
-def test_a_link_fetched_in_the_background_speaks_the_curators_language(monkeypatch, settings, django_capture_on_commit_callbacks):
+def test_a_link_fetched_in_the_background_speaks_the_curators_language(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
     # Failed links get their message in the background thread; files and pastes get theirs in
     # the request. Both must be in the curator's language (the request's), not the server's.
     import threading

@@ -261,7 +261,8 @@ def test_the_same_syndicated_text_twice_in_one_batch_is_warned_on_both(curator_c
     url = reverse("newsroom:intake_add", args=[story.slug])
     curator_client.post(url, {"paste": body, "paste_title": "Báo A"})
     curator_client.post(url, {"paste": "Đăng lại từ Báo A.\n\n" + body, "paste_title": "Báo B"})
-    curator_client.post(url, {"paste": "Một bài khác hẳn về giá lúa gạo ở đồng bằng sông Cửu Long năm nay.", "paste_title": "Báo C"})
+    other = "Một bài khác hẳn về giá lúa gạo ở đồng bằng sông Cửu Long năm nay."
+    curator_client.post(url, {"paste": other, "paste_title": "Báo C"})
     page = curator_client.get(reverse("newsroom:intake", args=[story.slug])).content.decode()
     assert "Nearly the same text as “Báo B”" in page and "Nearly the same text as “Báo A”" in page
     assert "Nearly the same text as “Báo C”" not in page
@@ -335,7 +336,10 @@ def test_reader_offers_the_translation_pair_and_curators_the_articles_page(curat
 def test_the_pair_opens_the_reader_with_the_original_and_its_translation_side_by_side(curator_client, story):
     import re
 
-    original = make_article(story=story, title="Nvidia loses $600bn", body="Nvidia lost nearly $600bn in one day.\n", language="en")
+    original = make_article(
+        story=story, title="Nvidia loses $600bn", body="Nvidia lost nearly $600bn in one day.\n",
+        language="en",
+    )  # fmt: skip
     make_article(story=story, title="Bài khác", body="Một bài khác về chuyện khác.\n")
     translation = make_article(
         story=story, title="Nvidia mất 600 tỷ USD", body="Nvidia mất gần 600 tỷ USD trong một ngày.\n",
@@ -372,4 +376,7 @@ def test_trimming_is_offered_for_the_demo_articles_that_carry_boilerplate(client
     markettimes = story.articles.get(source__name="Markettimes")
     trim = client.get(reverse("newsroom:article_trim", args=[story.slug, markettimes.pk])).content.decode()
     # The ad notice is struck through (checked to drop) on the trim page.
-    assert re.search(r' checked aria-label="Drop this line">\s*<span class="nr-line-text">[^<]*Vui lòng cho phép quảng cáo', trim)
+    assert re.search(
+        r' checked aria-label="Drop this line">\s*<span class="nr-line-text">[^<]*Vui lòng cho phép quảng cáo',
+        trim,
+    )
