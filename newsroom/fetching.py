@@ -7,9 +7,10 @@ cannot swap in an internal address between the check and the connection (DNS reb
 Redirects are followed by hand, each hop checked again. urllib3 (already installed with
 requests) does the HTTP; a whole fetch has one deadline and one size limit.
 
-The deadline holds against a server that drips its answer a byte at a time: urllib3's read
-timeout bounds each wait for a byte, not the whole answer, so a watchdog shuts the connection
-down when the deadline passes, wherever the fetch is (TLS handshake, headers or body).
+The deadline holds against a slow name lookup (it runs in a thread the fetch stops waiting
+for) and against a server that drips its answer a byte at a time: urllib3's read timeout bounds
+each wait for a byte, not the whole answer, so a watchdog shuts the connection down when the
+deadline passes, wherever the fetch is (TLS handshake, headers or body).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import ipaddress
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -66,10 +69,20 @@ def address_refused(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def _resolve(host: str, port: int) -> str:
-    """The address to connect to for ``host``; FetchError if it has none or any is refused."""
+#: Name lookups run here so a fetch can stop waiting for one at its deadline (``getaddrinfo``
+#: has no timeout of its own; the resolver's retries can take tens of seconds).
+_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fetch-dns")
+
+
+def _resolve(host: str, port: int, *, deadline: float) -> str:
+    """The address to connect to for ``host``; FetchError if it has none or any is refused, or
+    if the lookup outlasts ``deadline``."""
+    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=max(deadline - time.monotonic(), 0.0))
+    except FutureTimeout as exc:
+        lookup.cancel()
+        raise _too_slow() from exc
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(_("The host %(host)s could not be found.") % {"host": host}, code="unreachable") from exc
     addresses = [info[4][0] for info in infos]
@@ -189,7 +202,7 @@ def _follow(url: str, *, limit: int, watchdog: _Watchdog) -> Fetched:
     for _hop in range(settings.NEWSROOM_FETCH_MAX_REDIRECTS + 1):
         seen.add(url)
         scheme, host, port, target = _split(url)
-        address = _resolve(host, port)
+        address = _resolve(host, port, deadline=deadline)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _too_slow()

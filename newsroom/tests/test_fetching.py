@@ -199,6 +199,24 @@ def test_the_deadline_cuts_a_tls_handshake_that_drips(dripping_tls_server, fetch
     assert time.monotonic() - started < 1.0 + 2.0
 
 
+def test_the_deadline_holds_against_a_slow_name_lookup(no_connections, settings, monkeypatch):
+    # getaddrinfo has no timeout: a resolver that retries can hold a fetch for tens of seconds.
+    settings.NEWSROOM_FETCH_TIMEOUT = 1.0
+    real = socket.getaddrinfo
+
+    def slow(host, port, *args, **kw):
+        if host == "slow-dns.example.com":
+            time.sleep(5)
+        return real(host, port, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch("http://slow-dns.example.com/story")
+    assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 1.0 + 2.0
+
+
 def test_a_pdf_link_is_read_like_an_uploaded_pdf(page_server, fetch_local):
     page = fetch(f"{page_server}/pdf")
     assert page.content_type == "application/pdf"
