@@ -22,6 +22,7 @@ import functools
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -276,6 +277,21 @@ def detect_language(text: str) -> str:
 def boilerplate_flags(text: str) -> dict[str, str]:
     """{line index (as a string, for JSON): reason} for the lines that look like boilerplate."""
     return {str(flag.line): flag.reason for flag in boilerplate.detect(text)}
+
+
+def title_line(text: str, title: str, *, after: Iterable[int] = ()) -> int | None:
+    """The index of ``text``'s first line (boilerplate lines ``after`` aside) when it is
+    ``title`` again (a file's or a paste's heading, which the reader already shows as the
+    title), else None. A first line that ends a sentence is the lede, not a heading, even when
+    it became the title."""
+    lines, skip = text.split("\n"), set(after)
+    first = next((n for n, line in enumerate(lines) if line.strip() and n not in skip), None)
+    if first is None or not title.strip():
+        return None
+    line = lines[first].strip()
+    if line.casefold() != title.strip().casefold() or line.endswith((".", "!", "?", "…", ":", ";")):
+        return None
+    return first
 
 
 def credited_outlet(text: str, *, known: list[str], own: str = "") -> tuple[str, str]:

@@ -9,6 +9,7 @@ its message on its row and never stops the others.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Max
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,7 @@ MAX_ITEMS = 50
 #: Slugs that are pages, not stories (``/stories/new/``).
 RESERVED_SLUGS = frozenset({"new"})
 _LANGUAGE_MAX = Article._meta.get_field("language").max_length
+_D = str.maketrans({"đ": "d", "Đ": "D"})
 
 
 # --- the story -------------------------------------------------------------------------------
@@ -55,7 +58,8 @@ def story_create(*, user, title: str, note: str = "", desk=None, language: str =
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("A story needs a title.")}, code="required")
-    base = slugify(title)[:100].strip("-") or "story"
+    # "đ" has no ASCII decomposition, so slugify would drop it ("đưa tin" -> "ua-tin").
+    base = slugify(title.translate(_D))[:100].strip("-") or "story"
     if base in RESERVED_SLUGS:
         base = f"{base}-story"
     with transaction.atomic():
@@ -124,9 +128,7 @@ def items_add(*, user, intake: Intake, additions: Additions) -> list[IntakeItem]
         position += 1
     for title, text in pastes:
         item = IntakeItem(intake=intake, kind=IntakeItem.Kind.PASTE, position=position)
-        _read(item, lambda: extraction.extract_paste(text), known=known)
-        if title.strip() and item.status == IntakeItem.Status.READY:
-            item.title = title.strip()[:500]
+        _read(item, functools.partial(_paste, text, title=title), known=known)
         items.append(item)
         position += 1
     with transaction.atomic():
@@ -135,6 +137,13 @@ def items_add(*, user, intake: Intake, additions: Additions) -> list[IntakeItem]
         if queued:
             fetch_schedule(item_ids=queued)
     return items
+
+
+def _paste(text: str, *, title: str) -> extraction.Extracted:
+    found = extraction.extract_paste(text)
+    if title.strip():  # the curator's title, not the first line
+        found.title = title.strip()
+    return found
 
 
 def _source_names() -> list[str]:
@@ -178,6 +187,9 @@ def _fill(item: IntakeItem, found: extraction.Extracted, *, known: list[str]) ->
         item.url = found.url[:2000]
     item.language = extraction.detect_language(found.text)[:_LANGUAGE_MAX]
     item.flags = extraction.boilerplate_flags(found.text)
+    heading = extraction.title_line(found.text, item.title, after=map(int, item.flags))
+    if heading is not None:  # shown as the title already: dropped unless the curator keeps it
+        item.flags.setdefault(str(heading), "title")
     item.drop = sorted(int(line) for line in item.flags)
     matched = {name.casefold(): name for name in known}
     item.source_name = matched.get(item.site_name.casefold()) or (
@@ -198,6 +210,10 @@ def fetch_schedule(*, item_ids: list[int]) -> None:
     that fetches a few at once (``NEWSROOM_FETCH_WORKERS``), as suggestions refresh
     (``suggestions.services.schedule_refresh``); inline when ``NEWSROOM_FETCH_BACKGROUND`` is off."""
 
+    # A failed link's message is stored on its row: in the language of the curator who added
+    # it (the request's), not the server's default, as the messages of files and pastes are.
+    language = translation.get_language()
+
     def start() -> None:
         if not settings.NEWSROOM_FETCH_BACKGROUND:
             for pk in item_ids:
@@ -209,7 +225,7 @@ def fetch_schedule(*, item_ids: list[int]) -> None:
                 with ThreadPoolExecutor(
                     max_workers=settings.NEWSROOM_FETCH_WORKERS, thread_name_prefix="intake-fetch"
                 ) as pool:
-                    list(pool.map(_fetch_in_thread, item_ids))
+                    list(pool.map(functools.partial(_fetch_in_thread, language=language), item_ids))
             finally:
                 close_old_connections()
 
@@ -218,9 +234,10 @@ def fetch_schedule(*, item_ids: list[int]) -> None:
     transaction.on_commit(start)
 
 
-def _fetch_in_thread(pk: int) -> None:
+def _fetch_in_thread(pk: int, *, language: str | None) -> None:
     try:
-        item_fetch(item_id=pk)
+        with translation.override(language):
+            item_fetch(item_id=pk)
     finally:
         connection.close()  # each pool thread has its own connection; none outlives its work
 
@@ -235,7 +252,9 @@ def item_fetch(*, item_id: int) -> None:
     try:
         def extract():
             page = fetching.fetch(item.url)
-            if page.content_type == "text/plain":
+            if page.content_type == "application/pdf":  # read as an uploaded .pdf is
+                found = extraction.extract_file(name="link.pdf", data=page.data)
+            elif page.content_type == "text/plain":
                 found = extraction.extract_paste(extraction.decode_text(page.data))
             else:
                 found = extraction.extract_html(page.data, url=page.url)

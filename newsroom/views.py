@@ -37,7 +37,7 @@ REASON_LABELS = {
     "comments": gettext_lazy("comments"), "shortcode": gettext_lazy("shortcode"),
     "image": gettext_lazy("image"), "source_link": gettext_lazy("link to original"),
     "dateline": gettext_lazy("dateline"), "share": gettext_lazy("share buttons"),
-    "tags": gettext_lazy("tags"),
+    "tags": gettext_lazy("tags"), "title": gettext_lazy("Title"),
 }  # fmt: skip
 
 

@@ -5,6 +5,10 @@ have no internet): it serves the saved news pages in ``pages/`` and a few misbeh
 - ``/redirect?to=<url>``: 302 to ``to``; ``/loop``: redirects to itself; ``/hops/<n>``: n redirects;
 - ``/slow``: answers after ``SLOW`` seconds; ``/binary``: an octet-stream; ``/png``: a PNG
   labelled text/html; ``/empty``: a page with no article text; ``/huge``: more than the limit;
+- ``/drip/headers``, ``/drip/body``: a status line, then header bytes (or, after the headers,
+  page bytes) one every ``DRIP`` seconds, for ``DRIP_FOR`` seconds: each byte comes well within a
+  read timeout, the whole answer never does;
+- ``/pdf``: the sample PDF (application/pdf);
 - ``/missing``: 404.
 """
 
@@ -18,8 +22,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 PAGES = Path(__file__).parent / "pages"
+SAMPLES = Path(__file__).parent / "samples"
 SLOW = 3.0
 HUGE = 6 * 1024 * 1024
+DRIP = 0.1
+DRIP_FOR = 20.0
 EMPTY_PAGE = b"<html><head><title>Nothing</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(200)
 
@@ -41,6 +48,16 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _drip(self, byte: bytes) -> None:
+        until = time.monotonic() + DRIP_FOR
+        try:
+            while time.monotonic() < until:
+                self.wfile.write(byte)
+                time.sleep(DRIP)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
     def do_GET(self) -> None:  # noqa: N802
         Handler.user_agents.append(self.headers.get("User-Agent", ""))
@@ -70,6 +87,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, EMPTY_PAGE)
         if path == "/huge":
             return self._send(200, b"<p>" + b"x" * HUGE + b"</p>")
+        if path == "/drip/headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            return self._drip(b"a")
+        if path == "/drip/body":  # no length: the page ends when the connection does
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<p>"
+            )
+            return self._drip(b"a")
+        if path == "/pdf":
+            pdf = (SAMPLES / "article.pdf").read_bytes()
+            return self._send(200, pdf, content_type="application/pdf")
         return self._send(404, b"not found")
 
 

@@ -154,3 +154,14 @@ def test_every_saved_page_gives_text_metadata_and_its_language():
         expected = "de" if page.name.startswith(GERMAN) else "fr" if "lanouvelle" in page.name else "en"
         assert extraction.detect_language(found.text) == expected, page.name
         assert found.title and found.site_name, page.name
+
+
+def test_title_line_finds_a_heading_that_repeats_the_title():
+    text = "Vui lòng tắt trình chặn quảng cáo.\n\nCầu mới bắc qua sông Hồng\n\nHội đồng đã thông qua."
+    assert extraction.title_line(text, "Cầu mới bắc qua sông Hồng", after=[0]) == 2
+    assert extraction.title_line(text, "cầu mới bắc qua SÔNG HỒNG", after=[0]) == 2
+    assert extraction.title_line(text, "Cầu mới bắc qua sông Hồng") is None  # the ad line comes first
+    assert extraction.title_line(text, "Một tiêu đề khác", after=[0]) is None
+    assert extraction.title_line("Hội đồng đã thông qua.\nChi phí.", "Hội đồng đã thông qua.") is None  # a lede
+    assert extraction.title_line("Nghị quyết: \"Cầu mới\"\nThân bài.", 'Nghị quyết: "Cầu mới"') == 0
+    assert extraction.title_line("", "Tiêu đề") is None

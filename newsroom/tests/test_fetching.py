@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import pytest
 
@@ -141,3 +143,105 @@ def test_connects_to_the_checked_address_not_a_second_lookup(page_server, fetch_
     port = page_server.rsplit(":", 1)[1]
     page = fetch(f"http://rebind.test:{port}/pages/reuters.com.parasite.html")
     assert b"Parasite" in page.data
+
+
+# --- the deadline holds against a server that drips its answer -------------------------------
+
+
+@pytest.mark.parametrize("path", ["/drip/headers", "/drip/body"])
+def test_the_deadline_cuts_a_server_that_drips_its_answer(page_server, fetch_local, settings, path):
+    # Each byte comes 0.1 s after the last, well within urllib3's read timeout; only the
+    # fetch's own deadline stops it (the server would go on for 20 s).
+    settings.NEWSROOM_FETCH_TIMEOUT = 1.0
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch(page_server + path)
+    assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 1.0 + 2.0  # the deadline, and room for loaded cores
+
+
+@pytest.fixture
+def dripping_tls_server():
+    """A TCP server that answers a TLS ClientHello with the header of a 16 KB handshake record,
+    then its bytes one every 0.1 s: the handshake never ends, and no single read times out."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    stop = threading.Event()
+
+    def serve() -> None:
+        try:
+            conn, _address = listener.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.recv(4096)  # the ClientHello
+                conn.sendall(b"\x16\x03\x03\x40\x00")
+                while not stop.wait(0.1):
+                    conn.sendall(b"\x00")
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    stop.set()
+    listener.close()
+    thread.join(5)
+
+
+def test_the_deadline_cuts_a_tls_handshake_that_drips(dripping_tls_server, fetch_local, settings):
+    settings.NEWSROOM_FETCH_TIMEOUT = 1.0
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch(dripping_tls_server)
+    assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 1.0 + 2.0
+
+
+def test_the_deadline_holds_against_a_slow_name_lookup(no_connections, settings, monkeypatch):
+    # getaddrinfo has no timeout: a resolver that retries can hold a fetch for tens of seconds.
+    settings.NEWSROOM_FETCH_TIMEOUT = 1.0
+    real = socket.getaddrinfo
+
+    def slow(host, port, *args, **kw):
+        if host == "slow-dns.example.com":
+            time.sleep(5)
+        return real(host, port, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch("http://slow-dns.example.com/story")
+    assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 1.0 + 2.0
+
+
+def test_a_pdf_link_is_read_like_an_uploaded_pdf(page_server, fetch_local):
+    page = fetch(f"{page_server}/pdf")
+    assert page.content_type == "application/pdf"
+    assert page.data.startswith(b"%PDF-")
+
+
+def test_a_redirect_to_a_name_resolving_to_a_private_address_is_refused(
+    page_server, fetch_local, monkeypatch
+):
+    real_resolve, real_pool = socket.getaddrinfo, fetching._pool
+
+    def resolve(host, port, *args, **kw):
+        if host == "intranet.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.20.30.40", port))]
+        return real_resolve(host, port, *args, **kw)
+
+    connected = []
+
+    def pool(scheme, host, address, *args):
+        connected.append(address)
+        return real_pool(scheme, host, address, *args)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(fetching, "_pool", pool)
+    with pytest.raises(FetchError) as caught:
+        fetch(f"{page_server}/redirect?to=http://intranet.example.com/admin")
+    assert caught.value.code == "private"
+    assert connected == ["127.0.0.1"]  # the first hop only; nothing went to 10.20.30.40

@@ -3,6 +3,7 @@ the import service one article at a time."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,9 @@ def test_story_create_for_a_desk_curator(curator, desk):
     assert story.desk == desk and story.slug == "cau-moi"
     again = intake.story_create(user=curator, title="Cầu mới", desk=desk)
     assert again.slug == "cau-moi-2"
+    assert intake.story_create(user=curator, title="Đường sắt: báo chí đưa tin", desk=desk).slug == (
+        "duong-sat-bao-chi-dua-tin"
+    )
 
 
 def test_story_create_refused_to_annotators_and_site_wide_to_non_staff(curator, desk):
@@ -87,8 +91,25 @@ def test_paste_and_files_are_read_now_with_metadata_and_flags(curator, story):
     assert paste.translated_from == "Financial Times"
     lines = paste.text.split("\n")
     assert sorted(lines[i] for i in paste.drop) == [
-        "Bình luận (0)", "Vui lòng tắt trình chặn quảng cáo để tiếp tục đọc.",
+        "Bình luận (0)", "Tiêu đề bài dán", "Vui lòng tắt trình chặn quảng cáo để tiếp tục đọc.",
     ]
+    assert paste.title == "Tiêu đề bài dán" and paste.flags["0"] == "title"  # shown once, as the title
+    assert docx.flags["0"] == "title" and docx.text.split("\n")[0] == docx.title
+
+
+def test_a_heading_that_repeats_the_title_is_dropped_but_a_lede_or_another_title_is_not(curator, story):
+    batch = intake.intake_start(user=curator, story=story)
+    lede = "Hội đồng đã thông qua cây cầu mới với 31 phiếu thuận.\nChi phí khoảng 1,2 tỷ USD."
+    heading, own_title, first_is_lede = intake.items_add(
+        user=curator, intake=batch,
+        additions=Additions(pastes=[("", PASTE), ("Cầu mới", PASTE), ("", lede)]),
+    )  # fmt: skip
+    assert 0 in heading.drop
+    assert own_title.title == "Cầu mới" and 0 not in own_title.drop  # the first line is not the title
+    assert first_is_lede.title.startswith("Hội đồng") and first_is_lede.drop == []
+    stored = intake.intake_store(user=curator, intake=batch, choices={heading.pk: choice_for(heading)})
+    article = Article.objects.get(pk=IntakeItem.objects.get(pk=stored[0].pk).article_id)
+    assert article.title == "Tiêu đề bài dán" and not article.body.startswith("Tiêu đề")
 
 
 def test_links_are_fetched_after_commit(curator, story, page_server, fetch_local, django_capture_on_commit_callbacks):
@@ -208,3 +229,131 @@ def test_a_link_matches_an_existing_source_by_its_homepage(curator, story, page_
     item = IntakeItem.objects.get(intake=batch)
     # The page names itself "Wikimedia Foundation"; no source has that name, the host matches.
     assert item.site_name == "Wikimedia Foundation" and item.source_name == "Reuters Vietnam"
+
+
+def test_every_bad_input_gets_its_message_and_the_good_ones_still_go_in(
+    curator, story, page_server, fetch_local, settings, django_capture_on_commit_callbacks
+):
+    """Item 6 in one batch: 18 bad inputs of every kind the issue names, and 3 good ones (a link,
+    a file and a paste). Each bad one fails on its own row with its own message, nothing is
+    stored for it (no article, no source), and the good ones are stored."""
+    settings.NEWSROOM_MAX_BYTES = 1024 * 1024
+    existing = make_article(story=story, title="Đã có", body="Một bài đã có trong câu chuyện.\nDòng hai.")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    bad_links = {
+        f"http://127.0.0.1:{closed}/": "could not be reached",  # unreachable host
+        "http://no-such-host.invalid/": "could not be found",  # unknown name
+        f"{page_server}/slow": "took too long",  # timeout
+        f"{page_server}/loop": "redirects in a loop",
+        f"{page_server}/binary": "not a web page",  # non-HTML response
+        f"{page_server}/png": "binary file",  # binary labelled text/html
+        f"{page_server}/empty": "No article text",
+        "http://10.0.0.1/": "Refused",  # private
+        "http://127.0.0.2/": "Refused",  # loopback
+        f"{page_server}/redirect?to=http://169.254.169.254/": "Refused",  # a redirect inward
+    }
+    good_link = f"{page_server}/pages/theguardian.com.academics.html"
+    bad_files = {
+        "big.txt": (("chữ " * 300_000).encode(), "larger than"),
+        "not-really.docx": ((SAMPLES / "not-really.docx").read_bytes(), "not a .docx"),
+        "protected.pdf": ((SAMPLES / "protected.pdf").read_bytes(), "password-protected"),
+        "protected.docx": ((SAMPLES / "protected.docx").read_bytes(), "password-protected"),
+        "latin.txt": ((SAMPLES / "latin.txt").read_bytes(), "not UTF-8"),
+    }
+    batch = intake.intake_start(user=curator, story=story)
+    with django_capture_on_commit_callbacks(execute=True):
+        items = intake.items_add(
+            user=curator, intake=batch,
+            additions=Additions(
+                links=[good_link, *bad_links],
+                files=[("article.docx", (SAMPLES / "article.docx").read_bytes())]
+                + [(name, data) for name, (data, _message) in bad_files.items()],
+                pastes=[("Bài dán", PASTE), ("", "  \n "), ("Bản sao", PASTE), ("Lại", existing.body)],
+            ),
+        )  # fmt: skip
+    assert len(items) == 21
+    rows = {i.pk: i for i in IntakeItem.objects.filter(intake=batch)}
+    by_url = {i.url: i for i in rows.values() if i.kind == "link"}
+    by_file = {i.file_name: i for i in rows.values() if i.kind == "file"}
+    pastes = [i for i in sorted(rows.values(), key=lambda i: i.position) if i.kind == "paste"]
+    for url, message in bad_links.items():
+        assert by_url[url].status == "failed" and message in by_url[url].error, url
+    for name, (_data, message) in bad_files.items():
+        assert by_file[name].status == "failed" and message in by_file[name].error, name
+    assert pastes[1].status == "failed" and "empty" in pastes[1].error
+    ready = [i for i in rows.values() if i.status == "ready"]
+    assert len(ready) == 5  # the three good ones, the duplicate paste and the story's text again
+    sources_before = set(Source.objects.values_list("name", flat=True))
+
+    stored = intake.intake_store(user=curator, intake=batch, choices={i.pk: choice_for(i) for i in ready})
+
+    assert {i.pk for i in stored} == {by_url[good_link].pk, by_file["article.docx"].pk, pastes[0].pk}
+    assert "already in the story" in IntakeItem.objects.get(pk=pastes[2].pk).error  # two alike
+    assert "already in the story (“Đã có”)" in IntakeItem.objects.get(pk=pastes[3].pk).error
+    assert Article.objects.filter(story=story).count() == 1 + 3
+    assert IntakeItem.objects.filter(intake=batch, article__isnull=False).count() == 3
+    new_sources = set(Source.objects.values_list("name", flat=True)) - sources_before
+    assert new_sources <= {"The Guardian", "Financial Times", ""}  # only the good ones' outlets
+
+
+def test_a_pdf_link_is_read_with_the_upload_parser(
+    curator, story, page_server, fetch_local, django_capture_on_commit_callbacks
+):
+    batch = intake.intake_start(user=curator, story=story)
+    with django_capture_on_commit_callbacks(execute=True):
+        intake.items_add(user=curator, intake=batch, additions=Additions(links=[f"{page_server}/pdf"]))
+    item = IntakeItem.objects.get(intake=batch)
+    assert item.status == "ready", item.error
+    assert item.title == "Council approves the new river bridge"
+    assert "1.2 billion dollars" in item.text and item.language == "en"
+
+
+def test_storing_queues_the_suggestions_refresh_once(
+    curator, story, settings, django_capture_on_commit_callbacks
+):
+    from suggestions.models import SuggestionRun
+
+    settings.SUGGESTIONS_AUTO_REFRESH = True
+    batch = intake.intake_start(user=curator, story=story)
+    first, second = intake.items_add(
+        user=curator, intake=batch,
+        additions=Additions(pastes=[("A", PASTE), ("B", "Một bài khác hẳn, với nội dung riêng của nó về cây cầu.")]),
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        intake.intake_store(
+            user=curator, intake=batch,
+            choices={first.pk: choice_for(first), second.pk: choice_for(second)},
+        )  # fmt: skip
+    run = SuggestionRun.objects.get(story=story)  # one run for the whole batch, with progress
+    assert run.status == "queued" and run.progress == 0.0
+    stored = Article.objects.filter(story=story).values_list("pk", flat=True)
+    assert set(run.body_hashes) == {str(pk) for pk in stored}
+    assert len(callbacks) == 1  # started once the store commits
+    with django_capture_on_commit_callbacks(execute=False):
+        intake.intake_store(user=curator, intake=batch, choices={})  # nothing stored: no run
+    assert SuggestionRun.objects.filter(story=story).count() == 1
+
+
+def test_a_link_fetched_in_the_background_speaks_the_curators_language(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    # Failed links get their message in the background thread; files and pastes get theirs in
+    # the request. Both must be in the curator's language (the request's), not the server's.
+    import threading
+
+    from django.utils import translation
+
+    settings.NEWSROOM_FETCH_BACKGROUND = True
+    seen, done = [], threading.Event()
+
+    def fetch_item(*, item_id):
+        seen.append((item_id, translation.get_language()))
+        done.set()
+
+    monkeypatch.setattr(intake, "item_fetch", fetch_item)
+    with translation.override("vi"), django_capture_on_commit_callbacks(execute=True):
+        intake.fetch_schedule(item_ids=[7])
+    assert done.wait(30)
+    assert seen == [(7, "vi")]

@@ -256,6 +256,18 @@ def test_near_duplicate_warning_in_the_preview(curator_client, story):
     assert "Nearly the same text as “Đã có”" in page
 
 
+def test_the_same_syndicated_text_twice_in_one_batch_is_warned_on_both(curator_client, story):
+    body = (Path(__file__).parent / "samples" / "article.txt").read_text()
+    url = reverse("newsroom:intake_add", args=[story.slug])
+    curator_client.post(url, {"paste": body, "paste_title": "Báo A"})
+    curator_client.post(url, {"paste": "Đăng lại từ Báo A.\n\n" + body, "paste_title": "Báo B"})
+    other = "Một bài khác hẳn về giá lúa gạo ở đồng bằng sông Cửu Long năm nay."
+    curator_client.post(url, {"paste": other, "paste_title": "Báo C"})
+    page = curator_client.get(reverse("newsroom:intake", args=[story.slug])).content.decode()
+    assert "Nearly the same text as “Báo B”" in page and "Nearly the same text as “Báo A”" in page
+    assert "Nearly the same text as “Báo C”" not in page
+
+
 def test_failed_link_can_be_fetched_again(curator_client, story, page_server, fetch_local, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         curator_client.post(reverse("newsroom:intake_add", args=[story.slug]), {"links": f"{page_server}/empty"})
@@ -319,3 +331,52 @@ def test_reader_offers_the_translation_pair_and_curators_the_articles_page(curat
     assert reverse("newsroom:pair", args=[story.slug, translation.pk]) in page
     assert reverse("newsroom:manage", args=[story.slug]) in page
     assert reverse("newsroom:manage", args=[story.slug]) not in Client().get(story.get_absolute_url()).content.decode()
+
+
+def test_the_pair_opens_the_reader_with_the_original_and_its_translation_side_by_side(curator_client, story):
+    import re
+
+    original = make_article(
+        story=story, title="Nvidia loses $600bn", body="Nvidia lost nearly $600bn in one day.\n",
+        language="en",
+    )  # fmt: skip
+    make_article(story=story, title="Bài khác", body="Một bài khác về chuyện khác.\n")
+    translation = make_article(
+        story=story, title="Nvidia mất 600 tỷ USD", body="Nvidia mất gần 600 tỷ USD trong một ngày.\n",
+        translation_of=original, translated_from="Financial Times",
+    )  # fmt: skip
+    response = curator_client.get(reverse("newsroom:pair", args=[story.slug, translation.pk]), follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    columns = [int(pk) for pk in re.findall(r'<section class="column[^"]*" id="col-(\d+)"', page)]
+    assert columns == [original.pk, translation.pk]  # the original first, only the pair
+    assert "Nvidia lost nearly $600bn in one day." in page and "Nvidia mất gần 600 tỷ USD trong một ngày." in page
+    assert "Một bài khác về chuyện khác." not in page  # hidden, one click away
+    assert "Show " in page  # its chip
+    assert reverse("newsroom:pair", args=[story.slug, translation.pk]) in page  # and back again
+
+
+def test_trimming_is_offered_for_the_demo_articles_that_carry_boilerplate(client, monkeypatch):
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DEMO_PASSWORD", "test-demo-password")
+    call_command("load_demo", "--no-progress", "--empty", stdout=io.StringIO(), stderr=io.StringIO())
+    story = Story.objects.get(slug="deepseek-r1")
+    client.force_login(make_user(is_staff=True))
+    page = client.get(reverse("newsroom:manage", args=[story.slug])).content.decode()
+    offered = {
+        article.source.name
+        for article in story.articles.select_related("source")
+        if f'href="{reverse("newsroom:article_trim", args=[story.slug, article.pk])}">Trim boilerplate' in page
+    }
+    assert len(offered) == 3, offered
+    markettimes = story.articles.get(source__name="Markettimes")
+    trim = client.get(reverse("newsroom:article_trim", args=[story.slug, markettimes.pk])).content.decode()
+    # The ad notice is struck through (checked to drop) on the trim page.
+    assert re.search(
+        r' checked aria-label="Drop this line">\s*<span class="nr-line-text">[^<]*Vui lòng cho phép quảng cáo',
+        trim,
+    )

@@ -62,6 +62,14 @@ def test_build_a_story_from_a_link_a_file_and_a_paste(live_server, page, page_se
     paste = page.locator(".nr-item", has_text="Pasted text")
     ad = paste.locator(".nr-line", has_text="trình chặn quảng cáo")
     expect(ad.locator("input")).to_be_checked()  # flagged as an ad notice, struck through
+    ad_text = ad.locator(".nr-line-text")
+    expect(ad_text).to_have_css("text-decoration-line", "line-through")
+    ad_text.click()  # one click keeps it: no longer struck through
+    expect(ad.locator("input")).not_to_be_checked()
+    expect(ad_text).to_have_css("text-decoration-line", "none")
+    ad_text.click()  # and one more drops it again
+    expect(ad.locator("input")).to_be_checked()
+    expect(ad_text).to_have_css("text-decoration-line", "line-through")
     expect(paste.get_by_label("Translated from")).to_have_value("Financial Times")
     note = paste.locator(".nr-line", has_text="Một dòng ghi chú")
     expect(note.locator("input")).not_to_be_checked()
