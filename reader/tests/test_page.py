@@ -375,3 +375,27 @@ def test_dates_name_the_month_in_the_reader_language(client, language, shown):
     content = client.get(story.get_absolute_url(), headers={"accept-language": language}).content.decode()
     assert f'<time datetime="2026-12-01">{shown}</time>' in content
     assert "12/01/2026" not in content and "01/12/2026" not in content
+
+
+@pytest.mark.parametrize(
+    "language, hint",
+    [
+        ("en", "(click or tap it, or Tab to it and press Enter)"),
+        ("vi", "(bấm hoặc chạm vào nó, hoặc Tab tới rồi nhấn Enter)"),
+    ],
+)
+def test_link_mode_hint_names_touch_too(client, language, hint):
+    """On a phone a claim is tapped, not clicked: the link-mode hint says both, in the reader's
+    language."""
+    from tests.factories import make_claim, make_user
+
+    story = make_story()
+    article = make_article(story=story, body="Một câu về chi phí đào tạo.")
+    make_article(story=story)
+    author = make_user()
+    claim = make_claim(article=article, author=author, text="chi phí")
+    client.force_login(author)
+    content = client.get(
+        story.get_absolute_url(), {"claim": claim.pk}, headers={"accept-language": language}
+    ).content.decode()
+    assert f"{hint}" in html.unescape(content)
