@@ -86,13 +86,18 @@ def links_review(
         permissions.require_curate(user, story)
     reviews = []
     with transaction.atomic():
+        # Read again under the lock, through the visibility rule: a link deleted, or made
+        # private by its author, since the reviewer's page was drawn is not reviewed.
         locked = {
             link.pk: link
-            for link in ClaimLink.objects.select_for_update().filter(pk__in=[l.pk for l in links])
+            for link in ClaimLink.objects.select_for_update(of=("self",)).filter(
+                permissions.link_visible_q(user), pk__in=[l.pk for l in links]
+            )
         }
         if len(locked) != len({l.pk for l in links}):
             raise ValidationError(
-                _("One of the links has been deleted; reload and try again."), code="gone"
+                _("One of the links has been deleted or is no longer shared with you; reload and try again."),
+                code="gone",
             )
         for link in links:
             current = locked[link.pk]

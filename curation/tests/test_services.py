@@ -41,6 +41,21 @@ def test_non_curator_cannot_review(annotator, link):
     assert link.status == ClaimLink.Status.PROPOSED
 
 
+@pytest.mark.parametrize("hidden", ["link", "claim"])
+def test_a_link_made_private_since_the_page_was_drawn_is_not_reviewed(curator, link, hidden):
+    """The reviewer's page listed the link; its author then made it (or one of its claims)
+    private. The review reads it again under its lock through the visibility rule."""
+    if hidden == "link":
+        ClaimLink.objects.filter(pk=link.pk).update(visibility="private")
+    else:
+        Claim.objects.filter(pk=link.claim_a_id).update(visibility="private")
+    with pytest.raises(ValidationError, match="no longer shared with you"):
+        services.links_review(user=curator, links=[link], decision="confirmed", reason="ok")
+    link.refresh_from_db()
+    assert link.status == ClaimLink.Status.PROPOSED
+    assert not LinkReview.objects.exists()
+
+
 def test_canonical_claim_gathers_claims_from_the_story(curator, link, story):
     canonical = services.canonical_create(
         user=curator, story=story, statement="About 100 people came",
