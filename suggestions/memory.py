@@ -36,7 +36,7 @@ from annotations.models import Claim, ClaimLink
 from annotations.permissions import link_visible_q, visible_q
 
 from . import embeddings
-from .models import ClaimVector, SentenceVector
+from .models import ClaimVector
 from .quantities import find_quantities
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,3 @@ def similar_claims(*, user, claim: Claim, show: int = SHOW) -> Memory:
         for hit in hits:
             hit.links = by_claim.get(hit.claim.pk, [])
     return Memory(ready=True, hits=hits)
-
-
-def stored_count() -> int:
-    return SentenceVector.objects.count()
