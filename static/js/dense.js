@@ -222,7 +222,9 @@ function offsetAt(body, x, y) {
 
 document.addEventListener("click", (event) => {
   const body = event.target.closest?.(".column-body");
-  if (!body || !columns.has(body) || event.target.closest("a, button, [tabindex]:not(.column-body)")) return;
+  if (!body || !columns.has(body)) return;
+  const control = event.target.closest("a, button, [tabindex]");
+  if (control && control !== body && body.contains(control)) return; // an anchor of its own
   if (!window.getSelection().isCollapsed) return;
   const at = offsetAt(body, event.clientX, event.clientY);
   if (at === null) return;
