@@ -236,7 +236,29 @@ document.addEventListener("click", (event) => {
   document.dispatchEvent(new CustomEvent("parallax:choose-claim", { detail: { claim, column: body, innermost: ids.at(-1) } }));
 });
 
-const api = { drawAll, claimsAt: (body, at) => claimsAt(body, at).map((c) => c.pk), drawn: 0, supported };
+/** Where a dense column's claims sit, for the minimap (static/js/minimap.js): per claim its
+ * top and height in the column's text (within its paragraph, in proportion) and its classes. */
+function ticks(body) {
+  const claims = columns.get(body);
+  if (!claims) return null;
+  const model = paragraphModel(body);
+  if (!model.length) return [];
+  const geometry = new Map();
+  return claims.map((claim) => {
+    const entry = model[paragraphAt(model, claim.start)];
+    let box = geometry.get(entry.p);
+    if (!box) geometry.set(entry.p, (box = [entry.p.offsetTop, entry.p.offsetHeight]));
+    const share = box[1] / Math.max(1, entry.length);
+    return {
+      pk: claim.pk,
+      top: box[0] + Math.max(0, claim.start - entry.start) * share,
+      height: (claim.end - claim.start) * share,
+      classes: claim.classes,
+    };
+  });
+}
+
+const api = { drawAll, ticks, claimsAt: (body, at) => claimsAt(body, at).map((c) => c.pk), drawn: 0, supported };
 window.parallaxDense = api;
 
 let pending = 0;

@@ -18,10 +18,23 @@ function rect(y, height, className, claimId) {
   return r;
 }
 
-function kind(mark) {
-  if (mark.classList.contains("state-contradicted")) return "mm-contradicted";
-  if (mark.classList.contains("state-agreed")) return "mm-agreed";
+function kind(has) {
+  if (has("state-contradicted")) return "mm-contradicted";
+  if (has("state-agreed")) return "mm-agreed";
   return "mm-claim";
+}
+
+/** A column's claims as {id, top, height, has(class)}: from its anchors, or for a dense column
+ * (claims sent as data, static/js/dense.js) from its data. */
+function claimBoxes(body) {
+  const dense = window.parallaxDense?.ticks(body);
+  if (dense) {
+    return dense.map((t) => ({ id: String(t.pk), top: t.top, height: t.height, has: (name) => t.classes.includes(name) }));
+  }
+  return [...body.querySelectorAll('[id^="claim-"][tabindex]')].map((anchor) => ({
+    id: anchor.id.slice(6), top: anchor.offsetTop, height: anchor.offsetHeight,
+    has: (name) => anchor.classList.contains(name),
+  }));
 }
 
 function viewBox(body) {
@@ -41,9 +54,9 @@ function draw(strip) {
   const conflicts = [];
   // Each claim's anchor (its first segment, id="claim-<pk>": the mark, or a span around it
   // carrying the claim's classes): one tick per claim; conflicts drawn last, on top.
-  for (const anchor of body.querySelectorAll('[id^="claim-"][tabindex]')) {
-    const y = (anchor.offsetTop / total) * HEIGHT;
-    const tick = rect(y, (anchor.offsetHeight / total) * HEIGHT, kind(anchor), anchor.id.slice(6));
+  for (const box of claimBoxes(body)) {
+    const y = (box.top / total) * HEIGHT;
+    const tick = rect(y, (box.height / total) * HEIGHT, kind(box.has), box.id);
     if (tick.classList.contains("mm-contradicted")) conflicts.push(tick);
     else svg.append(tick);
   }
@@ -79,7 +92,8 @@ document.addEventListener("click", (event) => {
   const tick = event.target.closest("rect[data-claim]");
   const mark = tick && document.getElementById(`claim-${tick.dataset.claim}`);
   const box = strip.getBoundingClientRect();
-  const at = mark ? mark.offsetTop : ((event.clientY - box.top) / box.height) * body.scrollHeight;
+  const dense = tick && !mark && window.parallaxDense?.ticks(body)?.find((t) => String(t.pk) === tick.dataset.claim);
+  const at = mark ? mark.offsetTop : dense ? dense.top : ((event.clientY - box.top) / box.height) * body.scrollHeight;
   body.scrollTo({ top: Math.max(0, at - body.clientHeight / 3) });
 });
 
@@ -120,6 +134,7 @@ if (main) {
 watch();
 drawAll();
 document.fonts?.ready.then(drawAll);
+document.addEventListener("parallax:dense-drawn", drawAll);
 
 /** Draw every strip now (the benchmark, bench/reader_browser.py, times this). */
 export function drawNow() {

@@ -9,10 +9,18 @@ import pytest
 from playwright.sync_api import expect
 
 from annotations.models import Claim
-from conftest import BROWSER_WAIT_MS
-from tests.servers import one_url_server
+from articles.models import Story
+from newsroom.demo_reading import demo_reading_load
 
-from .helpers import DEMO_SLUG, load_demo, log_in, select_text
+from .helpers import DEMO_SLUG, select_text
+from .test_live import asgi_server, two_readers  # noqa: F401 - the two logged-in readers
+
+
+def load_demo_reading() -> None:
+    """The demo's annotated reading (its claims and links), on the bare demo the readers have
+    open (``load_demo`` again would reset their passwords, and so end their sessions)."""
+    demo_reading_load(story=Story.objects.get(slug=DEMO_SLUG))
+
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,69 +31,68 @@ def _ranges(page) -> int:
     return page.evaluate("() => CSS.highlights.get('px-claim')?.size ?? 0")
 
 
-def test_dense_columns_draw_open_panels_and_show_new_claims_live(browser, monkeypatch):
-    articles = load_demo(monkeypatch, reading=True)
+def test_dense_columns_draw_open_panels_and_show_new_claims_live(two_readers):
+    articles, pages = two_readers
+    lan, minh = pages
+    load_demo_reading()
     shown = Claim.objects.filter(article__story__slug=DEMO_SLUG, visibility="public", status="active")
-    with one_url_server() as server:
-        pages = []
-        for name in ("lan", "minh"):
-            context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
-            context.set_default_timeout(BROWSER_WAIT_MS)
-            page = context.new_page()
-            log_in(page, server, name, next_url=f"/stories/{DEMO_SLUG}/?marks=dense")
-            expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
-            pages.append(page)
-        lan, minh = pages
+    for page in pages:
+        page.goto(page.url.split("?")[0] + "?marks=dense")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    # Drawn: one range per claim the viewer sees, no <mark> at all.
+    expect(minh.locator(".column-body > .claim-data")).to_have_count(len(articles))
+    expect(minh.locator("mark[data-claim]")).to_have_count(0)
+    minh.wait_for_function(f"{DRAWN} > 0")
+    drawn = minh.evaluate(DRAWN)
+    assert drawn == _ranges(minh) >= shown.count()
+    # The minimaps tick every claim, from the data.
+    minh.wait_for_function(
+        f"() => [...document.querySelectorAll('.minimap[data-claims]')]"
+        f".reduce((n, m) => n + Number(m.dataset.claims), 0) === {drawn}"
+    )
 
-        # Drawn: one range per claim the viewer sees, no <mark> at all.
-        expect(minh.locator(".column-body > .claim-data")).to_have_count(len(articles))
-        expect(minh.locator("mark[data-claim]")).to_have_count(0)
-        minh.wait_for_function(f"{DRAWN} > 0")
-        drawn = minh.evaluate(DRAWN)
-        assert drawn == _ranges(minh) >= shown.count()
+    # A click on highlighted text opens the panel of a claim under the pointer.
+    point = minh.evaluate(
+        """() => {
+            const body = document.querySelector('.column-body[data-dense]');
+            const range = [...CSS.highlights.get('px-claim')].find((r) => body.contains(r.startContainer));
+            range.startContainer.parentElement.scrollIntoView({block: 'center'});
+            const rect = range.getClientRects()[0];
+            const x = rect.left + Math.min(rect.width / 2, 6), y = rect.top + rect.height / 2;
+            const caret = document.caretPositionFromPoint(x, y);
+            const p = caret.offsetNode.parentElement.closest('p[data-start]');
+            const before = document.createRange();
+            before.selectNodeContents(p);
+            before.setEnd(caret.offsetNode, caret.offset);
+            const at = Number(p.dataset.start) + [...before.toString()].length;
+            return {x, y, ids: window.parallaxDense.claimsAt(body, at)};
+        }"""
+    )
+    assert point["ids"], point
+    minh.mouse.click(point["x"], point["y"])
+    panel = minh.locator("#side-panel .claim-panel")
+    expect(panel).to_be_visible()
+    chosen = int(panel.get_attribute("data-panel-claim"))
+    assert chosen in point["ids"]
+    expect(minh).to_have_url(re.compile(rf"claim={chosen}.*marks=dense|marks=dense.*claim={chosen}"))
+    # The selected claim has its anchor (jump, alignment, connectors) and stays drawn.
+    expect(minh.locator(f"#claim-{chosen}")).to_have_count(1)
+    minh.wait_for_function(f"{DRAWN} === {drawn}")
 
-        # A click on highlighted text opens the panel of a claim under the pointer.
-        point = minh.evaluate(
-            """() => {
-                const body = document.querySelector('.column-body[data-dense]');
-                const range = [...CSS.highlights.get('px-claim')].find((r) => body.contains(r.startContainer));
-                range.startContainer.parentElement.scrollIntoView({block: 'center'});
-                const rect = range.getClientRects()[0];
-                const x = rect.left + Math.min(rect.width / 2, 6), y = rect.top + rect.height / 2;
-                const caret = document.caretPositionFromPoint(x, y);
-                const p = caret.offsetNode.parentElement.closest('p[data-start]');
-                const before = document.createRange();
-                before.selectNodeContents(p);
-                before.setEnd(caret.offsetNode, caret.offset);
-                const at = Number(p.dataset.start) + [...before.toString()].length;
-                return {x, y, ids: window.parallaxDense.claimsAt(body, at)};
-            }"""
-        )
-        assert point["ids"], point
-        minh.mouse.click(point["x"], point["y"])
-        panel = minh.locator("#side-panel .claim-panel")
-        expect(panel).to_be_visible()
-        chosen = int(panel.get_attribute("data-panel-claim"))
-        assert chosen in point["ids"]
-        expect(minh).to_have_url(re.compile(rf"claim={chosen}.*marks=dense|marks=dense.*claim={chosen}"))
-        # The selected claim has its anchor (jump, alignment, connectors) and stays drawn.
-        expect(minh.locator(f"#claim-{chosen}")).to_have_count(1)
-        minh.wait_for_function(f"{DRAWN} === {drawn}")
-
-        # Lan highlights in a dense column: her column and Minh's redraw from the new data.
-        first = articles[0]
-        phrase = " ".join(first.body.split("\n")[0].split()[:3])
-        select_text(lan, first.pk, phrase)
-        lan.locator(".highlight-popup button").click()
-        lan.wait_for_function(f"{DRAWN} === {drawn + 1}")
-        new = Claim.objects.filter(article=first, author__username="lan").latest("pk")
-        minh.wait_for_function(f"{DRAWN} === {drawn + 1}")
-        assert _ranges(minh) == drawn + 1
-        ids = minh.evaluate(
-            """(start) => window.parallaxDense.claimsAt(document.querySelector('#article-%d'), start)"""
-            % first.pk,
-            new.start,
-        )
-        assert new.pk in ids
-        for page in pages:
-            page.context.close()
+    # Lan highlights in a dense column: her column and Minh's redraw from the new data.
+    lan.wait_for_function(f"{DRAWN} > 0")
+    lan_drawn = lan.evaluate(DRAWN)
+    first = articles[0]
+    phrase = " ".join(first.body.split("\n")[0].split()[:3])
+    select_text(lan, first.pk, phrase)
+    lan.locator(".highlight-popup button").click()
+    lan.wait_for_function(f"{DRAWN} === {lan_drawn + 1}")
+    new = Claim.objects.filter(article=first, author__username="lan").latest("pk")
+    minh.wait_for_function(f"{DRAWN} === {drawn + 1}")
+    assert _ranges(minh) == drawn + 1
+    ids = minh.evaluate(
+        """(start) => window.parallaxDense.claimsAt(document.querySelector('#article-%d'), start)"""
+        % first.pk,
+        new.start,
+    )
+    assert new.pk in ids
