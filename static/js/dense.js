@@ -3,8 +3,9 @@
 // `data-claims`), and is drawn here with the CSS Custom Highlight API: one Range per claim, put
 // in one Highlight per class it carries (`px-state-agreed`, `px-vis-private`, …) and per overlap
 // depth (`px-overlap-2`, `px-overlap-3`), styled by `::highlight(...)` rules in
-// static/css/comparison.css. No element per claim, so the page grows with the number of claims,
-// not with their overlaps.
+// static/css/comparison.css; one range per run of text a look covers (claims of the same look
+// merged). No element per claim, so the page grows with the number of claims, not with their
+// overlaps.
 //
 // A click (or tap) on highlighted text finds the claims covering that character from the data
 // and picks one as a click on a server-drawn mark does (innermost first, then outwards); the
@@ -15,7 +16,7 @@
 // (a live refresh, a new highlight) redraws from the new data.
 //
 // For tests and tools: `window.parallaxDense.claimsAt(column, offset)` lists the claims
-// covering a body offset (code points), `window.parallaxDense.drawn` counts the ranges drawn.
+// covering a body offset (code points), `window.parallaxDense.drawn` counts the claims drawn.
 
 const supported = typeof CSS !== "undefined" && "highlights" in CSS && typeof Highlight === "function";
 const PREFIX = "px-";
@@ -138,7 +139,27 @@ function anchor(model, claim, label) {
   range.insertNode(span);
 }
 
-/** Draw every dense column on the page (the highlights are global: all are rebuilt). */
+/** The classes static/css/comparison.css gives a `::highlight()` look: only these are drawn. */
+const STYLED = new Set([
+  "state-unlinked", "state-agreed", "state-contradicted", "is-settled", "vis-private", "vis-team",
+  "is-related", "is-selected", "is-dimmed",
+]);
+
+/** Intervals [start, end) merged where they overlap or touch, in order. */
+function union(intervals) {
+  intervals.sort((x, y) => x[0] - y[0]);
+  const out = [];
+  for (const [start, end] of intervals) {
+    const last = out.at(-1);
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
+}
+
+/** Draw every dense column on the page (the highlights are global: all are rebuilt). Per look,
+ * the claims' spans are merged first (a highlight paints a place once however many of its
+ * ranges cover it), so the browser gets a range per run of text, not per claim. */
 export function drawAll() {
   columns.clear();
   const groups = new Map();
@@ -155,23 +176,25 @@ export function drawAll() {
       if (focus.has(String(claim.pk))) anchor(paragraphModel(body), claim, data.dataset.anchorLabel || "");
     }
     const model = paragraphModel(body);
+    const spans = new Map(); // highlight name → [start, end) of its claims
     for (const claim of claims) {
-      const range = claimRange(model, claim.start, claim.end);
-      if (!range) continue;
+      if (claim.end <= claim.start) continue;
       drawn += 1;
-      addTo(groups, "px-claim", range);
-      for (const name of claim.classes) addTo(groups, PREFIX + name, range);
+      for (const name of claim.classes) if (STYLED.has(name)) addTo(spans, PREFIX + name, [claim.start, claim.end]);
     }
     for (const [level, runs] of Object.entries(overlaps(claims))) {
-      for (const [start, end] of runs) {
+      for (const run of runs) addTo(spans, `${PREFIX}overlap-${level}`, run);
+    }
+    for (const [name, intervals] of spans) {
+      for (const [start, end] of union(intervals)) {
         const range = claimRange(model, start, end);
-        if (range) addTo(groups, `${PREFIX}overlap-${level}`, range);
+        if (range) addTo(groups, name, range);
       }
     }
   }
   if (supported) {
     for (const name of [...CSS.highlights.keys()]) if (name.startsWith(PREFIX)) CSS.highlights.delete(name);
-    // Later highlights paint on top: states first, then selection and dimming.
+    // Later highlights paint on top: states first, then overlaps, then selection and dimming.
     const order = (name) => (/is-(selected|related|dimmed)/.test(name) ? 2 : /overlap/.test(name) ? 1 : 0);
     for (const [name, ranges] of groups) {
       const highlight = new Highlight(...ranges);
@@ -181,7 +204,7 @@ export function drawAll() {
   }
   api.drawn = drawn;
   document.documentElement.dataset.denseDrawn = String(drawn);
-  document.dispatchEvent(new CustomEvent("parallax:dense-drawn", { detail: { ranges: drawn } }));
+  document.dispatchEvent(new CustomEvent("parallax:dense-drawn", { detail: { claims: drawn } }));
 }
 
 /** The claims of a dense column covering body code point `at`, outermost first. */

@@ -42,6 +42,33 @@ function viewBox(body) {
   return [(body.scrollTop / total) * HEIGHT, (body.clientHeight / total) * HEIGHT];
 }
 
+/** A dense column's ticks merged: per kind, one rect per run of the strip's rows (ROW units)
+ * that claims cover, carrying its first claim's id, so a column with a thousand claims draws
+ * a few dozen rects, not a thousand. */
+const ROW = 4;
+function merged(boxes, total) {
+  const rows = new Map(); // kind → Map(row → first claim id)
+  for (const box of boxes) {
+    const name = kind(box.has);
+    let cells = rows.get(name);
+    if (!cells) rows.set(name, (cells = new Map()));
+    const first = Math.floor(((box.top / total) * HEIGHT) / ROW);
+    const last = Math.max(first, Math.floor((((box.top + box.height) / total) * HEIGHT) / ROW));
+    for (let row = first; row <= last; row += 1) if (!cells.has(row)) cells.set(row, box.id);
+  }
+  const ticks = [];
+  for (const [name, cells] of rows) {
+    const sorted = [...cells.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < sorted.length; ) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j += 1;
+      ticks.push(rect(sorted[i] * ROW, (sorted[j] - sorted[i] + 1) * ROW, name, cells.get(sorted[i])));
+      i = j + 1;
+    }
+  }
+  return ticks;
+}
+
 function draw(strip) {
   const column = strip.closest("[data-article]");
   const body = column?.querySelector(".column-body");
@@ -53,10 +80,14 @@ function draw(strip) {
   svg.setAttribute("focusable", "false");
   const conflicts = [];
   // Each claim's anchor (its first segment, id="claim-<pk>": the mark, or a span around it
-  // carrying the claim's classes): one tick per claim; conflicts drawn last, on top.
-  for (const box of claimBoxes(body)) {
-    const y = (box.top / total) * HEIGHT;
-    const tick = rect(y, (box.height / total) * HEIGHT, kind(box.has), box.id);
+  // carrying the claim's classes): one tick per claim; conflicts drawn last, on top. A dense
+  // column's claims come from its data, merged into runs.
+  const boxes = claimBoxes(body);
+  const dense = body.dataset.dense === "true";
+  const ticks = dense
+    ? merged(boxes, total)
+    : boxes.map((box) => rect((box.top / total) * HEIGHT, (box.height / total) * HEIGHT, kind(box.has), box.id));
+  for (const tick of ticks) {
     if (tick.classList.contains("mm-contradicted")) conflicts.push(tick);
     else svg.append(tick);
   }
@@ -64,8 +95,9 @@ function draw(strip) {
   const [top, height] = viewBox(body);
   svg.append(rect(top, height, "mm-view"));
   strip.replaceChildren(svg);
-  strip.dataset.claims = String(svg.querySelectorAll("rect[data-claim]").length);
-  strip.dataset.conflicts = String(conflicts.length);
+  // Claims and contradicted claims counted (not rects: a dense column's are merged).
+  strip.dataset.claims = String(boxes.length);
+  strip.dataset.conflicts = String(boxes.filter((box) => kind(box.has) === "mm-contradicted").length);
 }
 
 function moveView(body) {
