@@ -73,6 +73,15 @@ def test_a_column_above_the_threshold_sends_its_claims_as_data(client, settings,
     assert all({"state-unlinked", "vis-public"} <= css for *_rest, css in claims)
     # Below the threshold: server-drawn marks, as before.
     assert "<mark data-claim" in plain and "claim-data" not in plain
+    # Without JavaScript, the dense column links to the same view with server-drawn marks.
+    fallback = re.search(r'<noscript><p class="claim-list-fallback"><a href="([^"]+)"', page)
+    assert fallback and "marks=server" in html.unescape(fallback.group(1))
+
+
+def test_a_column_at_the_threshold_keeps_its_marks(client, settings, story, article, crowded):
+    settings.READER_DENSE_CLAIMS = 3
+    page = client.get(f"/stories/{story.slug}/").content.decode()
+    assert "claim-data" not in page and column_html(page, article).count('id="claim-') == 3
 
 
 def test_marks_parameter_forces_either_way(client, settings, story, article, article_2, crowded):
