@@ -13,12 +13,9 @@ from annotations.models import Claim
 from .helpers import DEMO_SLUG, select_text
 from .test_live import asgi_server, two_readers  # noqa: F401 - the two logged-in readers
 
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DRAWN = "() => window.parallaxDense && window.parallaxDense.drawn"
-
-
 STATES = "['px-state-unlinked', 'px-state-agreed', 'px-state-contradicted']"
 
 
@@ -38,7 +35,7 @@ def test_dense_columns_draw_open_panels_and_show_new_claims_live(two_readers):
         # The stream's backlog (the reading was loaded seconds ago) came before "live": let the
         # refresh it asked for finish, so it cannot swap away what a click opens.
         expect(page.locator("body[data-live-refreshing]")).to_have_count(0)
-    # Drawn: one range per claim the viewer sees, no <mark> at all.
+    # Drawn: every claim the viewer sees, as highlights, no <mark> at all.
     expect(minh.locator(".column-body > .claim-data")).to_have_count(len(articles))
     expect(minh.locator("mark[data-claim]")).to_have_count(0)
     minh.wait_for_function(f"{DRAWN} > 0")
