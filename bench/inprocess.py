@@ -192,7 +192,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="empty Django's caches before each timed page request (not timed)")
     args = parser.parse_args(argv)
     url = common.database_url(args.database)
-    static_root = Path("/tmp/parallax-bench-inprocess-static")
+    # Per database, so a run never serves another checkout's static manifest (a missing entry is
+    # a 500 with DEBUG off).
+    static_root = Path(f"/tmp/parallax-bench-inprocess-static-{args.database}")
     env = common.server_env(url=url, static_root=str(static_root))
     if not (static_root / "staticfiles.json").exists():
         common.manage("collectstatic", "--noinput", "-v", "0", env=env)

@@ -154,16 +154,18 @@ class _Tags:
             classes = self._base[claim_id] = " ".join(names)
         return classes
 
+    def label(self, claim_id: int) -> str:
+        """The claim's accessible name (``claim_label``), not escaped."""
+        claim = self.claims[claim_id]
+        return claim_label(
+            author=claim.author_name, exact=claim.exact, counts=self.style.counts.get(claim_id) or {},
+            visibility=claim.visibility, settled=claim_id in self.style.settled,
+            labels=self.labels, visibilities=self.visibilities, template=self.template,
+        )
+
     def anchor(self, claim_id: int) -> str:
         """The attributes of a claim's anchor: its id, tab stop and accessible name."""
-        claim = self.claims[claim_id]
-        label = escape(
-            claim_label(
-                author=claim.author_name, exact=claim.exact, counts=self.style.counts.get(claim_id) or {},
-                visibility=claim.visibility, settled=claim_id in self.style.settled,
-                labels=self.labels, visibilities=self.visibilities, template=self.template,
-            )
-        )
+        label = escape(self.label(claim_id))
         return f'id="claim-{claim_id}" tabindex="0" role="button" aria-label="{label}"'
 
     def badges(self, claim_id: int) -> str:
@@ -232,3 +234,56 @@ def draw_column(
         for paragraph in rendering.render_paragraphs(body=body, claims=claims)
         if span is None or (paragraph.start < span[1] and span[0] < paragraph.end)
     ]
+
+
+# --- dense columns: claims sent as data, drawn by the browser (issue 18) ----------------------
+
+
+def _base36(number: int) -> str:
+    if number < 0:
+        return "-" + _base36(-number)
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if not number:
+            return out
+
+
+def claim_data(*, claims: Iterable, style: MarkStyle) -> tuple[str, str]:
+    """A dense column's claims as two attribute values (docs/page-hooks.md, "Dense columns"):
+
+    - ``styles``: the distinct looks, ``|``-separated, each the space-separated classes a
+      server-drawn segment of that claim would carry (``_Tags.base``: links, state, settled,
+      visibility, "only" dimming; plus ``is-selected`` / ``is-related``);
+    - ``claims``: one record per claim, in pk order, space-separated: four base-36 integers
+      joined by commas, *pk minus the previous record's pk*, *start*, *length* (code points into
+      the article body) and the index of its look in ``styles``.
+
+    A few bytes per claim, however deeply claims overlap: static/js/dense.js draws them with the
+    CSS Custom Highlight API."""
+    claims = sorted(claims, key=lambda claim: claim.pk)
+    tags = _Tags({claim.pk: claim for claim in claims}, style)
+    looks: dict[str, int] = {}
+    records, previous = [], 0
+    for claim in claims:
+        classes = tags.base(claim.pk)
+        if claim.pk == style.selected_id:
+            classes += " is-selected"
+        elif claim.pk in style.related_ids:
+            classes += " is-related"
+        look = looks.setdefault(classes, len(looks))
+        records.append(
+            f"{_base36(claim.pk - previous)},{_base36(claim.start)},{_base36(claim.end - claim.start)},{_base36(look)}"
+        )
+        previous = claim.pk
+    return "|".join(looks), " ".join(records)
+
+
+def claim_list_items(*, claims: Iterable, style: MarkStyle) -> list[tuple[int, str, str]]:
+    """``(pk, classes, accessible name)`` per claim, in the order given: what each claim's
+    anchor would carry when drawn as marks (a dense column's accessible list)."""
+    claims = list(claims)
+    tags = _Tags({claim.pk: claim for claim in claims}, style)
+    return [(claim.pk, tags.base(claim.pk), tags.label(claim.pk)) for claim in claims]

@@ -24,19 +24,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.cache import caches
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from annotations import permissions
 from annotations.models import RELATION_ICONS, Claim, ClaimLink
 from annotations.selectors import ClaimRow, LinkRow, claim_rows, link_rows
 from curation.selectors import attach_verdicts, verdict_link_ids
 from textkernel.params import parse_id
+from textkernel.text import paragraphs as body_paragraphs
 
 from . import layers as reader_layers
 from . import drawcache, rowdelta
-from .marks import MarkStyle, claim_state, draw_column
+from .marks import MarkStyle, claim_data, claim_list_items, claim_state, draw_column
 from .rowdelta import ArticleRows  # the cached shape, which the delta also builds
 
 #: The cache (settings.CACHES) and how long an unused entry is kept, in seconds.
@@ -47,6 +51,23 @@ READER_CACHE_SECONDS = 600
 DELTAS_BEFORE_READ = 20
 #: Stands in for a claim id in a reader URL built once and filled in per claim.
 _CLAIM_SLOT = "__claim__"
+#: The ``marks`` view parameter: ``server`` always draws ``<mark>`` elements (the no-JS
+#: fallback), ``dense`` always sends claims as data; anything else lets the column's number of
+#: claims decide (``settings.READER_DENSE_CLAIMS``).
+MARKS_MODES = ("server", "dense")
+
+
+def marks_mode(params) -> str:
+    mode = params.get("marks", "")
+    return mode if mode in MARKS_MODES else ""
+
+
+def is_dense(claim_count: int, mode: str) -> bool:
+    """Whether a column with ``claim_count`` drawn claims sends them as data (the browser draws
+    them, static/js/dense.js) rather than as server-drawn marks (docs/page-hooks.md)."""
+    if mode:
+        return mode == "dense"
+    return claim_count > settings.READER_DENSE_CLAIMS
 
 
 @dataclass
@@ -88,6 +109,8 @@ class ConnectionGroup:
 @dataclass
 class ReaderAnnotations:
     texts: dict[int, SafeString]
+    #: The columns whose claims are sent as data (``is_dense``), not drawn as marks.
+    dense: frozenset[int] = frozenset()
     selected: Claim | None = None
     selected_links: list[LinkView] = field(default_factory=list)
     link_target: Claim | None = None
@@ -257,12 +280,12 @@ class _Loader:
         # brought up to date (``rowdelta``) rather than read again.
         return cache_key("reader-rows", article_id, self.viewer)
 
-    def column_key(self, article_id: int, *, only: str, flags: tuple = ()) -> str:
+    def column_key(self, article_id: int, *, only: str, flags: tuple = (), marks: str = "") -> str:
         # Link counts depend on which columns show; the marks' names on the language; the text
         # on the body (an edit that moves no claim changes no version).
         return cache_key(
             "reader-column", article_id, self.versions[article_id], self.bodies[article_id],
-            self.view, tuple(self.versions), only, flags, get_language(),
+            self.view, tuple(self.versions), only, flags, get_language(), marks,
         )
 
     def rows(self, article_ids: Iterable[int] | None = None) -> dict[int, ArticleRows]:
@@ -319,10 +342,10 @@ class _Loader:
             for pk, rows in self.rows(article_ids).items()
         }
 
-    def cached_view(self, *, only: str) -> tuple[dict[int, tuple], list[int]]:
+    def cached_view(self, *, only: str, marks: str) -> tuple[dict[int, tuple], list[int]]:
         """The columns of a view with nothing selected that the cache holds drawn, and the ids
         of those it does not (after a write: the one column whose claims changed)."""
-        keys = {pk: self.column_key(pk, only=only) for pk in self.versions}
+        keys = {pk: self.column_key(pk, only=only, marks=marks) for pk in self.versions}
         found = self.cache.get_many(keys.values())
         drawn = {pk: found[key] for pk, key in keys.items() if key in found}
         return drawn, [pk for pk in keys if pk not in drawn]
@@ -336,6 +359,19 @@ def _column_text(article_id: int, paragraphs: list[tuple[int, str]]) -> str:
     return "".join(f'<p data-start="{start}" id="p{article_id}-{start}">{html}</p>' for start, html in paragraphs)
 
 
+def _dense_text(article, column: Column, style: MarkStyle) -> str:
+    """A dense column (``is_dense``): the plain paragraphs, ``<p data-start id>`` each as with
+    marks, and its claims as data on an empty element before them (``marks.claim_data``), which
+    static/js/dense.js draws with the CSS Custom Highlight API."""
+    styles, records = claim_data(claims=column.claims, style=style)
+    plain = [(start, escape(line)) for start, line in body_paragraphs(article.body)]
+    return (
+        f'<div class="claim-data" hidden data-claim-styles="{escape(styles)}" data-claims="{records}"'
+        f' data-anchor-label="{escape(_("Claim: "))}"></div>'
+        + _column_text(article.pk, plain)
+    )
+
+
 def _paragraphs(article_id: int, cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
     # The cache holds only what ``marks.draw_column`` escaped and marked up.
     return [
@@ -344,14 +380,16 @@ def _paragraphs(article_id: int, cached: list[tuple[int, str]]) -> list[Rendered
     ]
 
 
-def _drawn(loader: _Loader, columns: dict[int, Column], *, selected_id, related, only) -> dict[int, tuple]:
-    """Every shown column drawn: ``(its text as HTML, (claims, links shown))``, from
-    the cache or drawn now (and cached)."""
+def _drawn(
+    loader: _Loader, columns: dict[int, Column], *, selected_id, related, only, marks: str = ""
+) -> dict[int, tuple]:
+    """Every shown column drawn: ``(its text as HTML, its summary, whether it is dense)``,
+    from the cache or drawn now (and cached)."""
     keys = {}
     for pk, column in columns.items():
         mine = {c.pk for c in column.claims} & {selected_id, *related}
         flags = tuple(sorted((claim, claim == selected_id) for claim in mine))
-        keys[pk] = loader.column_key(pk, only=only, flags=flags)
+        keys[pk] = loader.column_key(pk, only=only, flags=flags, marks=marks)
     found = loader.cache.get_many(keys.values())
     drawn = {}
     for article in loader.articles:
@@ -362,11 +400,14 @@ def _drawn(loader: _Loader, columns: dict[int, Column], *, selected_id, related,
                 counts=column.counts, settled=column.settled, selected_id=selected_id,
                 related_ids=related, only=only,
             )
+            if is_dense(len(column.claims), marks):
+                drawn[key] = (_dense_text(article, column, style), column.summary(), True)
+                continue
             paragraphs = drawcache.draw(
                 cache=loader.cache, body_id=loader.bodies[article.pk], body=article.body,
                 claims=column.claims, style=style,
             )
-            drawn[key] = (_column_text(article.pk, paragraphs), column.summary())
+            drawn[key] = (_column_text(article.pk, paragraphs), column.summary(), False)
     if drawn:
         loader.cache.set_many(drawn, timeout=READER_CACHE_SECONDS)
         found.update(drawn)
@@ -375,8 +416,8 @@ def _drawn(loader: _Loader, columns: dict[int, Column], *, selected_id, related,
 
 def _totals(drawn: dict[int, tuple]) -> tuple[int, int]:
     """(claims, links) the view shows: each shown link is counted by both its columns."""
-    claims = sum(summary[0] for _paragraphs, summary in drawn.values())
-    links = sum(summary[1] for _paragraphs, summary in drawn.values())
+    claims = sum(summary[0] for _paragraphs, summary, _dense in drawn.values())
+    links = sum(summary[1] for _paragraphs, summary, _dense in drawn.values())
     return claims, links // 2
 
 
@@ -458,12 +499,14 @@ def reader_annotations(
     only = only if only in RELATION_ICONS else ""
     panel = params.get("panel", "")
     selected_id = parse_id(params.get("claim"))
+    marks = marks_mode(params)
+
     def claim_url(**changes) -> Callable[[int], str]:
         template = url(claim=_CLAIM_SLOT, **changes)
         return lambda claim_id: template.replace(_CLAIM_SLOT, str(claim_id))
 
     def overview(drawn: dict[int, tuple]) -> Overview:
-        summaries = {pk: summary for pk, (_text, summary) in drawn.items()}
+        summaries = {pk: summary for pk, (_text, summary, _dense) in drawn.items()}
         return story_overview(
             articles, summaries, select_url=claim_url(link_to="", panel=""),
             compare_url=compare_url,
@@ -472,14 +515,18 @@ def reader_annotations(
     if not selected_id and panel != "connections":
         # A view with nothing selected: each column depends on its own rows alone, so only the
         # columns not cached (those whose claims changed) are read and drawn again.
-        drawn, missing = loader.cached_view(only=only)
+        drawn, missing = loader.cached_view(only=only, marks=marks)
         if missing:
             drawn.update(
-                _drawn(loader, loader.columns(missing), selected_id=None, related=frozenset(), only=only)
+                _drawn(
+                    loader, loader.columns(missing), selected_id=None, related=frozenset(), only=only,
+                    marks=marks,
+                )
             )
         claim_count, link_count = _totals(drawn)
         return ReaderAnnotations(
             texts={article.pk: mark_safe(drawn[article.pk][0]) for article in articles},  # noqa: S308 - drawn escaped
+            dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
             only=only, panel=panel, link_count=link_count, claim_count=claim_count,
             cancel_link_url=url(link_to=""), overview=overview(drawn),
         )
@@ -496,10 +543,11 @@ def reader_annotations(
         if not only or selected_column.links[link_pk].relation == only
     ]
     related = frozenset(other for _link, other in shown_neighbours)
-    drawn = _drawn(loader, columns, selected_id=selected_id, related=related, only=only)
+    drawn = _drawn(loader, columns, selected_id=selected_id, related=related, only=only, marks=marks)
     claim_count, link_count = _totals(drawn)
     notes = ReaderAnnotations(
-        texts={pk: mark_safe(text) for pk, (text, _summary) in drawn.items()},  # noqa: S308 - drawn escaped
+        texts={pk: mark_safe(text) for pk, (text, _summary, _dense) in drawn.items()},  # noqa: S308 - drawn escaped
+        dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
         only=only,
         panel=panel,
         link_count=link_count,
@@ -575,15 +623,18 @@ def reader_annotations(
 
 def highlight_paragraphs(
     *, user, team_ids: Iterable[int], article, articles, params, start: int, end: int
-) -> list[RenderedParagraph]:
+) -> list[RenderedParagraph] | None:
     """The paragraphs of ``article``'s column that a new claim on ``body[start:end]`` changed,
     drawn with the view's layers and filter: all a Highlight needs to send back (the rest of the
-    column is as it was). ``articles`` are the shown columns, with versions."""
+    column is as it was). ``articles`` are the shown columns, with versions. None for a dense
+    column (``is_dense``): its claims are data, sent with its whole text."""
     layers = reader_layers.parse_layers(params.get("layers"))
     loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
     only = params.get("only", "")
     only = only if only in RELATION_ICONS else ""
     column = loader.columns([article.pk])[article.pk]
+    if is_dense(len(column.claims), marks_mode(params)):
+        return None
     # The view's selection shows in these paragraphs too: the selected claim, or the claims
     # here linked to it.
     selected_id = parse_id(params.get("claim"))
@@ -599,3 +650,33 @@ def highlight_paragraphs(
         article.pk,
         draw_column(body=article.body, claims=column.claims, style=style, span=(start, end))
     )
+
+
+@dataclass
+class ListedClaim:
+    """One entry of a dense column's claim list: what a claim's anchor would say and link to."""
+
+    pk: int
+    css: str
+    label: str
+    url: str
+
+
+def claim_list(
+    *, user, team_ids: Iterable[int], article, articles, params, url: Callable[..., str]
+) -> list[ListedClaim]:
+    """A column's drawn claims, in offset order, each with the accessible name and classes its
+    anchor has when drawn by the server, and the URL that selects it (opens its panel): the
+    list a dense column loads on demand for assistive technology (docs/page-hooks.md).
+    ``url(**changes)`` is the reader URL of the current view with ``changes``."""
+    layers = reader_layers.parse_layers(params.get("layers"))
+    loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
+    only = params.get("only", "")
+    only = only if only in RELATION_ICONS else ""
+    column = loader.columns([article.pk])[article.pk]
+    style = MarkStyle(counts=column.counts, settled=column.settled, only=only)
+    template = url(claim=_CLAIM_SLOT, link_to="", panel="")
+    return [
+        ListedClaim(pk=pk, css=css, label=label, url=template.replace(_CLAIM_SLOT, str(pk)))
+        for pk, css, label in claim_list_items(claims=column.claims, style=style)
+    ]

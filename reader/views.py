@@ -42,7 +42,7 @@ from .forms import ClaimCreateForm, ClaimEditForm, LinkCreateForm, LinkEditForm
 
 TEMPLATE = "reader/story_read.html"
 #: View-state parameters beyond the column layout, kept across column moves.
-VIEW_PARAMS = ("claim", "link_to", "only", "panel", "layers")
+VIEW_PARAMS = ("claim", "link_to", "only", "panel", "layers", "marks")
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -123,6 +123,9 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
                 "hide_url": url(hidden=hidden_ids + [article.pk], tab=hide_tab),
                 "tab_url": url(tab=article.pk),
                 "is_active": article.pk == tab,
+                # Claims sent as data, drawn by static/js/dense.js; the no-JS fallback draws marks.
+                "dense": article.pk in notes.dense,
+                "server_marks_url": url(marks="server"),
             }
         )
     hidden_columns = [
@@ -204,9 +207,40 @@ def render_reader(request: HtmxHttpRequest, story, params, *, status: int = 200,
     return response
 
 
+#: The ``HX-Target`` of a dense column's claim list (``claim-list-<article pk>``).
+CLAIM_LIST_TARGET = "claim-list-"
+
+
+def _claim_list(request: HtmxHttpRequest, story, params, article_pk: int | None) -> HttpResponse:
+    """A dense column's claims as a list (each its accessible name, a link that opens its panel):
+    loaded when the column's "Claims in this column" disclosure opens."""
+    articles = story_articles(story=story)
+    layout = column_layout(articles=articles, order=params.get("order", ""), hidden=params.get("hide", ""))
+    article = next((a for a in layout.visible if a.pk == article_pk), None)
+    if article is None:
+        raise Http404("No such column in this view.")
+    tab = parse_id(params.get("tab"))
+    extra = {name: params.get(name, "") for name in VIEW_PARAMS}
+
+    def url(**changes):
+        return reader_url(
+            story.get_absolute_url(), order=layout.order, hidden=[a.pk for a in layout.hidden], tab=tab,
+            **{**extra, **changes},
+        )
+
+    claims = presenters.claim_list(
+        user=request.user, team_ids=[m.team_id for m in layers.memberships(request.user)],
+        article=article, articles=layout.visible, params=params, url=url,
+    )
+    return render(request, f"{TEMPLATE}#claim_list", {"article": article, "claims": claims})
+
+
 @require_safe
 def story_read(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story = permissions.story_access(request.user, slug)
+    target = request.htmx.target if request.htmx else None
+    if target and target.startswith(CLAIM_LIST_TARGET):
+        return _claim_list(request, story, request.GET, parse_id(target.removeprefix(CLAIM_LIST_TARGET)))
     return render_reader(request, story, request.GET)
 
 
@@ -322,10 +356,18 @@ def _highlighted(request: HtmxHttpRequest, story, *, article, claim) -> HttpResp
             user=request.user, team_ids=[m.team_id for m in layers.memberships(request.user)],
             article=shown, articles=layout.visible, params=params, start=claim.start, end=claim.end,
         )
-    response = render(
-        request, f"{TEMPLATE}#highlighted", {"article": article, "paragraphs": paragraphs}
-    )
-    response["HX-Reswap"] = "none"  # the paragraphs swap themselves in by id
+    if paragraphs is None:
+        # A dense column: its claims are data, so its whole text (a few bytes per claim) is
+        # sent again and redrawn in the browser.
+        response = render_reader(request, story, params)
+        response["HX-Retarget"] = f"#article-{article.pk}"
+        response["HX-Reswap"] = "innerHTML"
+        response.headers.pop("HX-Push-Url", None)
+    else:
+        response = render(
+            request, f"{TEMPLATE}#highlighted", {"article": article, "paragraphs": paragraphs}
+        )
+        response["HX-Reswap"] = "none"  # the paragraphs swap themselves in by id
     response["HX-Trigger-After-Settle"] = json.dumps(
         {"parallax:claim-created": {"claim": claim.pk, "message": _("Claim highlighted.")}}
     )

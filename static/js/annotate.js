@@ -545,6 +545,15 @@ document.addEventListener("click", (event) => {
   chooseClaim(mark, linkMode ? claimIds(mark).at(-1) : clickedClaim(mark));
 });
 
+// A click on a claim drawn in a dense column (static/js/dense.js: no mark, the claims come
+// from the column's data) picks a claim as a click on a mark does.
+document.addEventListener("parallax:choose-claim", (event) => {
+  const { claim, column, innermost } = event.detail;
+  chooseClaim(column, linkMode ? innermost : claim);
+});
+// A dense column's anchors (the selected claim's, its linked claims') exist once it is drawn.
+document.addEventListener("parallax:dense-drawn", () => alignSelected());
+
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Enter" && event.key !== " ") return;
   const claimId = event.target.closest && anchoredClaim(event.target);

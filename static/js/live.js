@@ -67,7 +67,10 @@ function busy() {
 
 function refreshReader() {
   const reader = document.getElementById("reader");
-  if (!reader || !window.htmx) return;
+  if (!reader || !window.htmx) {
+    delete document.body.dataset.liveRefreshing;
+    return;
+  }
   if (busy()) {
     pendingRefresh = true;
     return;
@@ -78,13 +81,17 @@ function refreshReader() {
   window.htmx
     .ajax("GET", url, { target: "#reader", swap: "outerHTML", headers: { "X-Parallax-Live": "1" } })
     .then(() => {
+      if (!pendingRefresh) delete document.body.dataset.liveRefreshing;
       const again = focusedId && document.getElementById(focusedId);
       if (again && document.activeElement !== again) again.focus({ preventScroll: true });
       document.dispatchEvent(new CustomEvent("parallax:live-refreshed"));
     });
 }
 
+// While a refresh is due or in flight, <body data-live-refreshing> (tests wait for it to go:
+// a click racing a refresh would be swapped away).
 function scheduleRefresh() {
+  document.body.dataset.liveRefreshing = "true";
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refreshReader, 120); // one fetch for a burst of events
 }

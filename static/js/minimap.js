@@ -18,15 +18,55 @@ function rect(y, height, className, claimId) {
   return r;
 }
 
-function kind(mark) {
-  if (mark.classList.contains("state-contradicted")) return "mm-contradicted";
-  if (mark.classList.contains("state-agreed")) return "mm-agreed";
+function kind(has) {
+  if (has("state-contradicted")) return "mm-contradicted";
+  if (has("state-agreed")) return "mm-agreed";
   return "mm-claim";
+}
+
+/** A column's claims as {id, top, height, has(class)}: from its anchors, or for a dense column
+ * (claims sent as data, static/js/dense.js) from its data. */
+function claimBoxes(body) {
+  const dense = window.parallaxDense?.ticks(body);
+  if (dense) {
+    return dense.map((t) => ({ id: String(t.pk), top: t.top, height: t.height, has: (name) => t.classes.includes(name) }));
+  }
+  return [...body.querySelectorAll('[id^="claim-"][tabindex]')].map((anchor) => ({
+    id: anchor.id.slice(6), top: anchor.offsetTop, height: anchor.offsetHeight,
+    has: (name) => anchor.classList.contains(name),
+  }));
 }
 
 function viewBox(body) {
   const total = body.scrollHeight || 1;
   return [(body.scrollTop / total) * HEIGHT, (body.clientHeight / total) * HEIGHT];
+}
+
+/** A dense column's ticks merged: per kind, one rect per run of the strip's rows (ROW units)
+ * that claims cover, carrying its first claim's id, so a column with a thousand claims draws
+ * a few dozen rects, not a thousand. */
+const ROW = 4;
+function merged(boxes, total) {
+  const rows = new Map(); // kind → Map(row → first claim id)
+  for (const box of boxes) {
+    const name = kind(box.has);
+    let cells = rows.get(name);
+    if (!cells) rows.set(name, (cells = new Map()));
+    const first = Math.floor(((box.top / total) * HEIGHT) / ROW);
+    const last = Math.max(first, Math.floor((((box.top + box.height) / total) * HEIGHT) / ROW));
+    for (let row = first; row <= last; row += 1) if (!cells.has(row)) cells.set(row, box.id);
+  }
+  const ticks = [];
+  for (const [name, cells] of rows) {
+    const sorted = [...cells.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < sorted.length; ) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j += 1;
+      ticks.push(rect(sorted[i] * ROW, (sorted[j] - sorted[i] + 1) * ROW, name, cells.get(sorted[i])));
+      i = j + 1;
+    }
+  }
+  return ticks;
 }
 
 function draw(strip) {
@@ -40,10 +80,14 @@ function draw(strip) {
   svg.setAttribute("focusable", "false");
   const conflicts = [];
   // Each claim's anchor (its first segment, id="claim-<pk>": the mark, or a span around it
-  // carrying the claim's classes): one tick per claim; conflicts drawn last, on top.
-  for (const anchor of body.querySelectorAll('[id^="claim-"][tabindex]')) {
-    const y = (anchor.offsetTop / total) * HEIGHT;
-    const tick = rect(y, (anchor.offsetHeight / total) * HEIGHT, kind(anchor), anchor.id.slice(6));
+  // carrying the claim's classes): one tick per claim; conflicts drawn last, on top. A dense
+  // column's claims come from its data, merged into runs.
+  const boxes = claimBoxes(body);
+  const dense = body.dataset.dense === "true";
+  const ticks = dense
+    ? merged(boxes, total)
+    : boxes.map((box) => rect((box.top / total) * HEIGHT, (box.height / total) * HEIGHT, kind(box.has), box.id));
+  for (const tick of ticks) {
     if (tick.classList.contains("mm-contradicted")) conflicts.push(tick);
     else svg.append(tick);
   }
@@ -51,8 +95,9 @@ function draw(strip) {
   const [top, height] = viewBox(body);
   svg.append(rect(top, height, "mm-view"));
   strip.replaceChildren(svg);
-  strip.dataset.claims = String(svg.querySelectorAll("rect[data-claim]").length);
-  strip.dataset.conflicts = String(conflicts.length);
+  // Claims and contradicted claims counted (not rects: a dense column's are merged).
+  strip.dataset.claims = String(boxes.length);
+  strip.dataset.conflicts = String(boxes.filter((box) => kind(box.has) === "mm-contradicted").length);
 }
 
 function moveView(body) {
@@ -79,7 +124,8 @@ document.addEventListener("click", (event) => {
   const tick = event.target.closest("rect[data-claim]");
   const mark = tick && document.getElementById(`claim-${tick.dataset.claim}`);
   const box = strip.getBoundingClientRect();
-  const at = mark ? mark.offsetTop : ((event.clientY - box.top) / box.height) * body.scrollHeight;
+  const dense = tick && !mark && window.parallaxDense?.ticks(body)?.find((t) => String(t.pk) === tick.dataset.claim);
+  const at = mark ? mark.offsetTop : dense ? dense.top : ((event.clientY - box.top) / box.height) * body.scrollHeight;
   body.scrollTo({ top: Math.max(0, at - body.clientHeight / 3) });
 });
 
@@ -120,6 +166,7 @@ if (main) {
 watch();
 drawAll();
 document.fonts?.ready.then(drawAll);
+document.addEventListener("parallax:dense-drawn", drawAll);
 
 /** Draw every strip now (the benchmark, bench/reader_browser.py, times this). */
 export function drawNow() {

@@ -27,9 +27,10 @@ def asgi_server():
 
 
 @pytest.fixture
-def two_readers(browser, asgi_server, monkeypatch):
-    """Two logged-in people (in one team) with the demo story open in two browser contexts."""
-    articles = load_demo(monkeypatch)
+def two_readers(request, browser, asgi_server, monkeypatch):
+    """Two logged-in people (in one team) with the demo story open in two browser contexts;
+    the bare demo, or its annotated reading when parametrised (indirectly) with True."""
+    articles = load_demo(monkeypatch, reading=getattr(request, "param", False))
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects

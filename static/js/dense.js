@@ -1,0 +1,294 @@
+// Dense columns (issue 18; docs/page-hooks.md, "Dense columns"): a column with many claims
+// arrives as plain paragraphs plus its claims as data (`.claim-data`: `data-claim-styles`,
+// `data-claims`), and is drawn here with the CSS Custom Highlight API: one Range per claim, put
+// in one Highlight per class it carries (`px-state-agreed`, `px-vis-private`, …) and per overlap
+// depth (`px-overlap-2`, `px-overlap-3`), styled by `::highlight(...)` rules in
+// static/css/comparison.css; one range per run of text a look covers (claims of the same look
+// merged). No element per claim, so the page grows with the number of claims, not with their
+// overlaps.
+//
+// A click (or tap) on highlighted text finds the claims covering that character from the data
+// and picks one as a click on a server-drawn mark does (innermost first, then outwards); the
+// reader (static/js/annotate.js) then opens its panel from the server. The selected claim and
+// those linked to it get a small empty anchor (`#claim-<pk>`, tab stop), so jumping to them,
+// alignment and the connector lines work as with marks. Each column's accessible list of claims
+// loads on demand (its "Claims in this column" disclosure). Any swap of the reader or a column
+// (a live refresh, a new highlight) redraws from the new data.
+//
+// For tests and tools: `window.parallaxDense.claimsAt(column, offset)` lists the claims
+// covering a body offset (code points), `window.parallaxDense.drawn` counts the claims drawn.
+
+const supported = typeof CSS !== "undefined" && "highlights" in CSS && typeof Highlight === "function";
+const PREFIX = "px-";
+const columns = new Map(); // column-body element → parsed claims
+
+/** The claims of one column's `.claim-data`: [{pk, start, end, classes}], in pk order. */
+function parse(data) {
+  const styles = (data.dataset.claimStyles || "").split("|").map((s) => s.split(" ").filter(Boolean));
+  const claims = [];
+  let pk = 0;
+  for (const record of (data.dataset.claims || "").split(" ")) {
+    if (!record) continue;
+    const [dpk, start, length, look] = record.split(",").map((n) => parseInt(n, 36));
+    pk += dpk;
+    claims.push({ pk, start, end: start + length, classes: styles[look] || [] });
+  }
+  return claims;
+}
+
+/** Per paragraph: its start in code points, its text node and whether UTF-16 differs. */
+function paragraphModel(body) {
+  return [...body.querySelectorAll("p[data-start]")].map((p) => {
+    const text = p.textContent;
+    return { p, start: Number(p.dataset.start), text, length: [...text].length, astral: /[\uD800-\uDFFF]/.test(text) };
+  });
+}
+
+/** Index of the paragraph holding code point `at` (the last starting at or before it). */
+function paragraphAt(model, at) {
+  let lo = 0;
+  let hi = model.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (model[mid].start <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** UTF-16 offset of code point `cp` inside a paragraph's text. */
+function utf16(entry, cp) {
+  if (!entry.astral) return cp;
+  let units = 0;
+  let n = 0;
+  for (const ch of entry.text) {
+    if (n === cp) break;
+    units += ch.length;
+    n += 1;
+  }
+  return units;
+}
+
+/** The DOM point (text node, offset) of UTF-16 offset `units` in paragraph `p`. */
+function point(p, units) {
+  const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+  let last = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (units <= node.data.length) return [node, units];
+    units -= node.data.length;
+    last = node;
+  }
+  return last ? [last, last.data.length] : [p, 0];
+}
+
+/** A Range over body code points [start, end), clamped to the column's paragraphs. */
+function claimRange(model, start, end) {
+  if (!model.length) return null;
+  let a = paragraphAt(model, start);
+  const b = paragraphAt(model, end - 1);
+  let from = Math.max(0, start - model[a].start);
+  if (from >= model[a].length) {
+    // Starts on a line break: the claim starts in the next paragraph.
+    a += 1;
+    from = 0;
+    if (a >= model.length) return null;
+  }
+  const to = Math.min(model[b].length, end - model[b].start);
+  if (a > b || (a === b && to <= from)) return null;
+  const range = document.createRange();
+  range.setStart(...point(model[a].p, utf16(model[a], from)));
+  range.setEnd(...point(model[b].p, utf16(model[b], to)));
+  return range;
+}
+
+/** Ranges where 2 and 3 or more claims overlap (a sweep over the claims' ends). */
+function overlaps(claims) {
+  const events = [];
+  for (const c of claims) events.push([c.start, 1], [c.end, -1]);
+  events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const runs = { 2: [], 3: [] };
+  let depth = 0;
+  let since = 0;
+  for (const [at, step] of events) {
+    const level = Math.min(depth, 3);
+    if (level >= 2 && at > since) runs[level].push([since, at]);
+    depth += step;
+    since = at;
+  }
+  return runs;
+}
+
+function addTo(groups, name, range) {
+  let list = groups.get(name);
+  if (!list) groups.set(name, (list = []));
+  list.push(range);
+}
+
+/** Anchors (`#claim-<pk>`, tab stop) for the selected claim and those linked to it. */
+function anchor(model, claim, label) {
+  if (document.getElementById(`claim-${claim.pk}`)) return;
+  const range = claimRange(model, claim.start, claim.end);
+  if (!range) return;
+  const span = document.createElement("span");
+  span.id = `claim-${claim.pk}`;
+  span.className = `claim-anchor dense-anchor ${claim.classes.join(" ")}`;
+  span.tabIndex = 0;
+  span.setAttribute("role", "button");
+  span.setAttribute("aria-label", label + range.toString().slice(0, 90));
+  range.collapse(true);
+  range.insertNode(span);
+}
+
+/** The classes static/css/comparison.css gives a `::highlight()` look: only these are drawn. */
+const STYLED = new Set([
+  "state-unlinked", "state-agreed", "state-contradicted", "is-settled", "vis-private", "vis-team",
+  "is-related", "is-selected", "is-dimmed",
+]);
+
+/** Intervals [start, end) merged where they overlap or touch, in order. */
+function union(intervals) {
+  intervals.sort((x, y) => x[0] - y[0]);
+  const out = [];
+  for (const [start, end] of intervals) {
+    const last = out.at(-1);
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
+}
+
+/** Draw every dense column on the page (the highlights are global: all are rebuilt). Per look,
+ * the claims' spans are merged first (a highlight paints a place once however many of its
+ * ranges cover it), so the browser gets a range per run of text, not per claim. */
+export function drawAll() {
+  columns.clear();
+  const groups = new Map();
+  let drawn = 0;
+  const root = document.getElementById("reader");
+  const focus = new Set([root?.dataset.selectedClaim, ...(root?.dataset.relatedClaims || "").split(",")].filter(Boolean));
+  for (const data of document.querySelectorAll(".column-body > .claim-data")) {
+    const body = data.parentElement;
+    const claims = parse(data);
+    columns.set(body, claims);
+    body.dataset.dense = "true";
+    if (!supported) continue;
+    for (const claim of claims) {
+      if (focus.has(String(claim.pk))) anchor(paragraphModel(body), claim, data.dataset.anchorLabel || "");
+    }
+    const model = paragraphModel(body);
+    const spans = new Map(); // highlight name → [start, end) of its claims
+    for (const claim of claims) {
+      if (claim.end <= claim.start) continue;
+      drawn += 1;
+      for (const name of claim.classes) if (STYLED.has(name)) addTo(spans, PREFIX + name, [claim.start, claim.end]);
+    }
+    for (const [level, runs] of Object.entries(overlaps(claims))) {
+      for (const run of runs) addTo(spans, `${PREFIX}overlap-${level}`, run);
+    }
+    for (const [name, intervals] of spans) {
+      for (const [start, end] of union(intervals)) {
+        const range = claimRange(model, start, end);
+        if (range) addTo(groups, name, range);
+      }
+    }
+  }
+  if (supported) {
+    for (const name of [...CSS.highlights.keys()]) if (name.startsWith(PREFIX)) CSS.highlights.delete(name);
+    // Later highlights paint on top: states first, then overlaps, then selection and dimming.
+    const order = (name) => (/is-(selected|related|dimmed)/.test(name) ? 2 : /overlap/.test(name) ? 1 : 0);
+    for (const [name, ranges] of groups) {
+      const highlight = new Highlight(...ranges);
+      highlight.priority = order(name);
+      CSS.highlights.set(name, highlight);
+    }
+  }
+  api.drawn = drawn;
+  document.documentElement.dataset.denseDrawn = String(drawn);
+  document.dispatchEvent(new CustomEvent("parallax:dense-drawn", { detail: { claims: drawn } }));
+}
+
+/** The claims of a dense column covering body code point `at`, outermost first. */
+function claimsAt(body, at) {
+  return (columns.get(body) || [])
+    .filter((c) => c.start <= at && at < c.end)
+    .sort((x, y) => x.start - y.start || y.end - x.end || x.pk - y.pk);
+}
+
+/** The body offset (code points) under a viewport point, or null when not over a paragraph. */
+function offsetAt(body, x, y) {
+  let node;
+  let offset;
+  if (document.caretPositionFromPoint) {
+    const position = document.caretPositionFromPoint(x, y);
+    if (!position) return null;
+    ({ offsetNode: node, offset } = position);
+  } else if (document.caretRangeFromPoint) {
+    const range = document.caretRangeFromPoint(x, y);
+    if (!range) return null;
+    node = range.startContainer;
+    offset = range.startOffset;
+  } else return null;
+  const p = (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement)?.closest("p[data-start]");
+  if (!p || !body.contains(p)) return null;
+  const range = document.createRange();
+  range.selectNodeContents(p);
+  range.setEnd(node, offset);
+  const before = range.toString();
+  // The caret lands between characters: take the character on the side the pointer is on.
+  const probe = document.createRange();
+  probe.setStart(node, offset);
+  probe.setEnd(node, Math.min(offset + 1, node.nodeType === Node.TEXT_NODE ? node.data.length : offset));
+  const rect = probe.getBoundingClientRect();
+  const step = rect.width && x < rect.left ? -1 : 0;
+  return Number(p.dataset.start) + [...before].length + step;
+}
+
+document.addEventListener("click", (event) => {
+  const body = event.target.closest?.(".column-body");
+  if (!body || !columns.has(body)) return;
+  const control = event.target.closest("a, button, [tabindex]");
+  if (control && control !== body && body.contains(control)) return; // an anchor of its own
+  if (!window.getSelection().isCollapsed) return;
+  const at = offsetAt(body, event.clientX, event.clientY);
+  if (at === null) return;
+  const ids = claimsAt(body, at).map((c) => String(c.pk));
+  if (!ids.length) return;
+  // As on marks: the innermost claim; another click on the selected one goes outwards.
+  const index = ids.indexOf(document.getElementById("reader")?.dataset.selectedClaim);
+  const claim = index > 0 ? ids[index - 1] : ids.at(-1);
+  document.dispatchEvent(new CustomEvent("parallax:choose-claim", { detail: { claim, column: body, innermost: ids.at(-1) } }));
+});
+
+/** Where a dense column's claims sit, for the minimap (static/js/minimap.js): per claim its
+ * top and height in the column's text (within its paragraph, in proportion) and its classes. */
+function ticks(body) {
+  const claims = columns.get(body);
+  if (!claims) return null;
+  const model = paragraphModel(body);
+  if (!model.length) return [];
+  const geometry = new Map();
+  return claims.map((claim) => {
+    const entry = model[paragraphAt(model, claim.start)];
+    let box = geometry.get(entry.p);
+    if (!box) geometry.set(entry.p, (box = [entry.p.offsetTop, entry.p.offsetHeight]));
+    const share = box[1] / Math.max(1, entry.length);
+    return {
+      pk: claim.pk,
+      top: box[0] + Math.max(0, claim.start - entry.start) * share,
+      height: (claim.end - claim.start) * share,
+      classes: claim.classes,
+    };
+  });
+}
+
+const api = { drawAll, ticks, claimsAt: (body, at) => claimsAt(body, at).map((c) => c.pk), drawn: 0, supported };
+window.parallaxDense = api;
+
+let pending = 0;
+function schedule() {
+  cancelAnimationFrame(pending);
+  pending = requestAnimationFrame(drawAll);
+}
+document.addEventListener("htmx:afterSettle", schedule);
+document.addEventListener("parallax:live-refreshed", schedule);
+drawAll();
