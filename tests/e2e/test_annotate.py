@@ -41,7 +41,12 @@ def _highlight_with_mouse(page: Page, article_pk: int, text: str) -> Claim:
     popup.click()
     mark = page.locator(f"#article-{article_pk} mark[data-claim]").filter(has_text=text.split()[0])
     expect(mark.first).to_be_visible()
-    return Claim.objects.get(article_id=article_pk, exact=text)
+    claim = Claim.objects.get(article_id=article_pk, exact=text)
+    # The page is done with this highlight (after the swap settles it clears the selection,
+    # closes the popup and focuses the new claim) before the test selects anything else: under
+    # load, a selection made earlier was cleared by it and the next Highlight never showed.
+    expect(page.locator(f"#claim-{claim.pk}")).to_be_focused()
+    return claim
 
 
 def test_highlight_two_columns_link_as_contradicts_and_find_it_after_reload(
