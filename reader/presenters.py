@@ -43,9 +43,8 @@ from . import drawcache, rowdelta
 from .marks import MarkStyle, claim_data, claim_list_items, claim_state, draw_column
 from .rowdelta import ArticleRows  # the cached shape, which the delta also builds
 
-#: The cache (settings.CACHES) and how long an unused entry is kept, in seconds.
+#: The cache (settings.CACHES) the process memos are emptied with (``drawcache.ProcessMemo``).
 READER_CACHE = "default"
-READER_CACHE_SECONDS = 600
 #: Writes applied to an article's cached rows (``rowdelta``) before they are read whole again,
 #: so nothing a delta could miss (a write racing the read it applies to) outlives a few writes.
 DELTAS_BEFORE_READ = 20
@@ -188,31 +187,47 @@ class Column:
 
     @classmethod
     def build(cls, rows: ArticleRows, *, layers, user_id, shown: set[int]) -> Column:
-        def in_layers(row) -> bool:
-            return reader_layers.in_layers(row, layers=layers, user_id=user_id)
+        # Once per claim and link of the article after each write: the enum members and the
+        # layer test (none with every layer shown, the default) are looked up once.
+        active, confirmed = str(Claim.Status.ACTIVE), str(ClaimLink.Status.CONFIRMED)
+        verdict_links = rows.verdict_links
 
-        claims = tuple(c for c in rows.claims if c.status == Claim.Status.ACTIVE and in_layers(c))
+        def in_layers(row) -> bool:
+            return layers is None or reader_layers.in_layers(row, layers=layers, user_id=user_id)
+
+        claims = tuple(c for c in rows.claims if c.status == active and in_layers(c))
         here = {c.pk for c in claims}
         links, counts, neighbours, settled = {}, {}, {}, set()
         for link in rows.links:
-            other = reader_layers.Facts(
-                visibility=link.other_visibility, team_id=link.other_team_id,
-                author_id=link.other_author_id,
-            )
+            claim_id = link.claim_id
             if not (
-                link.claim_id in here
-                and link.other_status == Claim.Status.ACTIVE
+                claim_id in here
+                and link.other_status == active
                 and link.other_article_id in shown
-                and in_layers(link)
-                and in_layers(other)
+                and (
+                    layers is None
+                    or (
+                        in_layers(link)
+                        and in_layers(reader_layers.Facts(
+                            visibility=link.other_visibility, team_id=link.other_team_id,
+                            author_id=link.other_author_id,
+                        ))
+                    )
+                )
             ):
                 continue
-            links[link.pk] = link
-            claim_counts = counts.setdefault(link.claim_id, {})
+            pk = link.pk
+            links[pk] = link
+            claim_counts = counts.get(claim_id)
+            if claim_counts is None:
+                claim_counts = counts[claim_id] = {}
             claim_counts[link.relation] = claim_counts.get(link.relation, 0) + 1
-            neighbours.setdefault(link.claim_id, []).append((link.pk, link.other_id))
-            if link.status == ClaimLink.Status.CONFIRMED or link.pk in rows.verdict_links:
-                settled.add(link.claim_id)
+            mine = neighbours.get(claim_id)
+            if mine is None:
+                mine = neighbours[claim_id] = []
+            mine.append((pk, link.other_id))
+            if link.status == confirmed or pk in verdict_links:
+                settled.add(claim_id)
         return cls(
             claims=claims,
             links=links,
@@ -243,12 +258,6 @@ class Column:
         )
 
 
-def cache_key(kind: str, *parts) -> str:
-    """A cache key for ``parts`` (ids, versions, names, tuples of them): their repr hashed, so
-    any value makes a short key of safe characters (no CacheKeyWarning, memcached-safe)."""
-    return f"{kind}:{hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()}"
-
-
 def text_id(text: str) -> str:
     """A short identity of a body (its own hash: ``body_hash`` is the services', and a raw SQL
     edit would not move it)."""
@@ -263,8 +272,17 @@ def _viewer(user, team_ids: Iterable[int]) -> str:
     return f"u{user.pk}:t{','.join(map(str, sorted(team_ids)))}"
 
 
+#: Each article's rows per viewer, ``(version, ArticleRows, Tally, deltas applied)``, and each
+#: column drawn per view, ``(HTML, ColumnSummary, dense)``: kept in this process as they are
+#: (immutable), not pickled into the Django cache and back on every view (which cost more than
+#: all the rest of a view after a write); emptied with that cache (``drawcache.ProcessMemo``).
+#: The keys are those the cache used: the viewer's visibility (``_viewer``) is in every one.
+_rows_memo = drawcache.ProcessMemo(2_000)
+_columns_memo = drawcache.ProcessMemo(200)
+
+
 class _Loader:
-    """Rows and drawn columns for one view, from the cache where it has them."""
+    """Rows and drawn columns for one view, from the process memo where it has them."""
 
     def __init__(self, *, user, team_ids, articles, layers):
         self.user, self.articles, self.layers = user, articles, layers
@@ -275,15 +293,15 @@ class _Loader:
         self.bodies = {a.pk: text_id(a.body) for a in articles}
         self.view = (self.viewer, tuple(sorted(layers)) if layers is not None else "*")
 
-    def rows_key(self, article_id: int) -> str:
+    def rows_key(self, article_id: int) -> tuple:
         # One entry per article and viewer, holding the version it is as of: after a write it is
         # brought up to date (``rowdelta``) rather than read again.
-        return cache_key("reader-rows", article_id, self.viewer)
+        return ("reader-rows", article_id, self.viewer)
 
-    def column_key(self, article_id: int, *, only: str, flags: tuple = (), marks: str = "") -> str:
+    def column_key(self, article_id: int, *, only: str, flags: tuple = (), marks: str = "") -> tuple:
         # Link counts depend on which columns show; the marks' names on the language; the text
         # on the body (an edit that moves no claim changes no version).
-        return cache_key(
+        return (
             "reader-column", article_id, self.versions[article_id], self.bodies[article_id],
             self.view, tuple(self.versions), only, flags, get_language(), marks,
         )
@@ -295,7 +313,8 @@ class _Loader:
         with their ``rowdelta.Tally``, in three queries for all of them."""
         ids = list(self.versions if article_ids is None else article_ids)
         keys = {pk: self.rows_key(pk) for pk in ids}
-        found = self.cache.get_many(keys.values())
+        memo = _rows_memo.current(self.cache)
+        found = {key: memo[key] for key in keys.values() if key in memo}
         result, fresh, missing = {}, {}, []
         for pk, key in keys.items():
             entry = found.get(key)
@@ -331,7 +350,7 @@ class _Loader:
                 )
                 fresh[keys[pk]] = (self.versions[pk], result[pk], tallies[pk], 0)
         if fresh:
-            self.cache.set_many(fresh, timeout=READER_CACHE_SECONDS)
+            _rows_memo.add(memo, fresh)
         return {pk: result[pk] for pk in ids}
 
     def columns(self, article_ids: Iterable[int] | None = None) -> dict[int, Column]:
@@ -346,7 +365,8 @@ class _Loader:
         """The columns of a view with nothing selected that the cache holds drawn, and the ids
         of those it does not (after a write: the one column whose claims changed)."""
         keys = {pk: self.column_key(pk, only=only, marks=marks) for pk in self.versions}
-        found = self.cache.get_many(keys.values())
+        memo = _columns_memo.current(self.cache)
+        found = {key: memo[key] for key in keys.values() if key in memo}
         drawn = {pk: found[key] for pk, key in keys.items() if key in found}
         return drawn, [pk for pk in keys if pk not in drawn]
 
@@ -390,7 +410,8 @@ def _drawn(
         mine = {c.pk for c in column.claims} & {selected_id, *related}
         flags = tuple(sorted((claim, claim == selected_id) for claim in mine))
         keys[pk] = loader.column_key(pk, only=only, flags=flags, marks=marks)
-    found = loader.cache.get_many(keys.values())
+    memo = _columns_memo.current(loader.cache)
+    found = {key: memo[key] for key in keys.values() if key in memo}
     drawn = {}
     for article in loader.articles:
         key = keys.get(article.pk)
@@ -409,7 +430,7 @@ def _drawn(
             )
             drawn[key] = (_column_text(article.pk, paragraphs), column.summary(), False)
     if drawn:
-        loader.cache.set_many(drawn, timeout=READER_CACHE_SECONDS)
+        _columns_memo.add(memo, drawn)
         found.update(drawn)
     return {pk: found[key] for pk, key in keys.items()}
 
