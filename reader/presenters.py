@@ -20,6 +20,7 @@ they show as ordinary model instances.
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -237,22 +238,22 @@ class Column:
         )
 
     def summary(self) -> ColumnSummary:
-        states = [claim_state(self.counts.get(c.pk, {})) for c in self.claims]
-        exact = {c.pk: c.exact for c in self.claims}
+        # Only linked claims have counts (a claim with none is "unlinked": ``claim_state``).
+        contradicts, agrees = str(ClaimLink.Relation.CONTRADICTS), str(ClaimLink.Relation.AGREES)
+        states = [claim_state(counts) for counts in self.counts.values()]
+        conflicting = [(pk, link) for pk, link in self.links.items() if link.relation == contradicts]
+        exact = {c.pk: c.exact for c in self.claims} if conflicting else {}
         conflicts = tuple(
             ConflictEnd(
                 link_id=pk, claim_id=link.claim_id, exact=exact[link.claim_id][:200],
                 article_id=link.other_article_id, settled=link.claim_id in self.settled,
             )
-            for pk, link in self.links.items()
-            if link.relation == ClaimLink.Relation.CONTRADICTS
+            for pk, link in conflicting
         )
         return ColumnSummary(
             claims=len(self.claims),
             links=len(self.links),
-            agreeing=sum(
-                1 for c in self.claims if self.counts.get(c.pk, {}).get(ClaimLink.Relation.AGREES)
-            ),
+            agreeing=sum(1 for counts in self.counts.values() if counts.get(agrees)),
             contradicted=states.count("contradicted"),
             conflicts=conflicts,
         )
@@ -462,20 +463,27 @@ def story_overview(
         summary = summaries[article.pk]
         sources.append(OverviewSource(article, summary.claims, summary.agreeing, summary.contradicted))
         for end in summary.conflicts:
-            ends.setdefault(end.link_id, []).append((article, end))
-    # Every contradiction is counted; only the few listed get their URLs built.
-    pairs = [(link_id, pair) for link_id, pair in ends.items() if len(pair) == 2]
-    settled = {link_id: any(end.settled for _article, end in pair) for link_id, pair in pairs}
-    pairs.sort(key=lambda item: (not settled[item[0]], item[0]))
+            pair = ends.get(end.link_id)
+            if pair is None:
+                ends[end.link_id] = [(article, end)]
+            else:
+                pair.append((article, end))
+    # Every contradiction is counted (both its ends shown); only the few listed are sorted and
+    # get their URLs built. Link ids are unique: the pairs themselves are never compared.
+    pairs = [
+        (not (pair[0][1].settled or pair[1][1].settled), link_id, pair)
+        for link_id, pair in ends.items()
+        if len(pair) == 2
+    ]
     total = len(pairs)
     conflicts = []
-    for link_id, pair in pairs[:OVERVIEW_CONFLICTS]:
+    for unsettled, link_id, pair in heapq.nsmallest(OVERVIEW_CONFLICTS, pairs):
         pair.sort(key=lambda item: (position[item[0].pk], item[1].claim_id))
         conflicts.append(
             Conflict(
                 link_id=link_id,
                 ends=[(by_pk[article.pk], end, select_url(end.claim_id)) for article, end in pair],
-                settled=settled[link_id],
+                settled=not unsettled,
             )
         )
     if compare_url and len(articles) > 2:
