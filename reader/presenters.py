@@ -23,6 +23,7 @@ import hashlib
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 from django.conf import settings
@@ -108,7 +109,7 @@ class ConnectionGroup:
 
 @dataclass
 class ReaderAnnotations:
-    texts: dict[int, SafeString]
+    texts: dict[int, DrawnText]
     #: The columns whose claims are sent as data (``is_dense``), not drawn as marks.
     dense: frozenset[int] = frozenset()
     selected: Claim | None = None
@@ -372,6 +373,16 @@ class _Loader:
         return drawn, [pk for pk in keys if pk not in drawn]
 
 
+class DrawnText(SafeString):
+    """A column's text as drawn (escaped and marked up when drawn: safe), with its UTF-8 bytes
+    encoded once. It is kept in the process memo and sent as is on every view
+    (``views._render_columns_spliced``), so the bytes are made once per drawing, not per view."""
+
+    @cached_property
+    def utf8(self) -> bytes:
+        return self.encode()
+
+
 def _column_text(article_id: int, paragraphs: list[tuple[int, str]]) -> str:
     """A column's drawn paragraphs (``(start, html)`` from ``marks.draw_column``, escaped and
     marked up) as one piece of HTML, ``<p data-start id>`` each: joined once when drawn and
@@ -423,13 +434,13 @@ def _drawn(
                 related_ids=related, only=only,
             )
             if is_dense(len(column.claims), marks):
-                drawn[key] = (_dense_text(article, column, style), column.summary(), True)
+                drawn[key] = (DrawnText(_dense_text(article, column, style)), column.summary(), True)
                 continue
             paragraphs = drawcache.draw(
                 cache=loader.cache, body_id=loader.bodies[article.pk], body=article.body,
                 claims=column.claims, style=style,
             )
-            drawn[key] = (_column_text(article.pk, paragraphs), column.summary(), False)
+            drawn[key] = (DrawnText(_column_text(article.pk, paragraphs)), column.summary(), False)
     if drawn:
         _columns_memo.add(memo, drawn)
         found.update(drawn)
@@ -554,7 +565,7 @@ def reader_annotations(
             )
         claim_count, link_count = _totals(drawn)
         return ReaderAnnotations(
-            texts={article.pk: mark_safe(drawn[article.pk][0]) for article in articles},  # noqa: S308 - drawn escaped
+            texts={article.pk: drawn[article.pk][0] for article in articles},
             dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
             only=only, panel=panel, link_count=link_count, claim_count=claim_count,
             cancel_link_url=url(link_to=""), overview=overview(drawn),
@@ -575,7 +586,7 @@ def reader_annotations(
     drawn = _drawn(loader, columns, selected_id=selected_id, related=related, only=only, marks=marks)
     claim_count, link_count = _totals(drawn)
     notes = ReaderAnnotations(
-        texts={pk: mark_safe(text) for pk, (text, _summary, _dense) in drawn.items()},  # noqa: S308 - drawn escaped
+        texts={pk: text for pk, (text, _summary, _dense) in drawn.items()},
         dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
         only=only,
         panel=panel,
