@@ -172,6 +172,9 @@ class Overview:
     sources: list[OverviewSource]
     conflicts: list[Conflict]
     conflict_count: int
+    #: Everything the listed conflicts draw, as text: the template caches their HTML under it
+    #: (two views share it only when they would draw exactly the same list).
+    conflicts_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -501,7 +504,12 @@ def story_overview(
         for conflict in conflicts:
             (first, end, _url), (second, _end, _url2) = conflict.ends
             conflict.compare_url = compare_url(first.pk, second.pk, claim=end.claim_id)
-    return Overview(sources=sources, conflicts=conflicts, conflict_count=total)
+    drawn = [
+        (c.link_id, c.settled, c.compare_url,
+         [(a.pk, a.short_label, a.language, e.claim_id, e.exact, url) for a, e, url in c.ends])
+        for c in conflicts
+    ]  # fmt: skip
+    return Overview(sources=sources, conflicts=conflicts, conflict_count=total, conflicts_key=repr(drawn))
 
 
 def _links(pks: Iterable[int]) -> dict[int, ClaimLink]:
