@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from functools import cached_property
 from typing import NamedTuple
 
@@ -139,13 +140,15 @@ class ConflictEnd(NamedTuple):
 class ColumnSummary(NamedTuple):
     """What the overview and the toolbar say of one drawn column (cached with its text): its
     claims, its links (each counted by both its columns), how many of its claims agree with
-    another source and how many are contradicted, and its ends of the contradictions."""
+    another source and how many are contradicted, and its ends of the contradictions (by link
+    id) with the ids of those whose end here is settled."""
 
     claims: int
     links: int
     agreeing: int = 0
     contradicted: int = 0
-    conflicts: tuple[ConflictEnd, ...] = ()
+    conflicts: Mapping[int, ConflictEnd] = MappingProxyType({})
+    settled_conflicts: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -247,19 +250,20 @@ class Column:
         states = [claim_state(counts) for counts in self.counts.values()]
         conflicting = [(pk, link) for pk, link in self.links.items() if link.relation == contradicts]
         exact = {c.pk: c.exact for c in self.claims} if conflicting else {}
-        conflicts = tuple(
-            ConflictEnd(
+        conflicts = {
+            pk: ConflictEnd(
                 link_id=pk, claim_id=link.claim_id, exact=exact[link.claim_id][:200],
                 article_id=link.other_article_id, settled=link.claim_id in self.settled,
             )
             for pk, link in conflicting
-        )
+        }
         return ColumnSummary(
             claims=len(self.claims),
             links=len(self.links),
             agreeing=sum(1 for counts in self.counts.values() if counts.get(agrees)),
             contradicted=states.count("contradicted"),
             conflicts=conflicts,
+            settled_conflicts=frozenset(pk for pk, end in conflicts.items() if end.settled),
         )
 
 
@@ -470,34 +474,32 @@ def story_overview(
     contradictions between shown columns (settled ones first, then the oldest), each end
     one click away, and (with ``compare_url``, given more than two columns) the two columns
     alone side by side."""
-    sources, ends = [], {}
     position = {a.pk: i for i, a in enumerate(articles)}
-    by_pk = {a.pk: a for a in articles}
-    for article in articles:
-        summary = summaries[article.pk]
-        sources.append(OverviewSource(article, summary.claims, summary.agreeing, summary.contradicted))
-        for end in summary.conflicts:
-            pair = ends.get(end.link_id)
-            if pair is None:
-                ends[end.link_id] = [(article, end)]
-            else:
-                pair.append((article, end))
-    # Every contradiction is counted (both its ends shown); only the few listed are sorted and
-    # get their URLs built. Link ids are unique: the pairs themselves are never compared.
-    pairs = [
-        (not (pair[0][1].settled or pair[1][1].settled), link_id, pair)
-        for link_id, pair in ends.items()
-        if len(pair) == 2
-    ]
-    total = len(pairs)
+    shown = [(article, summaries[article.pk]) for article in articles]
+    sources = [OverviewSource(a, s.claims, s.agreeing, s.contradicted) for a, s in shown]
+    # A contradiction shows when both its ends' columns do: the links two columns' ends share
+    # (a link joins two articles, so no link is in a third). Every one is counted; only the few
+    # listed (settled first, then the oldest) get their ends and URLs.
+    settled, unsettled, total = set(), set(), 0
+    for i, (_first, one) in enumerate(shown):
+        for _second, other in shown[i + 1:]:
+            both = one.conflicts.keys() & other.conflicts.keys()
+            if both:
+                total += len(both)
+                either = both & (one.settled_conflicts | other.settled_conflicts)
+                settled |= either
+                unsettled |= both - either
+    listed = heapq.nsmallest(OVERVIEW_CONFLICTS, settled)
+    listed += heapq.nsmallest(OVERVIEW_CONFLICTS - len(listed), unsettled)
     conflicts = []
-    for unsettled, link_id, pair in heapq.nsmallest(OVERVIEW_CONFLICTS, pairs):
+    for link_id in listed:
+        pair = [(article, summary.conflicts[link_id]) for article, summary in shown if link_id in summary.conflicts]
         pair.sort(key=lambda item: (position[item[0].pk], item[1].claim_id))
         conflicts.append(
             Conflict(
                 link_id=link_id,
-                ends=[(by_pk[article.pk], end, select_url(end.claim_id)) for article, end in pair],
-                settled=not unsettled,
+                ends=[(article, end, select_url(end.claim_id)) for article, end in pair],
+                settled=link_id in settled,
             )
         )
     if compare_url and len(articles) > 2:
