@@ -130,7 +130,10 @@ def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) 
     same fingerprint from the memo (``cache`` is the Django cache it is emptied with)."""
     memo = _memo.current(cache)
     prints = fingerprints(body_id=body_id, body=body, claims=claims, style=style)
-    missing = [(start, mine) for start, digest, mine in prints if digest not in memo]
+    # One lookup per paragraph (a fingerprint's hash is not kept: each lookup walks it whole);
+    # a paragraph dropped from the memo by another thread meanwhile is simply drawn again.
+    found = [memo.get(digest) for _start, digest, _mine in prints]
+    missing = [(start, mine) for (start, _digest, mine), html in zip(prints, found, strict=True) if html is None]
     drawn: dict[int, str] = {}
     if missing:
         wanted = {start for start, _mine in missing}
@@ -142,14 +145,9 @@ def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) 
             if start in wanted:
                 drawn[start] = html
     result, fresh = [], {}
-    for start, digest, _mine in prints:
-        html = drawn.get(start)
+    for (start, digest, _mine), html in zip(prints, found, strict=True):
         if html is None:
-            html = memo.get(digest)
-            if html is None:  # dropped meanwhile by another thread: draw the column whole
-                return draw_column(body=body, claims=claims, style=style)
-        else:
-            fresh[digest] = html
+            html = fresh[digest] = drawn[start]
         result.append((start, html))
     if fresh:
         _memo.add(memo, fresh)
