@@ -287,7 +287,7 @@ def _viewer(user, team_ids: Iterable[int]) -> str:
 #: all the rest of a view after a write); emptied with that cache (``drawcache.ProcessMemo``).
 #: The keys are those the cache used: the viewer's visibility (``_viewer``) is in every one.
 _rows_memo = drawcache.ProcessMemo(2_000)
-_columns_memo = drawcache.ProcessMemo(200)
+_columns_memo = drawcache.ProcessMemo(100)
 
 
 class _Loader:
@@ -323,7 +323,7 @@ class _Loader:
         ids = list(self.versions if article_ids is None else article_ids)
         keys = {pk: self.rows_key(pk) for pk in ids}
         memo = _rows_memo.current(self.cache)
-        found = {key: memo[key] for key in keys.values() if key in memo}
+        found = {key: value for key in keys.values() if (value := memo.get(key)) is not None}
         result, fresh, missing = {}, {}, []
         for pk, key in keys.items():
             entry = found.get(key)
@@ -375,7 +375,7 @@ class _Loader:
         of those it does not (after a write: the one column whose claims changed)."""
         keys = {pk: self.column_key(pk, only=only, marks=marks) for pk in self.versions}
         memo = _columns_memo.current(self.cache)
-        found = {key: memo[key] for key in keys.values() if key in memo}
+        found = {key: value for key in keys.values() if (value := memo.get(key)) is not None}
         drawn = {pk: found[key] for pk, key in keys.items() if key in found}
         return drawn, [pk for pk in keys if pk not in drawn]
 
@@ -430,7 +430,7 @@ def _drawn(
         flags = tuple(sorted((claim, claim == selected_id) for claim in mine))
         keys[pk] = loader.column_key(pk, only=only, flags=flags, marks=marks)
     memo = _columns_memo.current(loader.cache)
-    found = {key: memo[key] for key in keys.values() if key in memo}
+    found = {key: value for key in keys.values() if (value := memo.get(key)) is not None}
     drawn = {}
     for article in loader.articles:
         key = keys.get(article.pk)
