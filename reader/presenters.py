@@ -12,8 +12,9 @@ reader draws is cached under the versions it was drawn from, together with who w
 2. the story's index built from those rows (counts, neighbours, the summary), and
 3. each column's marked-up text.
 
-A repeat view with nothing selected reads one cache entry per column plus the index: no query
-beyond the story and its articles (with their versions). Panels load the few claims and links
+A repeat view with nothing selected reads one entry per column plus the index: no query
+beyond the story and its articles (with their versions). Rows and drawn columns are kept in the
+process as they are (``drawcache.ProcessMemo``: no pickling), emptied with the Django cache. Panels load the few claims and links
 they show as ordinary model instances.
 """
 
