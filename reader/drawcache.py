@@ -14,8 +14,8 @@ when both would see exactly the same marks in it: never a claim one of them may 
 not known here count for the whole column (a new field can only cost reuse, never show stale
 marks).
 
-The memo lives in the process (``ProcessMemo``), like the LocMemCache the rest of the reader's cache is
-in, without the pickling.
+The memo lives in the process (``ProcessMemo``), without pickling, as do the reader's rows and
+drawn columns (``presenters``).
 """
 
 from __future__ import annotations
