@@ -107,7 +107,7 @@ def measure(
     return results
 
 
-def after_write(plain: str, reader: str, *, runs: int, warmup: int = 3) -> dict:
+def after_write(plain: str, reader: str, *, runs: int, warmup: int = 3, profile: bool = False) -> dict:
     """The reader ``reader`` right after one new claim in its first column, against ``plain``
     (no write before it), interleaved; medians of CPU and wall time, and the queries of one
     view of each after a write."""
@@ -153,6 +153,15 @@ def after_write(plain: str, reader: str, *, runs: int, warmup: int = 3) -> dict:
                 cpu, wall = _time(client, page)
                 times[page][0].append(cpu)
                 times[page][1].append(wall)
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0002)
+            for run in range(20):
+                write(warmup + 2 + runs + run)
+                with profiler:
+                    client.get(reader)
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
     finally:
         Claim.objects.filter(author=author, article=article).delete()
     row = {"plain": plain, "reader": reader, "runs": runs, "queries": queries}
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.after_write:
         if len(args.page) != 1:
             parser.error("--after-write takes one --page: the plain page it is compared with")
-        row = after_write(args.page[0], args.after_write, runs=args.runs)
+        row = after_write(args.page[0], args.after_write, runs=args.runs, profile=args.profile)
         load_after = Path("/proc/loadavg").read_text().strip()
         common.save("inprocess-after-write", {"settings": vars(args), "load_average": [load, load_after],
                                               "result": row, "machine": common.machine()})

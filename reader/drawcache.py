@@ -14,8 +14,8 @@ when both would see exactly the same marks in it: never a claim one of them may 
 not known here count for the whole column (a new field can only cost reuse, never show stale
 marks).
 
-The memo lives in the process (``_Memo``), like the LocMemCache the rest of the reader's cache is
-in, without the pickling.
+The memo lives in the process (``ProcessMemo``), without pickling, as do the reader's rows and
+drawn columns (``presenters``).
 """
 
 from __future__ import annotations
@@ -33,17 +33,23 @@ from textkernel.text import paragraphs
 
 from .marks import MarkStyle, draw_column
 
-#: Style fields drawn per claim, and how each is read for one claim.
-_PER_CLAIM = {
-    "counts": lambda value, pk: tuple(value.get(pk, {}).items()),
-    "settled": lambda value, pk: pk in value,
-    "selected_id": lambda value, pk: pk == value,
-    "related_ids": lambda value, pk: pk in value,
-}
+#: Style fields drawn per claim (``_claim_prints`` reads each for one claim).
+_PER_CLAIM = ("counts", "settled", "selected_id", "related_ids")
 
 
-def _claim_style(style: MarkStyle, pk: int) -> tuple:
-    return tuple(read(getattr(style, name), pk) for name, read in _PER_CLAIM.items())
+def _claim_prints(style: MarkStyle, claims: Sequence) -> dict[int, tuple]:
+    """Each claim's part of a fingerprint: its row and what each ``_PER_CLAIM`` field of
+    ``style`` says of it (once per claim, however many paragraphs it spans)."""
+    counts, settled = style.counts, style.settled
+    selected, related = style.selected_id, style.related_ids
+    empty = {}
+    return {
+        claim.pk: (
+            tuple(claim), tuple(counts.get(claim.pk, empty).items()), claim.pk in settled,
+            claim.pk == selected, claim.pk in related,
+        )
+        for claim in claims
+    }
 
 
 def _view_style(style: MarkStyle) -> tuple:
@@ -71,28 +77,30 @@ def fingerprints(*, body_id: str, body: str, claims: Sequence, style: MarkStyle)
                 overlapping[i].append(claim)
             i += 1
     view = (body_id, get_language(), _view_style(style))
+    prints = _claim_prints(style, claims)
     result = []
     for (start, end), mine in zip(spans, overlapping, strict=True):
-        key = (view, start, end, tuple((tuple(claim), _claim_style(style, claim.pk)) for claim in mine))
+        key = (view, start, end, tuple([prints[claim.pk] for claim in mine]))
         result.append((start, key, mine))
     return result
 
 
-class _Memo:
-    """Paragraph HTML by fingerprint, in this process (no pickling: reading it back costs
-    nothing). Entries cannot go stale (the fingerprint is everything drawn), so it needs no
-    invalidation; it is emptied with the Django cache all the same (``clear()`` there means
-    "draw everything again", as tests and the first-view benchmark expect), and holds at most
-    ``MEMO_PARAGRAPHS`` entries, the oldest dropped first."""
+class ProcessMemo:
+    """Values by key, in this process (no pickling: reading one back costs nothing; the values
+    must be immutable, as they are shared by every request that reads them). It is emptied with
+    the Django cache all the same (``clear()`` there means "read and draw everything again", as
+    tests and the first-view benchmark expect), and holds at most ``limit`` entries, the oldest
+    dropped first (down to half)."""
 
     TOKEN_KEY = "reader-paragraph-memo"
 
-    def __init__(self) -> None:
-        self.entries: dict[tuple, str] = {}
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.entries: dict = {}
         self.token: str | None = None
         self.lock = threading.Lock()
 
-    def current(self, cache) -> dict[tuple, str]:
+    def current(self, cache) -> dict:
         token = cache.get(self.TOKEN_KEY)
         if token is None:
             token = uuid.uuid4().hex
@@ -102,17 +110,19 @@ class _Memo:
                 self.entries, self.token = {}, token
         return self.entries
 
-    def add(self, entries: dict[tuple, str], fresh: dict[tuple, str]) -> None:
+    def add(self, entries: dict, fresh: dict) -> None:
         with self.lock:
             entries.update(fresh)
-            if len(entries) > MEMO_PARAGRAPHS:
-                for digest in list(itertools.islice(entries, len(entries) - MEMO_PARAGRAPHS // 2)):
-                    entries.pop(digest, None)
+            if len(entries) > self.limit:
+                for key in list(itertools.islice(entries, len(entries) - self.limit // 2)):
+                    entries.pop(key, None)
 
 
 #: At most this many paragraphs are memoised per process (a 1,000-claim story has ~400).
 MEMO_PARAGRAPHS = 10_000
-_memo = _Memo()
+#: Paragraph HTML by fingerprint. Entries cannot go stale (the fingerprint is everything drawn),
+#: so it needs no invalidation.
+_memo = ProcessMemo(MEMO_PARAGRAPHS)
 
 
 def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) -> list[tuple[int, str]]:
@@ -120,7 +130,10 @@ def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) 
     same fingerprint from the memo (``cache`` is the Django cache it is emptied with)."""
     memo = _memo.current(cache)
     prints = fingerprints(body_id=body_id, body=body, claims=claims, style=style)
-    missing = [(start, mine) for start, digest, mine in prints if digest not in memo]
+    # One lookup per paragraph (a fingerprint's hash is not kept: each lookup walks it whole);
+    # a paragraph dropped from the memo by another thread meanwhile is simply drawn again.
+    found = [memo.get(digest) for _start, digest, _mine in prints]
+    missing = [(start, mine) for (start, _digest, mine), html in zip(prints, found, strict=True) if html is None]
     drawn: dict[int, str] = {}
     if missing:
         wanted = {start for start, _mine in missing}
@@ -132,14 +145,9 @@ def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) 
             if start in wanted:
                 drawn[start] = html
     result, fresh = [], {}
-    for start, digest, _mine in prints:
-        html = drawn.get(start)
+    for (start, digest, _mine), html in zip(prints, found, strict=True):
         if html is None:
-            html = memo.get(digest)
-            if html is None:  # dropped meanwhile by another thread: draw the column whole
-                return draw_column(body=body, claims=claims, style=style)
-        else:
-            fresh[digest] = html
+            html = fresh[digest] = drawn[start]
         result.append((start, html))
     if fresh:
         _memo.add(memo, fresh)

@@ -231,7 +231,7 @@ def draw_column(
     tags = _Tags({claim.pk: claim for claim in claims}, style)
     return [
         (paragraph.start, str(_paragraph_html(paragraph, tags)))
-        for paragraph in rendering.render_paragraphs(body=body, claims=claims)
+        for paragraph in rendering.render_paragraphs(body=body, claims=claims, span=span)
         if span is None or (paragraph.start < span[1] and span[0] < paragraph.end)
     ]
 

@@ -12,16 +12,20 @@ reader draws is cached under the versions it was drawn from, together with who w
 2. the story's index built from those rows (counts, neighbours, the summary), and
 3. each column's marked-up text.
 
-A repeat view with nothing selected reads one cache entry per column plus the index: no query
-beyond the story and its articles (with their versions). Panels load the few claims and links
+A repeat view with nothing selected reads one entry per column plus the index: no query
+beyond the story and its articles (with their versions). Rows and drawn columns are kept in the
+process as they are (``drawcache.ProcessMemo``: no pickling), emptied with the Django cache. Panels load the few claims and links
 they show as ordinary model instances.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import heapq
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from functools import cached_property
 from typing import NamedTuple
 
 from django.conf import settings
@@ -43,9 +47,8 @@ from . import drawcache, rowdelta
 from .marks import MarkStyle, claim_data, claim_list_items, claim_state, draw_column
 from .rowdelta import ArticleRows  # the cached shape, which the delta also builds
 
-#: The cache (settings.CACHES) and how long an unused entry is kept, in seconds.
+#: The cache (settings.CACHES) the process memos are emptied with (``drawcache.ProcessMemo``).
 READER_CACHE = "default"
-READER_CACHE_SECONDS = 600
 #: Writes applied to an article's cached rows (``rowdelta``) before they are read whole again,
 #: so nothing a delta could miss (a write racing the read it applies to) outlives a few writes.
 DELTAS_BEFORE_READ = 20
@@ -108,7 +111,7 @@ class ConnectionGroup:
 
 @dataclass
 class ReaderAnnotations:
-    texts: dict[int, SafeString]
+    texts: dict[int, DrawnText]
     #: The columns whose claims are sent as data (``is_dense``), not drawn as marks.
     dense: frozenset[int] = frozenset()
     selected: Claim | None = None
@@ -138,13 +141,15 @@ class ConflictEnd(NamedTuple):
 class ColumnSummary(NamedTuple):
     """What the overview and the toolbar say of one drawn column (cached with its text): its
     claims, its links (each counted by both its columns), how many of its claims agree with
-    another source and how many are contradicted, and its ends of the contradictions."""
+    another source and how many are contradicted, and its ends of the contradictions (by link
+    id) with the ids of those whose end here is settled."""
 
     claims: int
     links: int
     agreeing: int = 0
     contradicted: int = 0
-    conflicts: tuple[ConflictEnd, ...] = ()
+    conflicts: Mapping[int, ConflictEnd] = MappingProxyType({})
+    settled_conflicts: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -171,6 +176,9 @@ class Overview:
     sources: list[OverviewSource]
     conflicts: list[Conflict]
     conflict_count: int
+    #: Everything the listed conflicts draw, as text: the template caches their HTML under it
+    #: (two views share it only when they would draw exactly the same list).
+    conflicts_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,31 +196,47 @@ class Column:
 
     @classmethod
     def build(cls, rows: ArticleRows, *, layers, user_id, shown: set[int]) -> Column:
-        def in_layers(row) -> bool:
-            return reader_layers.in_layers(row, layers=layers, user_id=user_id)
+        # Once per claim and link of the article after each write: the enum members and the
+        # layer test (none with every layer shown, the default) are looked up once.
+        active, confirmed = str(Claim.Status.ACTIVE), str(ClaimLink.Status.CONFIRMED)
+        verdict_links = rows.verdict_links
 
-        claims = tuple(c for c in rows.claims if c.status == Claim.Status.ACTIVE and in_layers(c))
+        def in_layers(row) -> bool:
+            return layers is None or reader_layers.in_layers(row, layers=layers, user_id=user_id)
+
+        claims = tuple(c for c in rows.claims if c.status == active and in_layers(c))
         here = {c.pk for c in claims}
         links, counts, neighbours, settled = {}, {}, {}, set()
         for link in rows.links:
-            other = reader_layers.Facts(
-                visibility=link.other_visibility, team_id=link.other_team_id,
-                author_id=link.other_author_id,
-            )
+            claim_id = link.claim_id
             if not (
-                link.claim_id in here
-                and link.other_status == Claim.Status.ACTIVE
+                claim_id in here
+                and link.other_status == active
                 and link.other_article_id in shown
-                and in_layers(link)
-                and in_layers(other)
+                and (
+                    layers is None
+                    or (
+                        in_layers(link)
+                        and in_layers(reader_layers.Facts(
+                            visibility=link.other_visibility, team_id=link.other_team_id,
+                            author_id=link.other_author_id,
+                        ))
+                    )
+                )
             ):
                 continue
-            links[link.pk] = link
-            claim_counts = counts.setdefault(link.claim_id, {})
+            pk = link.pk
+            links[pk] = link
+            claim_counts = counts.get(claim_id)
+            if claim_counts is None:
+                claim_counts = counts[claim_id] = {}
             claim_counts[link.relation] = claim_counts.get(link.relation, 0) + 1
-            neighbours.setdefault(link.claim_id, []).append((link.pk, link.other_id))
-            if link.status == ClaimLink.Status.CONFIRMED or link.pk in rows.verdict_links:
-                settled.add(link.claim_id)
+            mine = neighbours.get(claim_id)
+            if mine is None:
+                mine = neighbours[claim_id] = []
+            mine.append((pk, link.other_id))
+            if link.status == confirmed or pk in verdict_links:
+                settled.add(claim_id)
         return cls(
             claims=claims,
             links=links,
@@ -222,31 +246,26 @@ class Column:
         )
 
     def summary(self) -> ColumnSummary:
-        states = [claim_state(self.counts.get(c.pk, {})) for c in self.claims]
-        exact = {c.pk: c.exact for c in self.claims}
-        conflicts = tuple(
-            ConflictEnd(
+        # Only linked claims have counts (a claim with none is "unlinked": ``claim_state``).
+        contradicts, agrees = str(ClaimLink.Relation.CONTRADICTS), str(ClaimLink.Relation.AGREES)
+        states = [claim_state(counts) for counts in self.counts.values()]
+        conflicting = [(pk, link) for pk, link in self.links.items() if link.relation == contradicts]
+        exact = {c.pk: c.exact for c in self.claims} if conflicting else {}
+        conflicts = {
+            pk: ConflictEnd(
                 link_id=pk, claim_id=link.claim_id, exact=exact[link.claim_id][:200],
                 article_id=link.other_article_id, settled=link.claim_id in self.settled,
             )
-            for pk, link in self.links.items()
-            if link.relation == ClaimLink.Relation.CONTRADICTS
-        )
+            for pk, link in conflicting
+        }
         return ColumnSummary(
             claims=len(self.claims),
             links=len(self.links),
-            agreeing=sum(
-                1 for c in self.claims if self.counts.get(c.pk, {}).get(ClaimLink.Relation.AGREES)
-            ),
+            agreeing=sum(1 for counts in self.counts.values() if counts.get(agrees)),
             contradicted=states.count("contradicted"),
             conflicts=conflicts,
+            settled_conflicts=frozenset(pk for pk, end in conflicts.items() if end.settled),
         )
-
-
-def cache_key(kind: str, *parts) -> str:
-    """A cache key for ``parts`` (ids, versions, names, tuples of them): their repr hashed, so
-    any value makes a short key of safe characters (no CacheKeyWarning, memcached-safe)."""
-    return f"{kind}:{hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()}"
 
 
 def text_id(text: str) -> str:
@@ -263,8 +282,17 @@ def _viewer(user, team_ids: Iterable[int]) -> str:
     return f"u{user.pk}:t{','.join(map(str, sorted(team_ids)))}"
 
 
+#: Each article's rows per viewer, ``(version, ArticleRows, Tally, deltas applied)``, and each
+#: column drawn per view, ``(HTML, ColumnSummary, dense)``: kept in this process as they are
+#: (immutable), not pickled into the Django cache and back on every view (which cost more than
+#: all the rest of a view after a write); emptied with that cache (``drawcache.ProcessMemo``).
+#: The keys are those the cache used: the viewer's visibility (``_viewer``) is in every one.
+_rows_memo = drawcache.ProcessMemo(2_000)
+_columns_memo = drawcache.ProcessMemo(100)
+
+
 class _Loader:
-    """Rows and drawn columns for one view, from the cache where it has them."""
+    """Rows and drawn columns for one view, from the process memo where it has them."""
 
     def __init__(self, *, user, team_ids, articles, layers):
         self.user, self.articles, self.layers = user, articles, layers
@@ -275,15 +303,15 @@ class _Loader:
         self.bodies = {a.pk: text_id(a.body) for a in articles}
         self.view = (self.viewer, tuple(sorted(layers)) if layers is not None else "*")
 
-    def rows_key(self, article_id: int) -> str:
+    def rows_key(self, article_id: int) -> tuple:
         # One entry per article and viewer, holding the version it is as of: after a write it is
         # brought up to date (``rowdelta``) rather than read again.
-        return cache_key("reader-rows", article_id, self.viewer)
+        return ("reader-rows", article_id, self.viewer)
 
-    def column_key(self, article_id: int, *, only: str, flags: tuple = (), marks: str = "") -> str:
+    def column_key(self, article_id: int, *, only: str, flags: tuple = (), marks: str = "") -> tuple:
         # Link counts depend on which columns show; the marks' names on the language; the text
         # on the body (an edit that moves no claim changes no version).
-        return cache_key(
+        return (
             "reader-column", article_id, self.versions[article_id], self.bodies[article_id],
             self.view, tuple(self.versions), only, flags, get_language(), marks,
         )
@@ -295,7 +323,8 @@ class _Loader:
         with their ``rowdelta.Tally``, in three queries for all of them."""
         ids = list(self.versions if article_ids is None else article_ids)
         keys = {pk: self.rows_key(pk) for pk in ids}
-        found = self.cache.get_many(keys.values())
+        memo = _rows_memo.current(self.cache)
+        found = {key: value for key in keys.values() if (value := memo.get(key)) is not None}
         result, fresh, missing = {}, {}, []
         for pk, key in keys.items():
             entry = found.get(key)
@@ -331,7 +360,7 @@ class _Loader:
                 )
                 fresh[keys[pk]] = (self.versions[pk], result[pk], tallies[pk], 0)
         if fresh:
-            self.cache.set_many(fresh, timeout=READER_CACHE_SECONDS)
+            _rows_memo.add(memo, fresh)
         return {pk: result[pk] for pk in ids}
 
     def columns(self, article_ids: Iterable[int] | None = None) -> dict[int, Column]:
@@ -346,9 +375,20 @@ class _Loader:
         """The columns of a view with nothing selected that the cache holds drawn, and the ids
         of those it does not (after a write: the one column whose claims changed)."""
         keys = {pk: self.column_key(pk, only=only, marks=marks) for pk in self.versions}
-        found = self.cache.get_many(keys.values())
+        memo = _columns_memo.current(self.cache)
+        found = {key: value for key in keys.values() if (value := memo.get(key)) is not None}
         drawn = {pk: found[key] for pk, key in keys.items() if key in found}
         return drawn, [pk for pk in keys if pk not in drawn]
+
+
+class DrawnText(SafeString):
+    """A column's text as drawn (escaped and marked up when drawn: safe), with its UTF-8 bytes
+    encoded once. It is kept in the process memo and sent as is on every view
+    (``views._render_columns_spliced``), so the bytes are made once per drawing, not per view."""
+
+    @cached_property
+    def utf8(self) -> bytes:
+        return self.encode()
 
 
 def _column_text(article_id: int, paragraphs: list[tuple[int, str]]) -> str:
@@ -390,7 +430,8 @@ def _drawn(
         mine = {c.pk for c in column.claims} & {selected_id, *related}
         flags = tuple(sorted((claim, claim == selected_id) for claim in mine))
         keys[pk] = loader.column_key(pk, only=only, flags=flags, marks=marks)
-    found = loader.cache.get_many(keys.values())
+    memo = _columns_memo.current(loader.cache)
+    found = {key: value for key in keys.values() if (value := memo.get(key)) is not None}
     drawn = {}
     for article in loader.articles:
         key = keys.get(article.pk)
@@ -401,15 +442,15 @@ def _drawn(
                 related_ids=related, only=only,
             )
             if is_dense(len(column.claims), marks):
-                drawn[key] = (_dense_text(article, column, style), column.summary(), True)
+                drawn[key] = (DrawnText(_dense_text(article, column, style)), column.summary(), True)
                 continue
             paragraphs = drawcache.draw(
                 cache=loader.cache, body_id=loader.bodies[article.pk], body=article.body,
                 claims=column.claims, style=style,
             )
-            drawn[key] = (_column_text(article.pk, paragraphs), column.summary(), False)
+            drawn[key] = (DrawnText(_column_text(article.pk, paragraphs)), column.summary(), False)
     if drawn:
-        loader.cache.set_many(drawn, timeout=READER_CACHE_SECONDS)
+        _columns_memo.add(memo, drawn)
         found.update(drawn)
     return {pk: found[key] for pk, key in keys.items()}
 
@@ -434,34 +475,44 @@ def story_overview(
     contradictions between shown columns (settled ones first, then the oldest), each end
     one click away, and (with ``compare_url``, given more than two columns) the two columns
     alone side by side."""
-    sources, ends = [], {}
     position = {a.pk: i for i, a in enumerate(articles)}
-    by_pk = {a.pk: a for a in articles}
-    for article in articles:
-        summary = summaries[article.pk]
-        sources.append(OverviewSource(article, summary.claims, summary.agreeing, summary.contradicted))
-        for end in summary.conflicts:
-            ends.setdefault(end.link_id, []).append((article, end))
-    # Every contradiction is counted; only the few listed get their URLs built.
-    pairs = [(link_id, pair) for link_id, pair in ends.items() if len(pair) == 2]
-    settled = {link_id: any(end.settled for _article, end in pair) for link_id, pair in pairs}
-    pairs.sort(key=lambda item: (not settled[item[0]], item[0]))
-    total = len(pairs)
+    shown = [(article, summaries[article.pk]) for article in articles]
+    sources = [OverviewSource(a, s.claims, s.agreeing, s.contradicted) for a, s in shown]
+    # A contradiction shows when both its ends' columns do: the links two columns' ends share
+    # (a link joins two articles, so no link is in a third). Every one is counted; only the few
+    # listed (settled first, then the oldest) get their ends and URLs.
+    settled, unsettled, total = set(), set(), 0
+    for i, (_first, one) in enumerate(shown):
+        for _second, other in shown[i + 1:]:
+            both = one.conflicts.keys() & other.conflicts.keys()
+            if both:
+                total += len(both)
+                either = both & (one.settled_conflicts | other.settled_conflicts)
+                settled |= either
+                unsettled |= both - either
+    listed = heapq.nsmallest(OVERVIEW_CONFLICTS, settled)
+    listed += heapq.nsmallest(OVERVIEW_CONFLICTS - len(listed), unsettled)
     conflicts = []
-    for link_id, pair in pairs[:OVERVIEW_CONFLICTS]:
+    for link_id in listed:
+        pair = [(article, summary.conflicts[link_id]) for article, summary in shown if link_id in summary.conflicts]
         pair.sort(key=lambda item: (position[item[0].pk], item[1].claim_id))
         conflicts.append(
             Conflict(
                 link_id=link_id,
-                ends=[(by_pk[article.pk], end, select_url(end.claim_id)) for article, end in pair],
-                settled=settled[link_id],
+                ends=[(article, end, select_url(end.claim_id)) for article, end in pair],
+                settled=link_id in settled,
             )
         )
     if compare_url and len(articles) > 2:
         for conflict in conflicts:
             (first, end, _url), (second, _end, _url2) = conflict.ends
             conflict.compare_url = compare_url(first.pk, second.pk, claim=end.claim_id)
-    return Overview(sources=sources, conflicts=conflicts, conflict_count=total)
+    drawn = [
+        (c.link_id, c.settled, c.compare_url,
+         [(a.pk, a.short_label, a.language, e.claim_id, e.exact, url) for a, e, url in c.ends])
+        for c in conflicts
+    ]  # fmt: skip
+    return Overview(sources=sources, conflicts=conflicts, conflict_count=total, conflicts_key=repr(drawn))
 
 
 def _links(pks: Iterable[int]) -> dict[int, ClaimLink]:
@@ -525,7 +576,7 @@ def reader_annotations(
             )
         claim_count, link_count = _totals(drawn)
         return ReaderAnnotations(
-            texts={article.pk: mark_safe(drawn[article.pk][0]) for article in articles},  # noqa: S308 - drawn escaped
+            texts={article.pk: drawn[article.pk][0] for article in articles},
             dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
             only=only, panel=panel, link_count=link_count, claim_count=claim_count,
             cancel_link_url=url(link_to=""), overview=overview(drawn),
@@ -546,7 +597,7 @@ def reader_annotations(
     drawn = _drawn(loader, columns, selected_id=selected_id, related=related, only=only, marks=marks)
     claim_count, link_count = _totals(drawn)
     notes = ReaderAnnotations(
-        texts={pk: mark_safe(text) for pk, (text, _summary, _dense) in drawn.items()},  # noqa: S308 - drawn escaped
+        texts={pk: text for pk, (text, _summary, _dense) in drawn.items()},
         dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
         only=only,
         panel=panel,

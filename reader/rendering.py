@@ -68,13 +68,21 @@ class RenderedParagraph:
         return self.start + len(self.text)
 
 
-def render_paragraphs(*, body: str, claims: Iterable[Span]) -> list[RenderedParagraph]:
-    """The body's paragraphs, each split into segments at every claim boundary.
+def render_paragraphs(
+    *, body: str, claims: Iterable[Span], span: tuple[int, int] | None = None
+) -> list[RenderedParagraph]:
+    """The body's paragraphs, each split into segments at every claim boundary; with ``span``
+    (start, end), only the paragraphs overlapping it or one of ``claims`` (the others have no
+    mark, so leaving them out changes nothing in those drawn).
 
     Claims are clamped to the body; empty ones (after clamping) are ignored. Text between
     paragraphs (the line breaks) belongs to no segment.
     """
     n = len(body)
+    claims = list(claims)
+    if span is not None:
+        low = min([span[0], *(claim.start for claim in claims)])
+        high = max([span[1], *(claim.end for claim in claims)])
     # Events sorted by position; at one position, ends (0) before starts (1), so touching
     # claims do not share a segment.
     events: list[tuple[int, int, tuple[int, int, int]]] = []
@@ -104,6 +112,8 @@ def render_paragraphs(*, body: str, claims: Iterable[Span]) -> list[RenderedPara
     i = 0
     for p_start, line in paragraphs(body):
         p_end = p_start + len(line)
+        if span is not None and (p_end <= low or p_start >= high):
+            continue  # no claim here (``low``/``high`` hold them all): no event to apply
         while i < len(events) and events[i][0] <= p_start:
             apply(events[i])
             i += 1

@@ -183,9 +183,16 @@ def _render_columns_spliced(request, template: str, context: dict, *, status: in
         texts[marker] = col["text"]
         col["text"] = mark_safe(marker)  # noqa: S308 - a fixed comment, no user input
     html = render_to_string(template, context, request)
-    for marker, text in texts.items():
-        html = html.replace(marker, text, 1)
-    return HttpResponse(html, status=status)
+    # Joined as bytes: each drawn text is encoded once (``presenters.DrawnText``), and the page
+    # is copied once, not once per column.
+    places = sorted((index, marker) for marker in texts if (index := html.find(marker)) >= 0)
+    pieces, cursor = [], 0
+    for index, marker in places:
+        text = texts[marker]
+        pieces += [html[cursor:index].encode(), text.utf8 if isinstance(text, presenters.DrawnText) else text.encode()]
+        cursor = index + len(marker)
+    pieces.append(html[cursor:].encode())
+    return HttpResponse(b"".join(pieces), status=status)
 
 
 def render_reader(request: HtmxHttpRequest, story, params, *, status: int = 200, **extra) -> HttpResponse:

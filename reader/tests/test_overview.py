@@ -216,3 +216,52 @@ def test_the_overview_redraws_alone_for_htmx(reading, django_assert_num_queries)
     assert html.lstrip().startswith('<div class="overview-bar" id="overview-bar">')
     assert 'id="reader"' not in html and "<mark" not in html
     assert _counts(html, "claims") == [2, 1, 2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_overview_lists_the_same_conflicts_as_pairing_every_end(seed):
+    """``story_overview`` against pairing every column's conflict ends by hand: random
+    contradictions between four columns (some settled at one end, some with one end in a column
+    not shown), then the count, the four listed (settled first, then the oldest), their ends in
+    column order and their settled flag."""
+    import random
+    from types import SimpleNamespace
+
+    from reader.presenters import ColumnSummary, ConflictEnd, story_overview
+
+    rng = random.Random(seed)
+    articles = [SimpleNamespace(pk=pk, short_label=f"A{pk}", language="en") for pk in (7, 3, 9, 5)]
+    ends = {a.pk: {} for a in articles}
+    for link_id in rng.sample(range(1, 400), rng.randint(0, 40)):
+        first, second = rng.sample([*articles, None], 2)  # None: a column not shown
+        for article in (first, second):
+            if article is not None:
+                claim_id = rng.randint(1, 999)
+                ends[article.pk][link_id] = ConflictEnd(
+                    link_id=link_id, claim_id=claim_id, exact=f"q{claim_id}", article_id=0,
+                    settled=rng.random() < 0.2,
+                )
+    summaries = {
+        pk: ColumnSummary(
+            claims=0, links=0, conflicts=mine,
+            settled_conflicts=frozenset(link for link, end in mine.items() if end.settled),
+        )
+        for pk, mine in ends.items()
+    }
+    overview = story_overview(articles, summaries, select_url=lambda claim_id: f"/c/{claim_id}")
+
+    pairs = {}
+    for index, article in enumerate(articles):
+        for link_id, end in ends[article.pk].items():
+            pairs.setdefault(link_id, []).append((index, end))
+    shown = {link_id: pair for link_id, pair in pairs.items() if len(pair) == 2}
+    settled = {link_id: any(end.settled for _i, end in pair) for link_id, pair in shown.items()}
+    expected = sorted(shown, key=lambda link_id: (not settled[link_id], link_id))[:4]
+    assert overview.conflict_count == len(shown)
+    assert [c.link_id for c in overview.conflicts] == expected
+    for conflict in overview.conflicts:
+        assert conflict.settled == settled[conflict.link_id]
+        assert [(a.pk, end, url) for a, end, url in conflict.ends] == [
+            (articles[i].pk, end, f"/c/{end.claim_id}")
+            for i, end in sorted(shown[conflict.link_id], key=lambda item: (item[0], item[1].claim_id))
+        ]

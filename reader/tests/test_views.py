@@ -513,9 +513,9 @@ def test_a_change_to_one_columns_claims_redraws_that_column_only(
     drawn = []
     draw = marks.rendering.render_paragraphs
 
-    def counting(*, body, claims):
+    def counting(*, body, claims, span=None):
         drawn.append(body)
-        return draw(body=body, claims=claims)
+        return draw(body=body, claims=claims, span=span)
 
     monkeypatch.setattr(marks.rendering, "render_paragraphs", counting)
     claim = factories.make_claim(article=article, author=author, text="120 people")
