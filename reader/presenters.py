@@ -60,6 +60,12 @@ _CLAIM_SLOT = "__claim__"
 MARKS_MODES = ("server", "dense")
 
 
+def only_relation(params) -> str:
+    """The ``only`` view parameter: the one relation the view brings forward, or "" for all."""
+    only = params.get("only", "")
+    return only if only in RELATION_ICONS else ""
+
+
 def marks_mode(params) -> str:
     mode = params.get("marks", "")
     return mode if mode in MARKS_MODES else ""
@@ -546,8 +552,7 @@ def reader_annotations(
     columns shown."""
     layers = reader_layers.parse_layers(params.get("layers"))
     loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
-    only = params.get("only", "")
-    only = only if only in RELATION_ICONS else ""
+    only = only_relation(params)
     panel = params.get("panel", "")
     selected_id = parse_id(params.get("claim"))
     marks = marks_mode(params)
@@ -681,8 +686,7 @@ def highlight_paragraphs(
     column (``is_dense``): its claims are data, sent with its whole text."""
     layers = reader_layers.parse_layers(params.get("layers"))
     loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
-    only = params.get("only", "")
-    only = only if only in RELATION_ICONS else ""
+    only = only_relation(params)
     column = loader.columns([article.pk])[article.pk]
     if is_dense(len(column.claims), marks_mode(params)):
         return None
@@ -722,8 +726,7 @@ def claim_list(
     ``url(**changes)`` is the reader URL of the current view with ``changes``."""
     layers = reader_layers.parse_layers(params.get("layers"))
     loader = _Loader(user=user, team_ids=team_ids, articles=articles, layers=layers)
-    only = params.get("only", "")
-    only = only if only in RELATION_ICONS else ""
+    only = only_relation(params)
     column = loader.columns([article.pk])[article.pk]
     style = MarkStyle(counts=column.counts, settled=column.settled, only=only)
     template = url(claim=_CLAIM_SLOT, link_to="", panel="")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import json
 import secrets
+from collections.abc import Callable
+from typing import NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
@@ -32,7 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from annotations import permissions, services
 from annotations.selectors import story_articles
 from articles.models import Article
-from articles.selectors import column_layout
+from articles.selectors import ColumnLayout, column_layout
 from articles.views import HtmxHttpRequest
 from textkernel import boilerplate
 from textkernel.params import parse_id
@@ -77,11 +79,19 @@ def reader_url(path: str, *, order: list[int], hidden: list[int], tab: int | Non
     return f"{path}?{urlencode(params)}" if params else path
 
 
-def reader_context(request: HtmxHttpRequest, story, params) -> dict:
-    """Everything the reader template needs, from the story and the URL's view state."""
-    articles = story_articles(story=story)
-    layout = column_layout(articles=articles, order=params.get("order", ""), hidden=params.get("hide", ""))
-    full_order = layout.order  # hidden columns keep their place, so "show" puts them back there
+class _View(NamedTuple):
+    """A reader URL's view state: the column layout, the phone's tab (a shown column) and
+    ``url(**changes)``, the URL of this view with ``changes``."""
+
+    layout: ColumnLayout
+    tab: int | None
+    url: Callable[..., str]
+
+
+def _view(story, params) -> _View:
+    layout = column_layout(
+        articles=story_articles(story=story), order=params.get("order", ""), hidden=params.get("hide", "")
+    )
     visible_ids = [a.pk for a in layout.visible]
     hidden_ids = [a.pk for a in layout.hidden]
     tab = parse_id(params.get("tab"))
@@ -90,8 +100,19 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
     path = story.get_absolute_url()
     extra = {name: params.get(name, "") for name in VIEW_PARAMS}
 
-    def url(order=full_order, hidden=hidden_ids, tab=tab, **changes):
+    # Hidden columns keep their place in ``order``, so "show" puts them back there.
+    def url(order=layout.order, hidden=hidden_ids, tab=tab, **changes):
         return reader_url(path, order=order, hidden=hidden, tab=tab, **{**extra, **changes})
+
+    return _View(layout, tab, url)
+
+
+def reader_context(request: HtmxHttpRequest, story, params) -> dict:
+    """Everything the reader template needs, from the story and the URL's view state."""
+    layout, tab, url = _view(story, params)
+    full_order = layout.order
+    visible_ids = [a.pk for a in layout.visible]
+    hidden_ids = [a.pk for a in layout.hidden]
 
     def compare_url(first: int, second: int, **changes) -> str:
         """Only the columns ``first`` and ``second`` shown, side by side (the others hidden,
@@ -154,9 +175,9 @@ def reader_context(request: HtmxHttpRequest, story, params) -> dict:
         "all_conflicts_url": url(only="contradicts", panel="connections", claim="", link_to=""),
         "claim_legend": marks.legend(),
         "hidden_columns": hidden_columns,
-        "reset_url": path,
+        "reset_url": story.get_absolute_url(),
         "current_url": url(),
-        "article_count": len(articles),
+        "article_count": len(layout.ordered),
         "notes": notes,
         # What the person may do here (the rule book, asked once; templates only read these).
         "can_annotate": permissions.can_annotate(request.user, story),
@@ -221,20 +242,10 @@ CLAIM_LIST_TARGET = "claim-list-"
 def _claim_list(request: HtmxHttpRequest, story, params, article_pk: int | None) -> HttpResponse:
     """A dense column's claims as a list (each its accessible name, a link that opens its panel):
     loaded when the column's "Claims in this column" disclosure opens."""
-    articles = story_articles(story=story)
-    layout = column_layout(articles=articles, order=params.get("order", ""), hidden=params.get("hide", ""))
+    layout, _tab, url = _view(story, params)
     article = next((a for a in layout.visible if a.pk == article_pk), None)
     if article is None:
         raise Http404("No such column in this view.")
-    tab = parse_id(params.get("tab"))
-    extra = {name: params.get(name, "") for name in VIEW_PARAMS}
-
-    def url(**changes):
-        return reader_url(
-            story.get_absolute_url(), order=layout.order, hidden=[a.pk for a in layout.hidden], tab=tab,
-            **{**extra, **changes},
-        )
-
     claims = presenters.claim_list(
         user=request.user, team_ids=[m.team_id for m in layers.memberships(request.user)],
         article=article, articles=layout.visible, params=params, url=url,
@@ -353,9 +364,7 @@ def _highlighted(request: HtmxHttpRequest, story, *, article, claim) -> HttpResp
     by the server and swapped in by id (the rest of the column is as it was); the page then
     focuses the new mark."""
     params = _view_params(request, story)
-    layout = column_layout(
-        articles=story_articles(story=story), order=params.get("order", ""), hidden=params.get("hide", "")
-    )
+    layout = _view(story, params).layout
     shown = next((a for a in layout.visible if a.pk == article.pk), None)
     paragraphs = []
     if shown is not None:
