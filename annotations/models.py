@@ -253,7 +253,8 @@ class AnnotationChange(models.Model):
     An article's *annotation version* is the id of its newest change (0 before the first). The
     reader keys what it caches by these versions, so what it shows is never older than the rows.
     Rows are only appended (no row is ever updated), so concurrent writers never wait on each
-    other here.
+    other here. Each row also keeps its writing transaction's id, in an ``xid`` column that
+    only SQL reads (migration 0006: a write can commit after a later one, reader/rowdelta.py).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -261,6 +262,12 @@ class AnnotationChange(models.Model):
     #: triggers append changes for it while it is being deleted; those rows are simply never
     #: read again.
     article_id = models.BigIntegerField()
+    #: Which rows the write touched, as the reader needs them (``reader/rowdelta.py``): the
+    #: claims written (inserted, updated, deleted or renamed author), which may be in another
+    #: article when this one's links show them, and the links written or whose verdict was.
+    #: Both null on rows written before they existed: the reader then reads every row again.
+    claim_ids = ArrayField(models.BigIntegerField(), null=True)
+    link_ids = ArrayField(models.BigIntegerField(), null=True)
 
     class Meta:
         indexes = [

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from articles.models import Article, Story
@@ -36,15 +37,24 @@ def links_visible_to(*, user) -> QuerySet[ClaimLink]:
     return ClaimLink.objects.filter(permissions.link_visible_q(user))
 
 
+#: The oldest transaction still running when a statement started (its snapshot's xmin): every
+#: change it could not see was written by this transaction or a later one (reader/rowdelta.py).
+SNAPSHOT_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
 def story_articles(*, story: Story) -> list[Article]:
-    """The story's articles in column order, with their sources and each one's
-    ``annotation_version`` (0 before any claim was made on it). One query."""
+    """The story's articles in column order, with their sources, each one's
+    ``annotation_version`` (0 before any claim was made on it) and, as ``annotation_snapshot``,
+    the snapshot xmin (``SNAPSHOT_XMIN``) those versions were read under. One query."""
     newest = AnnotationChange.objects.filter(article_id=OuterRef("pk")).order_by("-id").values("id")[:1]
     return list(
         Article.objects.filter(story=story)
         .select_related("source")
         .defer(*ARTICLE_HEAVY)
-        .annotate(annotation_version=Coalesce(Subquery(newest), Value(0)))
+        .annotate(
+            annotation_version=Coalesce(Subquery(newest), Value(0)),
+            annotation_snapshot=RawSQL(SNAPSHOT_XMIN, ()),
+        )
         .order_by("position", "pk")
     )
 

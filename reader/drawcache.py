@@ -59,17 +59,22 @@ def _view_style(style: MarkStyle) -> tuple:
     )
 
 
-def fingerprints(*, body_id: str, body: str, claims: Sequence, style: MarkStyle) -> list[tuple[int, tuple, list]]:
-    """``(start, fingerprint, claims overlapping it)`` for each paragraph of ``body``. The
-    fingerprint is a tuple of plain values (compared whole on lookup: no hash collision can
-    serve another paragraph's HTML)."""
-    spans = [(start, start + len(line)) for start, line in paragraphs(body)]
+def fingerprints(
+    *, body_id: str, body: str, claims: Sequence, style: MarkStyle, only: Sequence[int] | None = None
+) -> list[tuple[int, tuple, list]]:
+    """``(start, fingerprint, claims overlapping it)`` for each paragraph of ``body`` (with
+    ``only``, for the paragraphs at those indexes alone). The fingerprint is a tuple of plain
+    values (compared whole on lookup: no hash collision can serve another paragraph's HTML)."""
+    spans = paragraph_spans(body_id, body)
+    if only is not None:
+        spans = [spans[i] for i in only]
     starts = [start for start, _end in spans]
     overlapping: list[list] = [[] for _ in spans]
     n = len(body)
+    low, high = (spans[0][0], spans[-1][1]) if spans else (0, 0)
     for claim in claims:
         start, end = max(0, claim.start), min(n, claim.end)
-        if start >= end:
+        if start >= end or end <= low or start >= high:
             continue
         i = max(0, bisect_right(starts, start) - 1)
         while i < len(spans) and spans[i][0] < end:
@@ -77,12 +82,41 @@ def fingerprints(*, body_id: str, body: str, claims: Sequence, style: MarkStyle)
                 overlapping[i].append(claim)
             i += 1
     view = (body_id, get_language(), _view_style(style))
-    prints = _claim_prints(style, claims)
+    prints = _claim_prints(style, {claim.pk: claim for mine in overlapping for claim in mine}.values())
     result = []
     for (start, end), mine in zip(spans, overlapping, strict=True):
         key = (view, start, end, tuple([prints[claim.pk] for claim in mine]))
         result.append((start, key, mine))
     return result
+
+
+_spans_memo: dict[str, list[tuple[int, int]]] = {}
+
+
+def paragraph_spans(body_id: str, body: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each paragraph of ``body`` (``textkernel.text.paragraphs``), kept per
+    body identity (a few hundred bytes per body; at most ``MEMO_PARAGRAPHS`` bodies)."""
+    spans = _spans_memo.get(body_id)
+    if spans is None:
+        if len(_spans_memo) >= MEMO_PARAGRAPHS:
+            _spans_memo.clear()
+        spans = _spans_memo[body_id] = [(start, start + len(line)) for start, line in paragraphs(body)]
+    return spans
+
+
+def touched_paragraphs(body_id: str, body: str, spans: Sequence[tuple[int, int]]) -> list[int]:
+    """The indexes of the paragraphs of ``body`` that overlap one of ``spans`` (claims' start
+    and end offsets), in order."""
+    bounds = paragraph_spans(body_id, body)
+    starts = [start for start, _end in bounds]
+    found = set()
+    for start, end in spans:
+        i = max(0, bisect_right(starts, start) - 1)
+        while i < len(bounds) and bounds[i][0] < end:
+            if bounds[i][1] > start:
+                found.add(i)
+            i += 1
+    return sorted(found)
 
 
 class ProcessMemo:
@@ -125,11 +159,22 @@ MEMO_PARAGRAPHS = 10_000
 _memo = ProcessMemo(MEMO_PARAGRAPHS)
 
 
-def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) -> list[tuple[int, str]]:
+def draw(
+    *, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle,
+    previous: Sequence[tuple[int, str]] | None = None, changed: Sequence[tuple[int, int]] = (),
+) -> list[tuple[int, str]]:
     """The column's paragraphs as ``marks.draw_column`` draws them, those drawn before with the
-    same fingerprint from the memo (``cache`` is the Django cache it is emptied with)."""
+    same fingerprint from the memo (``cache`` is the Django cache it is emptied with).
+
+    With ``previous`` (this column's paragraphs as drawn for the same view before a write) and
+    ``changed`` (the offsets of every claim whose row or style the write changed, before and
+    after it), only the paragraphs overlapping ``changed`` are looked at again: the others
+    overlap no changed claim, so their fingerprints, and HTML, are those of ``previous``."""
     memo = _memo.current(cache)
-    prints = fingerprints(body_id=body_id, body=body, claims=claims, style=style)
+    only = None
+    if previous is not None:
+        only = touched_paragraphs(body_id, body, changed)
+    prints = fingerprints(body_id=body_id, body=body, claims=claims, style=style, only=only)
     # One lookup per paragraph (a fingerprint's hash is not kept: each lookup walks it whole);
     # a paragraph dropped from the memo by another thread meanwhile is simply drawn again.
     found = [memo.get(digest) for _start, digest, _mine in prints]
@@ -151,4 +196,9 @@ def draw(*, cache, body_id: str, body: str, claims: Sequence, style: MarkStyle) 
         result.append((start, html))
     if fresh:
         _memo.add(memo, fresh)
-    return result
+    if only is None:
+        return result
+    merged = list(previous)
+    for index, item in zip(only, result, strict=True):
+        merged[index] = item
+    return merged

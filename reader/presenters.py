@@ -7,10 +7,13 @@ reader draws is cached under the versions it was drawn from, together with who w
 (anonymous, or a person and their teams: visibility differs) and the view (layers, the
 "only" filter, which columns are shown, the language):
 
-1. each article's rows (its visible claims, and the visible links touching it), so after a write
-   only the articles it touched are read again (two queries for all of them);
-2. the story's index built from those rows (counts, neighbours, the summary), and
-3. each column's marked-up text.
+1. each article's rows (its visible claims, and the visible links touching it); after a write
+   only the rows it touched are read, by id, and applied to them (``rowdelta``);
+2. each column's index built from those rows (``Column``: counts, neighbours, settled), which
+   after a write is updated for the claims it changed only (``Column.updated``), and
+3. each column's marked-up text and summary, which after a write is the drawing before it with
+   only the paragraphs under the changed claims drawn again (``drawcache.draw``) and the
+   summary adjusted for them (``Column.summary``).
 
 A repeat view with nothing selected reads one entry per column plus the index: no query
 beyond the story and its articles (with their versions). Rows and drawn columns are kept in the
@@ -202,8 +205,22 @@ class Column:
 
     @classmethod
     def build(cls, rows: ArticleRows, *, layers, user_id, shown: set[int]) -> Column:
-        # Once per claim and link of the article after each write: the enum members and the
-        # layer test (none with every layer shown, the default) are looked up once.
+        return cls._from(rows, layers=layers, user_id=user_id, shown=shown)
+
+    def updated(self, rows: ArticleRows, changed: frozenset[int], *, layers, user_id, shown: set[int]) -> Column:
+        """This column (built for the same viewer, layers and shown columns) after writes that
+        changed only the claims ``changed`` (``rowdelta.Delta``): their links, counts,
+        neighbours and settled mark are worked out again from ``rows``, the others kept."""
+        return self._from(rows, layers=layers, user_id=user_id, shown=shown, kept=self, changed=changed)
+
+    @classmethod
+    def _from(
+        cls, rows: ArticleRows, *, layers, user_id, shown: set[int], kept: Column | None = None,
+        changed: frozenset[int] = frozenset(),
+    ) -> Column:
+        # Once per claim and link of the article after each write (or, with ``kept``, per link
+        # of the ``changed`` claims): the enum members and the layer test (none with every layer
+        # shown, the default) are looked up once.
         active, confirmed = str(Claim.Status.ACTIVE), str(ClaimLink.Status.CONFIRMED)
         verdict_links = rows.verdict_links
 
@@ -212,11 +229,20 @@ class Column:
 
         claims = tuple(c for c in rows.claims if c.status == active and in_layers(c))
         here = {c.pk for c in claims}
-        links, counts, neighbours, settled = {}, {}, {}, set()
+        if kept is None:
+            links, counts, neighbours, settled = {}, {}, {}, set()
+            redo = here
+        else:
+            links = {pk: link for pk, link in kept.links.items() if link.claim_id not in changed}
+            counts = {pk: value for pk, value in kept.counts.items() if pk not in changed}
+            neighbours = {pk: value for pk, value in kept.neighbours.items() if pk not in changed}
+            settled = {pk for pk in kept.settled if pk not in changed}
+            redo = here & changed
+        fresh_neighbours = {}
         for link in rows.links:
             claim_id = link.claim_id
             if not (
-                claim_id in here
+                claim_id in redo
                 and link.other_status == active
                 and link.other_article_id in shown
                 and (
@@ -237,21 +263,27 @@ class Column:
             if claim_counts is None:
                 claim_counts = counts[claim_id] = {}
             claim_counts[link.relation] = claim_counts.get(link.relation, 0) + 1
-            mine = neighbours.get(claim_id)
+            mine = fresh_neighbours.get(claim_id)
             if mine is None:
-                mine = neighbours[claim_id] = []
+                mine = fresh_neighbours[claim_id] = []
             mine.append((pk, link.other_id))
             if link.status == confirmed or pk in verdict_links:
                 settled.add(claim_id)
+        neighbours.update((pk, tuple(items)) for pk, items in fresh_neighbours.items())
         return cls(
             claims=claims,
             links=links,
             counts=counts,
-            neighbours={pk: tuple(items) for pk, items in neighbours.items()},
+            neighbours=neighbours,
             settled=frozenset(settled),
         )
 
-    def summary(self) -> ColumnSummary:
+    def summary(self, since: tuple[Column, ColumnSummary, frozenset[int]] | None = None) -> ColumnSummary:
+        """What the overview and toolbar say of this column (``ColumnSummary``). With ``since``,
+        ``(the column before a write, its summary, the claims the write changed)``: that summary
+        with only the changed claims' part worked out again (``updated``)."""
+        if since is not None:
+            return self._summary_since(*since)
         # Only linked claims have counts (a claim with none is "unlinked": ``claim_state``).
         contradicts, agrees = str(ClaimLink.Relation.CONTRADICTS), str(ClaimLink.Relation.AGREES)
         states = [claim_state(counts) for counts in self.counts.values()]
@@ -274,6 +306,42 @@ class Column:
         )
 
 
+    def _conflict_ends(self, claim_ids) -> dict[int, ConflictEnd]:
+        """The ends here of the contradictions of ``claim_ids`` (by link id)."""
+        contradicts = str(ClaimLink.Relation.CONTRADICTS)
+        exact = {c.pk: c.exact for c in self.claims if c.pk in claim_ids}
+        ends = {}
+        for claim_id in claim_ids:
+            for link_id, _other in self.neighbours.get(claim_id, ()):
+                link = self.links[link_id]
+                if link.relation == contradicts:
+                    ends[link_id] = ConflictEnd(
+                        link_id=link_id, claim_id=claim_id, exact=exact[claim_id][:200],
+                        article_id=link.other_article_id, settled=claim_id in self.settled,
+                    )
+        return ends
+
+    def _summary_since(self, before: Column, old: ColumnSummary, changed: frozenset[int]) -> ColumnSummary:
+        agrees = str(ClaimLink.Relation.AGREES)
+
+        def tally(column: Column) -> tuple[int, int]:
+            counts = [column.counts[pk] for pk in changed if pk in column.counts]
+            return (sum(1 for c in counts if c.get(agrees)),
+                    sum(1 for c in counts if claim_state(c) == "contradicted"))  # fmt: skip
+
+        (agreed_before, contradicted_before), (agreed, contradicted) = tally(before), tally(self)
+        conflicts = {pk: end for pk, end in old.conflicts.items() if end.claim_id not in changed}
+        conflicts.update(self._conflict_ends(changed))
+        return ColumnSummary(
+            claims=len(self.claims),
+            links=len(self.links),
+            agreeing=old.agreeing - agreed_before + agreed,
+            contradicted=old.contradicted - contradicted_before + contradicted,
+            conflicts=conflicts,
+            settled_conflicts=frozenset(pk for pk, end in conflicts.items() if end.settled),
+        )
+
+
 def text_id(text: str) -> str:
     """A short identity of a body (its own hash: ``body_hash`` is the services', and a raw SQL
     edit would not move it)."""
@@ -288,13 +356,18 @@ def _viewer(user, team_ids: Iterable[int]) -> str:
     return f"u{user.pk}:t{','.join(map(str, sorted(team_ids)))}"
 
 
-#: Each article's rows per viewer, ``(version, ArticleRows, Tally, deltas applied)``, and each
+#: Each article's rows per viewer, ``(version, ArticleRows, deltas applied, since, snapshot)``
+#: (``since``: ``_Loader.since`` when the rows came from a delta; ``snapshot``: the xmin they
+#: were read after, ``rowdelta.rows_since``), and each
 #: column drawn per view, ``(HTML, ColumnSummary, dense)``: kept in this process as they are
 #: (immutable), not pickled into the Django cache and back on every view (which cost more than
 #: all the rest of a view after a write); emptied with that cache (``drawcache.ProcessMemo``).
 #: The keys are those the cache used: the viewer's visibility (``_viewer``) is in every one.
 _rows_memo = drawcache.ProcessMemo(2_000)
 _columns_memo = drawcache.ProcessMemo(100)
+#: Each column's ``Column`` per viewer, layers, shown columns and version, so that after a write
+#: it is updated for the claims the write changed (``Column.updated``) rather than built again.
+_index_memo = drawcache.ProcessMemo(200)
 
 
 class _Loader:
@@ -306,27 +379,41 @@ class _Loader:
         self.team_ids = frozenset(team_ids)
         self.viewer = _viewer(user, self.team_ids)
         self.versions = {a.pk: a.annotation_version for a in articles}
+        #: The snapshot xmin the versions were read under (``rowdelta.rows_since``).
+        self.snapshot = getattr(articles[0], "annotation_snapshot", None) if articles else None
         self.bodies = {a.pk: text_id(a.body) for a in articles}
         self.view = (self.viewer, tuple(sorted(layers)) if layers is not None else "*")
+        #: Per article brought up to date by a delta: ``(the version it was brought from, the
+        #: claims the writes since changed, the rows it was brought from)`` (``rowdelta.Delta``).
+        self.since: dict[int, tuple[int, frozenset[int], ArticleRows]] = {}
+        #: Per article whose ``Column`` was updated from the one before a delta: ``(that column,
+        #: the claims changed)``; its drawing is then redone where those claims are.
+        self.before: dict[int, tuple[Column, frozenset[int]]] = {}
 
     def rows_key(self, article_id: int) -> tuple:
         # One entry per article and viewer, holding the version it is as of: after a write it is
         # brought up to date (``rowdelta``) rather than read again.
         return ("reader-rows", article_id, self.viewer)
 
-    def column_key(self, article_id: int, *, only: str, flags: tuple = (), marks: str = "") -> tuple:
+    def column_key(
+        self, article_id: int, *, only: str, flags: tuple = (), marks: str = "", version: int | None = None
+    ) -> tuple:
         # Link counts depend on which columns show; the marks' names on the language; the text
         # on the body (an edit that moves no claim changes no version).
+        version = self.versions[article_id] if version is None else version
         return (
-            "reader-column", article_id, self.versions[article_id], self.bodies[article_id],
+            "reader-column", article_id, version, self.bodies[article_id],
             self.view, tuple(self.versions), only, flags, get_language(), marks,
         )
 
+    def index_key(self, article_id: int, version: int) -> tuple:
+        return ("reader-index", article_id, version, self.view, tuple(self.versions))
+
     def rows(self, article_ids: Iterable[int] | None = None) -> dict[int, ArticleRows]:
-        """The rows of ``article_ids`` (default: every shown article): from the cache when they
+        """The rows of ``article_ids`` (default: every shown article): from the memo when they
         are as of the article's version; brought up to date when older (only the rows the
-        writes since touched are read: ``rowdelta``, one query per such article); else read,
-        with their ``rowdelta.Tally``, in three queries for all of them."""
+        writes since touched are read: ``rowdelta``, one query per such article); else read
+        in two or three queries for all of them."""
         ids = list(self.versions if article_ids is None else article_ids)
         keys = {pk: self.rows_key(pk) for pk in ids}
         memo = _rows_memo.current(self.cache)
@@ -337,22 +424,22 @@ class _Loader:
             version = self.versions[pk]
             if entry is not None and entry[0] >= version:
                 result[pk] = entry[1]
+                if entry[3] is not None:
+                    self.since[pk] = entry[3]
                 continue
-            updated = None
-            if entry is not None and entry[3] < DELTAS_BEFORE_READ:
-                updated = rowdelta.rows_since(
-                    rows=entry[1], tally=entry[2], article_id=pk, version=entry[0],
+            delta = None
+            if entry is not None and entry[2] < DELTAS_BEFORE_READ:
+                delta = rowdelta.rows_since(
+                    rows=entry[1], article_id=pk, version=entry[0], snapshot=entry[4],
                     user=self.user, team_ids=self.team_ids,
                 )
-            if updated is None:
+            if delta is None:
                 missing.append(pk)
             else:
-                result[pk] = updated[0]
-                fresh[key] = (version, updated[0], updated[1], entry[3] + 1)
+                result[pk] = delta.rows
+                self.since[pk] = (entry[0], delta.claims, entry[1])
+                fresh[key] = (version, delta.rows, entry[2] + 1, self.since[pk], self.snapshot)
         if missing:
-            # The tallies first: a row deleted before the rows are read then shows as a
-            # miscount at the next write, never as a count that matches.
-            tallies = rowdelta.tallies(article_ids=missing)
             claims = claim_rows(article_ids=missing, user=self.user)
             links = link_rows(article_ids=missing, user=self.user)
             verdicts = verdict_link_ids(
@@ -364,20 +451,40 @@ class _Loader:
                     tuple(claims[pk]), tuple(links[pk]),
                     frozenset(link.pk for link in links[pk] if link.pk in verdicts),
                 )
-                fresh[keys[pk]] = (self.versions[pk], result[pk], tallies[pk], 0)
+                fresh[keys[pk]] = (self.versions[pk], result[pk], 0, None, self.snapshot)
         if fresh:
             _rows_memo.add(memo, fresh)
         return {pk: result[pk] for pk in ids}
 
     def columns(self, article_ids: Iterable[int] | None = None) -> dict[int, Column]:
+        """Each article's ``Column``: from the memo, or updated from the one before the writes
+        a delta applied, or built."""
         shown = set(self.versions)
         user_id = getattr(self.user, "pk", None)
-        return {
-            pk: Column.build(rows, layers=self.layers, user_id=user_id, shown=shown)
-            for pk, rows in self.rows(article_ids).items()
-        }
+        memo = _index_memo.current(self.cache)
+        result, fresh = {}, {}
+        for pk, rows in self.rows(article_ids).items():
+            key = self.index_key(pk, self.versions[pk])
+            column = memo.get(key)
+            since = self.since.get(pk)
+            if column is None or column[0] is not rows:
+                # The column before the writes, if it was built from the very rows the delta
+                # was applied to (another read at that version may hold other rows).
+                before = memo.get(self.index_key(pk, since[0])) if since else None
+                if before is not None and before[0] is since[2]:
+                    built = before[1].updated(rows, since[1], layers=self.layers, user_id=user_id, shown=shown)
+                    self.before[pk] = (before[1], since[1])
+                else:
+                    built = Column.build(rows, layers=self.layers, user_id=user_id, shown=shown)
+                column = fresh[key] = (rows, built, self.before.get(pk))
+            elif column[2] is not None:
+                self.before[pk] = column[2]
+            result[pk] = column[1]
+        if fresh:
+            _index_memo.add(memo, fresh)
+        return result
 
-    def cached_view(self, *, only: str, marks: str) -> tuple[dict[int, tuple], list[int]]:
+    def cached_view(self, *, only: str, marks: str) -> tuple[dict[int, Drawn], list[int]]:
         """The columns of a view with nothing selected that the cache holds drawn, and the ids
         of those it does not (after a write: the one column whose claims changed)."""
         keys = {pk: self.column_key(pk, only=only, marks=marks) for pk in self.versions}
@@ -426,16 +533,34 @@ def _paragraphs(article_id: int, cached: list[tuple[int, str]]) -> list[Rendered
     ]
 
 
+class Drawn(NamedTuple):
+    """One shown column as drawn for a view (kept in ``_columns_memo``): its text as HTML, its
+    summary, whether it is dense, its paragraphs ``(start, HTML)`` (none when dense) and the
+    ``Column`` it was drawn from (the next drawing after a write starts from these two)."""
+
+    text: DrawnText
+    summary: ColumnSummary
+    dense: bool
+    paragraphs: tuple[tuple[int, str], ...] | None = None
+    column: Column | None = None
+
+
+def _changed_spans(before: Column, after: Column, changed: frozenset[int]) -> list[tuple[int, int]]:
+    """The offsets of the ``changed`` claims in either column: where a drawing can differ."""
+    return [(c.start, c.end) for column in (before, after) for c in column.claims if c.pk in changed]
+
+
 def _drawn(
     loader: _Loader, columns: dict[int, Column], *, selected_id, related, only, marks: str = ""
-) -> dict[int, tuple]:
-    """Every shown column drawn: ``(its text as HTML, its summary, whether it is dense)``,
-    from the cache or drawn now (and cached)."""
-    keys = {}
+) -> dict[int, Drawn]:
+    """Every shown column drawn (``Drawn``), from the cache or drawn now (and cached): after a
+    write, from the column's drawing before it, with only the paragraphs under the claims the
+    write changed drawn again."""
+    keys, flags = {}, {}
     for pk, column in columns.items():
         mine = {c.pk for c in column.claims} & {selected_id, *related}
-        flags = tuple(sorted((claim, claim == selected_id) for claim in mine))
-        keys[pk] = loader.column_key(pk, only=only, flags=flags, marks=marks)
+        flags[pk] = tuple(sorted((claim, claim == selected_id) for claim in mine))
+        keys[pk] = loader.column_key(pk, only=only, flags=flags[pk], marks=marks)
     memo = _columns_memo.current(loader.cache)
     found = {key: value for key in keys.values() if (value := memo.get(key)) is not None}
     drawn = {}
@@ -447,24 +572,41 @@ def _drawn(
                 counts=column.counts, settled=column.settled, selected_id=selected_id,
                 related_ids=related, only=only,
             )
+            # The same view's drawing before the writes, if drawn from the column this one was
+            # updated from: only what the changed claims touch is worked out again.
+            earlier, before = None, loader.before.get(article.pk)
+            if before is not None:
+                earlier = memo.get(loader.column_key(
+                    article.pk, only=only, flags=flags[article.pk], marks=marks,
+                    version=loader.since[article.pk][0],
+                ))
+                if earlier is not None and earlier.column is not before[0]:
+                    earlier = None
+            summary = column.summary((before[0], earlier.summary, before[1]) if earlier else None)
             if is_dense(len(column.claims), marks):
-                drawn[key] = (DrawnText(_dense_text(article, column, style)), column.summary(), True)
+                text = DrawnText(_dense_text(article, column, style))
+                drawn[key] = Drawn(text, summary, True, None, column)
                 continue
+            previous, changed = None, ()
+            if earlier is not None and earlier.paragraphs is not None:
+                previous, changed = earlier.paragraphs, _changed_spans(before[0], column, before[1])
             paragraphs = drawcache.draw(
                 cache=loader.cache, body_id=loader.bodies[article.pk], body=article.body,
-                claims=column.claims, style=style,
+                claims=column.claims, style=style, previous=previous, changed=changed,
             )
-            drawn[key] = (DrawnText(_column_text(article.pk, paragraphs)), column.summary(), False)
+            drawn[key] = Drawn(
+                DrawnText(_column_text(article.pk, paragraphs)), summary, False, tuple(paragraphs), column
+            )
     if drawn:
         _columns_memo.add(memo, drawn)
         found.update(drawn)
     return {pk: found[key] for pk, key in keys.items()}
 
 
-def _totals(drawn: dict[int, tuple]) -> tuple[int, int]:
+def _totals(drawn: dict[int, Drawn]) -> tuple[int, int]:
     """(claims, links) the view shows: each shown link is counted by both its columns."""
-    claims = sum(summary[0] for _paragraphs, summary, _dense in drawn.values())
-    links = sum(summary[1] for _paragraphs, summary, _dense in drawn.values())
+    claims = sum(entry.summary.claims for entry in drawn.values())
+    links = sum(entry.summary.links for entry in drawn.values())
     return claims, links // 2
 
 
@@ -561,8 +703,8 @@ def reader_annotations(
         template = url(claim=_CLAIM_SLOT, **changes)
         return lambda claim_id: template.replace(_CLAIM_SLOT, str(claim_id))
 
-    def overview(drawn: dict[int, tuple]) -> Overview:
-        summaries = {pk: summary for pk, (_text, summary, _dense) in drawn.items()}
+    def overview(drawn: dict[int, Drawn]) -> Overview:
+        summaries = {pk: entry.summary for pk, entry in drawn.items()}
         return story_overview(
             articles, summaries, select_url=claim_url(link_to="", panel=""),
             compare_url=compare_url,
@@ -581,8 +723,8 @@ def reader_annotations(
             )
         claim_count, link_count = _totals(drawn)
         return ReaderAnnotations(
-            texts={article.pk: drawn[article.pk][0] for article in articles},
-            dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
+            texts={article.pk: drawn[article.pk].text for article in articles},
+            dense=frozenset(pk for pk, entry in drawn.items() if entry.dense),
             only=only, panel=panel, link_count=link_count, claim_count=claim_count,
             cancel_link_url=url(link_to=""), overview=overview(drawn),
         )
@@ -602,8 +744,8 @@ def reader_annotations(
     drawn = _drawn(loader, columns, selected_id=selected_id, related=related, only=only, marks=marks)
     claim_count, link_count = _totals(drawn)
     notes = ReaderAnnotations(
-        texts={pk: text for pk, (text, _summary, _dense) in drawn.items()},
-        dense=frozenset(pk for pk, entry in drawn.items() if entry[2]),
+        texts={pk: entry.text for pk, entry in drawn.items()},
+        dense=frozenset(pk for pk, entry in drawn.items() if entry.dense),
         only=only,
         panel=panel,
         link_count=link_count,

@@ -2,29 +2,36 @@
 that write touched, instead of every visible row of the article again.
 
 **Which rows a write touched.** Every claim, link, verdict or author-name write appends, in the
-same (sub)transaction and so with the same ``xmin``, an ``AnnotationChange`` for each article it
-touches (database triggers: annotations migration 0005, curation migration 0002). So the rows the
-writes since a version wrote are the rows whose ``xmin`` is the ``xmin`` of one of the article's
-changes newer than it: its claims (or their author's row: the name), the links touching it (or
-either of their claims: the link's other end shows), and the verdicts on those links.
+same statement, an ``AnnotationChange`` for each article it touches (database triggers:
+annotations migrations 0005 and 0006, curation migrations 0002 and 0003) naming the rows it
+wrote: ``claim_ids`` (claims written, or whose author was renamed) and ``link_ids`` (links
+written, or whose verdict was, or whose claim's visibility, team or status was: a link shows
+both its ends). So the rows the writes since a version touched are, by id: those claims of the
+article, and those links that touch it.
 
 **Who may see them.** Each touched row comes with its visibility facts, and
-``annotations.permissions.can_see`` (the rule book's rule on plain facts, which its tests hold
+``annotations.permissions.sees`` (the rule book's rule on plain facts, which its tests hold
 equal to ``visible_q``) decides, for the viewer, whether it shows: a claim by itself, a link with
 both its claims. A row that became invisible is dropped.
 
-**What cannot be seen: deletions.** A deleted row leaves nothing to read. So the same statement
-counts every claim of the article, every link touching it and every verdict on those links
-(whoever may see them; by index, no rows brought back), with the highest id of each. Rows never
-change article and ids only grow, so with no deletion each count is the cached count plus the
-touched rows above the cached highest id (the new ones). Any other count means a row is gone
-(or a write raced the cached read): the caller reads every row again, as before.
+**Deletions** are named like any other write: a touched id that is no longer there is dropped.
+A change written before the ids were kept (both null) cannot be applied: the caller reads every
+row again, as it does after ``presenters.DELTAS_BEFORE_READ`` deltas (a safety net).
 
-One statement in all, against three (every visible claim, every visible link, their verdicts).
+**Commit order.** A change's id is taken when it is written, so a write can commit after a later
+one whose id a reader already saw as the article's version. Each change also keeps its
+transaction's id (``xid``), and each read keeps the xmin of the snapshot it was made under; the
+next delta asks for the changes newer than the version *or* written by a transaction at or after
+that xmin, so such a write is applied at the next view after any later write to the article.
+(Until then the version does not move, and the cached view shows the article without it.)
+
+One statement by index and primary key, whatever the size of the article (two when the writes
+named links).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -47,18 +54,6 @@ class ArticleRows:
     verdict_links: frozenset[int] = frozenset()
 
 
-class Tally(NamedTuple):
-    """Every claim of an article, link touching it and verdict on those links (visible or
-    not): how many, and the highest id of each."""
-
-    claims: int
-    max_claim: int
-    links: int
-    max_link: int
-    verdicts: int
-    max_verdict: int
-
-
 def _tables() -> dict[str, str]:
     user_model = get_user_model()
     return {
@@ -71,135 +66,125 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _links_cte(t: dict[str, str]) -> str:
-    """Every link touching one of ``%(articles)s``, with its end there (``mine``). A link's two
-    claims are in two different articles: one branch per end walks the articles' claims by
-    index, and no link is listed twice for one article."""
-    return " UNION ALL ".join(
-        f"SELECT l.*, l.xmin AS link_xmin, mine.article_id AS mine_article_id, mine.id AS mine_id,"
-        f" mine.xmin AS mine_xmin, mine.status AS mine_status, mine.visibility AS mine_visibility,"
-        f" mine.team_id AS mine_team_id, mine.author_id AS mine_author_id"
-        f" FROM {t['claim']} mine JOIN {t['link']} l ON l.claim_{end}_id = mine.id"
-        f" WHERE mine.article_id = ANY(%(articles)s)"
-        for end in ("a", "b")
-    )
+#: What the delta reads of each end of a link (``LinkRow``'s ``other_*`` and the end's own).
+_END = ("id", "article_id", "status", "visibility", "team_id", "author_id")
 
 
-def _tally_columns(t: dict[str, str], article: str) -> str:
-    """The ``Tally`` of ``article`` (an SQL expression) as six columns."""
-    verdicts = f"{t['verdict']} v JOIN links l ON l.id = v.link_id AND l.mine_article_id = {article}"
-    return f"""
-  (SELECT count(*) FROM {t['claim']} WHERE article_id = {article}),
-  (SELECT coalesce(max(id), 0) FROM {t['claim']} WHERE article_id = {article}),
-  (SELECT count(*) FROM links WHERE mine_article_id = {article}),
-  (SELECT coalesce(max(id), 0) FROM links WHERE mine_article_id = {article}),
-  (SELECT count(*) FROM {verdicts}),
-  (SELECT coalesce(max(v.id), 0) FROM {verdicts})"""
-
-
-def tallies(*, article_ids) -> dict[int, Tally]:
-    """Each article's ``Tally`` now (one query). Read it *before* the rows it goes with: a row
-    deleted in between then shows as a miscount later, never as a count that matches."""
+@functools.cache
+def _statements() -> tuple[str, str]:
+    """The changes since a version with the claims they name, then (only when they name links)
+    those links with both their claims. Two plain statements, by index and primary key: one
+    statement doing both took longer to plan than to run, and a new claim (the common write)
+    names no link."""
     t = _tables()
-    sql = (
-        f"WITH links AS ({_links_cte(t)})"
-        f" SELECT a.id, {_tally_columns(t, 'a.id')} FROM unnest(%(articles)s::bigint[]) AS a(id)"
+    # Newer than the version, or written by another transaction that was still running when
+    # the rows were read (it may have committed since, with an older id; this transaction's own
+    # writes were visible to that read); applying a change again is harmless (the rows are read
+    # as they are now).
+    changes = (
+        f"{t['change']} WHERE article_id = %(article)s"
+        f" AND (id > %(version)s OR (xid >= (%(snapshot)s::bigint)::text::xid8"
+        f" AND xid IS DISTINCT FROM pg_current_xact_id_if_assigned()))"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"articles": list(article_ids)})
-        return {row[0]: Tally(*row[1:]) for row in cursor.fetchall()}
-
-
-def _delta_statement() -> str:
-    t = _tables()
-    return f"""
-WITH writers AS (
-    SELECT xmin AS x FROM {t['change']} WHERE article_id = %(article)s AND id > %(version)s
-), links AS ({_links_cte(t)}),
-touched_links AS (
-    SELECT l.*, other.id AS other_id, other.article_id AS other_article_id,
-           other.status AS other_status, other.visibility AS other_visibility,
-           other.team_id AS other_team_id, other.author_id AS other_author_id,
-           EXISTS (SELECT 1 FROM {t['verdict']} v WHERE v.link_id = l.id) AS has_verdict
-      FROM links l
-      JOIN {t['claim']} other
-        ON other.id = CASE WHEN l.claim_a_id = l.mine_id THEN l.claim_b_id ELSE l.claim_a_id END
-     WHERE l.link_xmin IN (SELECT x FROM writers) OR l.mine_xmin IN (SELECT x FROM writers)
-        OR other.xmin IN (SELECT x FROM writers)
-)
-SELECT
-  (SELECT coalesce(json_agg(json_build_array(
-          c.id, c.article_id, c.start, c."end", c.exact, c.status, c.visibility, c.team_id,
-          c.author_id, u."{t['username']}")), '[]')
-     FROM {t['claim']} c JOIN "{t['users']}" u ON u.id = c.author_id
-    WHERE c.article_id = %(article)s
-      AND (c.xmin IN (SELECT x FROM writers) OR u.xmin IN (SELECT x FROM writers))),
-  (SELECT coalesce(json_agg(json_build_array(
-          id, relation, status, visibility, team_id, author_id, mine_id, other_id,
-          other_article_id, other_status, other_visibility, other_team_id, other_author_id,
-          mine_status, mine_visibility, mine_team_id, mine_author_id, has_verdict)), '[]')
-     FROM touched_links),
-  (SELECT coalesce(json_agg(json_build_array(v.id, v.link_id)), '[]')
-     FROM {t['verdict']} v JOIN links l ON l.id = v.link_id
-    WHERE v.xmin IN (SELECT x FROM writers)),
-  {_tally_columns(t, '%(article)s')}
+    claims = f"""
+SELECT 'x', json_build_array(claim_ids, link_ids) FROM {changes}
+UNION ALL
+SELECT 'c', json_build_array(c.id, c.article_id, c.start, c."end", c.exact, c.status, c.visibility,
+       c.team_id, c.author_id, u."{t['username']}")
+  FROM {t['claim']} c JOIN "{t['users']}" u ON u.id = c.author_id
+ WHERE c.id = ANY(ARRAY(SELECT unnest(claim_ids) FROM {changes})) AND c.article_id = %(article)s
 """
+    ends = ", ".join(f"{end}.{name}" for end in ("a", "b") for name in _END)
+    links = f"""
+SELECT l.id, l.relation, l.status, l.visibility, l.team_id, l.author_id, {ends},
+       EXISTS (SELECT 1 FROM {t['verdict']} v WHERE v.link_id = l.id)
+  FROM {t['link']} l JOIN {t['claim']} a ON a.id = l.claim_a_id JOIN {t['claim']} b ON b.id = l.claim_b_id
+ WHERE l.id = ANY(%(links)s)
+"""
+    return claims, links
 
 
-def rows_since(*, rows, tally: Tally, article_id: int, version: int, user, team_ids):
-    """``(rows, tally)`` brought from annotation ``version`` up to now, or None when that
-    cannot be done (a row is gone): read every row then. ``rows`` is the article's
-    ``ArticleRows`` as of ``version`` for ``user`` (a member of ``team_ids``). One
-    query."""
+def _claim_order(claim: ClaimRow) -> tuple[int, int, int]:
+    return claim.start, claim.end, claim.pk  # claim_rows' order
+
+
+class Delta(NamedTuple):
+    """An article's rows brought up to date, and the ids of its claims whose drawing the writes
+    may have changed: their own rows, or the links that show from them (``presenters.Column``
+    and ``drawcache.draw`` redo only those)."""
+
+    rows: ArticleRows
+    claims: frozenset[int]
+
+
+def rows_since(
+    *, rows: ArticleRows, article_id: int, version: int, snapshot: int | None, user, team_ids
+) -> Delta | None:
+    """``rows`` brought from annotation ``version`` up to now, or None when that cannot be done
+    (a change that does not name its rows): read every row then. ``rows`` is the article's
+    ``ArticleRows`` as of ``version`` for ``user`` (a member of ``team_ids``), read after
+    ``snapshot`` (``annotations.selectors.SNAPSHOT_XMIN`` then; None if unknown). One query,
+    two when the writes named links."""
+    claims_sql, links_sql = _statements()
+    claim_ids, link_ids, touched_claims, touched_links = set(), set(), [], []
     with connection.cursor() as cursor:
-        cursor.execute(
-            _delta_statement(), {"article": article_id, "articles": [article_id], "version": version}
-        )
-        touched_claims, touched_links, touched_verdicts, *now = cursor.fetchone()
-    now = Tally(*now)
+        cursor.execute(claims_sql, {"article": article_id, "version": version, "snapshot": snapshot})
+        for kind, values in cursor.fetchall():
+            if kind == "c":
+                touched_claims.append(values)
+            elif values[0] is None or values[1] is None:
+                return None  # a change that does not say which rows it touched
+            else:
+                claim_ids.update(values[0])
+                link_ids.update(values[1])
+        if link_ids:
+            cursor.execute(links_sql, {"links": sorted(link_ids)})
+            touched_links = [row for row in cursor.fetchall() if article_id in (row[7], row[13])]
     teams = frozenset(team_ids)
+    user_id = user.pk if permissions.signed_in(user) else None
 
     def sees(visibility, team_id, author_id) -> bool:
-        facts = {"visibility": visibility, "team_id": team_id, "author_id": author_id}
-        return permissions.can_see(user, facts, teams=teams)
+        return permissions.sees(
+            visibility=visibility, owner_id=author_id, team_id=team_id, user_id=user_id, team_ids=teams
+        )
 
-    claims = {row.pk: row for row in rows.claims}
-    for values in touched_claims:
-        row = ClaimRow(*values)
-        claims.pop(row.pk, None)
-        if sees(row.visibility, row.team_id, row.author_id):
-            claims[row.pk] = row
+    claims = rows.claims
+    if claim_ids:
+        kept = [row for row in rows.claims if row.pk not in claim_ids]
+        for values in touched_claims:
+            row = ClaimRow(*values)
+            if sees(row.visibility, row.team_id, row.author_id):
+                kept.append(row)
+        claims = tuple(sorted(kept, key=_claim_order))
+    changed = set(claim_ids)
+    if not link_ids:  # the common write, a new claim: the links are as they were
+        return Delta(ArticleRows(claims, rows.links, rows.verdict_links), frozenset(changed))
 
-    links = {row.pk: row for row in rows.links}
-    verdict_links = set(rows.verdict_links)
+    # Every link named is as the statement found it (or gone).
+    links = {}
+    for row in rows.links:
+        if row.pk in link_ids:
+            changed.add(row.claim_id)
+        else:
+            links[row.pk] = row
+    verdict_links = {pk for pk in rows.verdict_links if pk in links}
     for values in touched_links:
-        row, mine, has_verdict = LinkRow(*values[:13]), values[13:17], values[17]
-        links.pop(row.pk, None)
-        verdict_links.discard(row.pk)
+        own, a, b, has_verdict = values[:6], values[6:12], values[12:18], values[18]
+        mine, other = (a, b) if a[1] == article_id else (b, a)
+        row = LinkRow(*own, mine[0], other[0], *other[1:])
+        changed.add(row.claim_id)
         if (
             sees(row.visibility, row.team_id, row.author_id)
-            and sees(*mine[1:])
-            and sees(row.other_visibility, row.other_team_id, row.other_author_id)
+            and sees(*mine[3:])
+            and sees(*other[3:])
         ):
             links[row.pk] = row
             if has_verdict:
                 verdict_links.add(row.pk)
-    verdict_links.update(link_id for _verdict, link_id in touched_verdicts)
-
-    expected = Tally(
-        claims=tally.claims + sum(1 for values in touched_claims if values[0] > tally.max_claim),
-        max_claim=now.max_claim,
-        links=tally.links + sum(1 for values in touched_links if values[0] > tally.max_link),
-        max_link=now.max_link,
-        verdicts=tally.verdicts + sum(1 for pk, _link in touched_verdicts if pk > tally.max_verdict),
-        max_verdict=now.max_verdict,
-    )
-    if expected != now:
-        return None  # a row is gone: read every row
-    contradictions = {pk for pk, link in links.items() if link.relation == ClaimLink.Relation.CONTRADICTS}
+    contradicts = str(ClaimLink.Relation.CONTRADICTS)
     updated = ArticleRows(
-        claims=tuple(sorted(claims.values(), key=lambda c: (c.start, c.end, c.pk))),
+        claims=claims,
         links=tuple(links[pk] for pk in sorted(links)),
-        verdict_links=frozenset(verdict_links & contradictions),
+        verdict_links=frozenset(pk for pk in verdict_links if links[pk].relation == contradicts),
     )
-    return updated, now
+    return Delta(updated, frozenset(changed))

@@ -165,9 +165,9 @@ def test_the_reader_with_its_overview_costs_the_same_queries_for_3_or_90_claims(
     with CaptureQueriesContext(connection) as few:
         _page(client, small[0])
     # Pinned: session-less anonymous page, cold cache: the story, its articles with their
-    # versions; every column's tally (reader/rowdelta.py), claims, links, verdicts.
-    assert len(few.captured_queries) == 6
-    with django_assert_num_queries(6):
+    # versions; every column's claims, links, verdicts.
+    assert len(few.captured_queries) == 5
+    with django_assert_num_queries(5):
         html = _page(client, large[0])
     assert len(re.findall(r' id="claim-\d+"', html)) == 90  # one anchor per claim
     assert len(_counts(html, "claims")) == 5 and sum(_counts(html, "claims")) == 90

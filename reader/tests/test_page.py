@@ -273,10 +273,9 @@ def test_reader_rejects_post(client):
     assert client.post(story.get_absolute_url()).status_code == 405
 
 
-#: Story, its articles with sources and annotation versions, then the rows: each article's
-#: tally (reader/rowdelta.py), claims (with their authors' names) and links. Pinned: a change
-#: here is a change in shape.
-READER_QUERIES = 5
+#: Story, its articles with sources and annotation versions, then the rows: the claims (with
+#: their authors' names) and the links. Pinned: a change here is a change in shape.
+READER_QUERIES = 4
 #: ... after a write to one article whose rows the reader holds: the story, its articles, and
 #: the rows the write touched (one query, reader/rowdelta.py).
 READER_QUERIES_AFTER_WRITE = 3
