@@ -239,16 +239,20 @@ def draw_column(
 # --- dense columns: claims sent as data, drawn by the browser (issue 18) ----------------------
 
 
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+#: Every number below 36² in base 36: zero-padded to two digits, and as written.
+_PAIRS = [high + low for high in _DIGITS for low in _DIGITS]
+_SHORT = [pair.lstrip("0") or "0" for pair in _PAIRS]
+
+
 def _base36(number: int) -> str:
+    # Two digits at a time from the tables (a dense column writes four numbers per claim).
     if number < 0:
         return "-" + _base36(-number)
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if not number:
-            return out
+    if number < 1296:
+        return _SHORT[number]
+    high, low = divmod(number, 1296)
+    return _base36(high) + _PAIRS[low]
 
 
 def claim_data(*, claims: Iterable, style: MarkStyle) -> tuple[str, str]:

@@ -512,16 +512,25 @@ def _column_text(article_id: int, paragraphs: list[tuple[int, str]]) -> str:
     return "".join(f'<p data-start="{start}" id="p{article_id}-{start}">{html}</p>' for start, html in paragraphs)
 
 
-def _dense_text(article, column: Column, style: MarkStyle) -> str:
+#: A dense column's plain paragraphs, per article and body (they do not depend on the claims).
+_plain_memo = drawcache.ProcessMemo(100)
+
+
+def _dense_text(loader: _Loader, article, column: Column, style: MarkStyle) -> str:
     """A dense column (``is_dense``): the plain paragraphs, ``<p data-start id>`` each as with
     marks, and its claims as data on an empty element before them (``marks.claim_data``), which
     static/js/dense.js draws with the CSS Custom Highlight API."""
     styles, records = claim_data(claims=column.claims, style=style)
-    plain = [(start, escape(line)) for start, line in body_paragraphs(article.body)]
+    memo = _plain_memo.current(loader.cache)
+    key = ("reader-plain", article.pk, loader.bodies[article.pk])
+    plain = memo.get(key)
+    if plain is None:
+        plain = _column_text(article.pk, [(start, escape(line)) for start, line in body_paragraphs(article.body)])
+        _plain_memo.add(memo, {key: plain})
     return (
         f'<div class="claim-data" hidden data-claim-styles="{escape(styles)}" data-claims="{records}"'
         f' data-anchor-label="{escape(_("Claim: "))}"></div>'
-        + _column_text(article.pk, plain)
+        + plain
     )
 
 
@@ -584,7 +593,7 @@ def _drawn(
                     earlier = None
             summary = column.summary((before[0], earlier.summary, before[1]) if earlier else None)
             if is_dense(len(column.claims), marks):
-                text = DrawnText(_dense_text(article, column, style))
+                text = DrawnText(_dense_text(loader, article, column, style))
                 drawn[key] = Drawn(text, summary, True, None, column)
                 continue
             previous, changed = None, ()
