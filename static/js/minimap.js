@@ -7,15 +7,12 @@
 const SVG = "http://www.w3.org/2000/svg";
 const HEIGHT = 1000; // the strip's viewBox height: offsets are drawn in thousandths of the text
 
+/** One tick as SVG markup: a strip's ticks are parsed at once (a thousand claims' ticks built
+ * element by element took most of a strip's drawing). Only numbers, our own class names and
+ * claim ids (digits) go in. */
 function rect(y, height, className, claimId) {
-  const r = document.createElementNS(SVG, "rect");
-  r.setAttribute("x", "0");
-  r.setAttribute("width", "10");
-  r.setAttribute("y", y.toFixed(1));
-  r.setAttribute("height", Math.max(height, 3).toFixed(1));
-  r.setAttribute("class", className);
-  if (claimId) r.dataset.claim = claimId;
-  return r;
+  const claim = claimId && /^\d+$/.test(claimId) ? ` data-claim="${claimId}"` : "";
+  return `<rect x="0" width="10" y="${y.toFixed(1)}" height="${Math.max(height, 3).toFixed(1)}" class="${className}"${claim}/>`;
 }
 
 function kind(has) {
@@ -44,7 +41,7 @@ function viewBox(body) {
 
 /** A dense column's ticks merged: per kind, one rect per run of the strip's rows (ROW units)
  * that claims cover, carrying its first claim's id, so a column with a thousand claims draws
- * a few dozen rects, not a thousand. */
+ * a few dozen rects, not a thousand. Each as [kind, markup]. */
 const ROW = 4;
 function merged(boxes, total) {
   const rows = new Map(); // kind → Map(row → first claim id)
@@ -62,7 +59,7 @@ function merged(boxes, total) {
     for (let i = 0; i < sorted.length; ) {
       let j = i;
       while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j += 1;
-      ticks.push(rect(sorted[i] * ROW, (sorted[j] - sorted[i] + 1) * ROW, name, cells.get(sorted[i])));
+      ticks.push([name, rect(sorted[i] * ROW, (sorted[j] - sorted[i] + 1) * ROW, name, cells.get(sorted[i]))]);
       i = j + 1;
     }
   }
@@ -78,7 +75,6 @@ function draw(strip) {
   svg.setAttribute("viewBox", `0 0 10 ${HEIGHT}`);
   svg.setAttribute("preserveAspectRatio", "none");
   svg.setAttribute("focusable", "false");
-  const conflicts = [];
   // Each claim's anchor (its first segment, id="claim-<pk>": the mark, or a span around it
   // carrying the claim's classes): one tick per claim; conflicts drawn last, on top. A dense
   // column's claims come from its data, merged into runs.
@@ -86,14 +82,15 @@ function draw(strip) {
   const dense = body.dataset.dense === "true";
   const ticks = dense
     ? merged(boxes, total)
-    : boxes.map((box) => rect((box.top / total) * HEIGHT, (box.height / total) * HEIGHT, kind(box.has), box.id));
-  for (const tick of ticks) {
-    if (tick.classList.contains("mm-contradicted")) conflicts.push(tick);
-    else svg.append(tick);
-  }
-  svg.append(...conflicts);
+    : boxes.map((box) => {
+        const name = kind(box.has);
+        return [name, rect((box.top / total) * HEIGHT, (box.height / total) * HEIGHT, name, box.id)];
+      });
   const [top, height] = viewBox(body);
-  svg.append(rect(top, height, "mm-view"));
+  svg.innerHTML =
+    ticks.filter(([name]) => name !== "mm-contradicted").map(([, markup]) => markup).join("") +
+    ticks.filter(([name]) => name === "mm-contradicted").map(([, markup]) => markup).join("") +
+    rect(top, height, "mm-view");
   strip.replaceChildren(svg);
   // Claims and contradicted claims counted (not rects: a dense column's are merged).
   strip.dataset.claims = String(boxes.length);
@@ -108,11 +105,29 @@ function moveView(body) {
   view.setAttribute("height", Math.max(height, 3).toFixed(1));
 }
 
+// What each strip was drawn for: its column's size and text height. A column that resized or
+// reflowed (ResizeObserver, fonts arriving) is drawn again only if one of them changed; a change
+// to the text itself (MutationObserver) always draws again.
+const drawnFor = new WeakMap();
+function size(strip) {
+  const body = strip.closest("[data-article]")?.querySelector(".column-body");
+  return body ? `${body.clientWidth}x${body.clientHeight}:${body.scrollHeight}` : "";
+}
+
 let frame = 0;
-function drawAll() {
+let forced = false;
+function drawAll(force = true) {
+  forced ||= force;
   cancelAnimationFrame(frame);
   frame = requestAnimationFrame(() => {
-    for (const strip of document.querySelectorAll(".minimap[data-minimap]")) draw(strip);
+    const strips = [...document.querySelectorAll(".minimap[data-minimap]")];
+    const sizes = strips.map(size); // every read before any strip is drawn: one layout
+    strips.forEach((strip, i) => {
+      if (!forced && drawnFor.get(strip) === sizes[i] && strip.querySelector("svg")) return;
+      draw(strip);
+      drawnFor.set(strip, sizes[i]);
+    });
+    forced = false;
   });
 }
 
@@ -140,7 +155,7 @@ document.addEventListener(
 
 // Redraw when the text changes (htmx swaps, live refreshes, highlights), when a column changes
 // size (window, panel, a phone tab shown) and once the fonts are in.
-const sized = new ResizeObserver(drawAll);
+const sized = new ResizeObserver(() => drawAll(false));
 function watch() {
   sized.disconnect();
   for (const body of document.querySelectorAll(".column-body")) sized.observe(body);
@@ -165,7 +180,7 @@ if (main) {
 }
 watch();
 drawAll();
-document.fonts?.ready.then(drawAll);
+document.fonts?.ready.then(() => drawAll(false));
 document.addEventListener("parallax:dense-drawn", drawAll);
 
 /** Draw every strip now (the benchmark, bench/reader_browser.py, times this). */

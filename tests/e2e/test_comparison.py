@@ -204,3 +204,35 @@ def test_the_minimap_and_overview_follow_a_claim_made_live_by_someone_else(brows
         expect(minh.locator('#overview td[data-count="claims"]').nth(3)).to_have_text(str(counted + 1))
         for page in pages:
             page.context.close()
+
+
+def test_the_reader_preloads_exactly_the_fonts_it_uses(page, demo, reader_url):
+    """Every font file the annotated demo's reader uses is fetched with the page (preloaded:
+    they are in before the columns' first layout, which is then not redone when they arrive),
+    and nothing preloaded goes unused (templates/reader/_first_render.html)."""
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url.rsplit("/", 1)[-1]) if r.resource_type == "font" else None)
+    page.goto(reader_url)
+    expect(page.locator(".minimap svg").first).to_be_attached()
+    page.evaluate("() => document.fonts.ready")
+    preloaded = page.locator('link[rel="preload"][as="font"]').evaluate_all(
+        "links => links.map(l => l.href.split('/').pop())"
+    )
+    assert sorted(preloaded) and sorted(set(requested)) == sorted(preloaded)
+
+
+def test_the_minimaps_are_drawn_once_when_nothing_changed(page, demo, reader_url):
+    """The first drawing is not redone by the columns' first resize notice or the fonts arriving
+    (static/js/minimap.js: only a size change, or a change to the text, draws again)."""
+    page.add_init_script(
+        "window.__strips = 0; new MutationObserver(records => { for (const r of records)"
+        " for (const n of r.addedNodes) if (n.nodeName === 'svg' && n.parentElement?.matches('.minimap'))"
+        " window.__strips += 1; }).observe(document, {childList: true, subtree: true});"
+    )
+    page.goto(reader_url)
+    expect(page.locator(".minimap svg")).to_have_count(5)
+    page.evaluate("() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))")
+    assert page.evaluate("() => window.__strips") == 5
+    # A change of size still draws them again.
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.wait_for_function("() => window.__strips > 5")
