@@ -172,7 +172,7 @@ def draw(
     overlap no changed claim, so their fingerprints, and HTML, are those of ``previous``."""
     memo = _memo.current(cache)
     only = None
-    if previous is not None:
+    if previous is not None and len(previous) == len(paragraph_spans(body_id, body)):
         only = touched_paragraphs(body_id, body, changed)
     prints = fingerprints(body_id=body_id, body=body, claims=claims, style=style, only=only)
     # One lookup per paragraph (a fingerprint's hash is not kept: each lookup walks it whole);

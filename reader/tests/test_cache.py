@@ -388,12 +388,8 @@ def test_a_drawing_after_a_write_redraws_where_the_changed_claims_are(settings):
             cache=cache, body_id=body_id, body=BODY, claims=rows, style=style, previous=previous,
             changed=changed,
         )
-        assert drawn == real_drawing(rows, style), (step, change)
+        assert drawn == drawcache.draw_column(body=BODY, claims=rows, style=style), (step, change)
         previous = drawn
-
-
-def real_drawing(rows, style):
-    return drawcache.draw_column(body=BODY, claims=rows, style=style)
 
 
 def test_one_new_claim_redraws_its_paragraph_only(client, story, article, author, monkeypatch):
