@@ -3,7 +3,7 @@ what the overview and minimaps cost at 1,000 claims.
 
     .venv/bin/python bench/reader_browser.py [--rounds 15] [--database parallax_bench_comparison]
                                              [--fresh-db] [--server make-run] [--claims 1000 5000]
-                                             [--only-claims]
+                                             [--only-claims] [--server-marks]
 
 1. Browser. ``load_demo`` (the annotated demo reading, as ``make run`` shows it) and a copy of the
    demo's five articles with no annotations (what ``load_demo --empty`` shows), served by
@@ -89,9 +89,13 @@ def browser_round(browser, url: str) -> dict:
     return timing
 
 
-def claims_scaling(browser, server, *, counts: list[int], rounds: int) -> dict:
-    """Issue 18 item 2: the bare copy and each ``counts`` copy, interleaved, in Chromium."""
+def claims_scaling(browser, server, *, counts: list[int], rounds: int, server_marks: bool = False) -> dict:
+    """Issue 18 item 2: the bare copy and each ``counts`` copy, interleaved, in Chromium; with
+    ``server_marks``, each copy also as ``?marks=server`` draws it (every claim a server-drawn
+    mark, what the page is without JavaScript and was below the dense threshold)."""
     pages = {"bare": f"/stories/{BARE}/"} | {str(n): f"/stories/{scale_slug(n)}/" for n in counts}
+    if server_marks:
+        pages |= {f"{n} marks": f"/stories/{scale_slug(n)}/?marks=server" for n in counts}
     sizes = {}
     for name, path in pages.items():
         status, body = common.fetch(server.port, path)
@@ -186,6 +190,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="claim counts for the scaling comparison (default 1000 5000; none: skip it)")
     parser.add_argument("--only-claims", action="store_true",
                         help="run only the scaling comparison (part 4)")
+    parser.add_argument("--server-marks", action="store_true",
+                        help="part 4 also opens each copy with ?marks=server (all server-drawn marks)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -214,7 +220,8 @@ def main(argv: list[str] | None = None) -> dict:
                 "demo": minimap_draw(browser, server.url + pages["annotated"], args.rounds),
                 "1000 claims": minimap_draw(browser, f"{server.url}/stories/{THOUSAND}/", args.rounds),
             }
-            scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds) if args.claims else {}
+            scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds,
+                                     server_marks=args.server_marks) if args.claims else {}
             browser.close()
     browser_ms = {
         name: {
@@ -266,7 +273,9 @@ def scaling_table(scaling: dict) -> str:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, row in scaling.items():
-        label = "bare demo (no claims)" if name == "bare" else f"{int(name):,} claims"
+        count, _, marks = name.partition(" ")
+        label = "bare demo (no claims)" if name == "bare" else f"{int(count):,} claims" + (
+            " (`?marks=server`)" if marks else "")
         r = row["ratios"]
         lines.append(
             f"| {label} | {row['bytes'] / 1024:.0f} KiB | {row['marks']} | {row.get('ranges', 0)} | {row['dcl']:.0f} ms"
@@ -283,7 +292,8 @@ def scaling_only(env, args) -> dict:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )
-        scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds)
+        scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds,
+                                 server_marks=args.server_marks)
         browser.close()
     data = {"machine": common.machine(), "rounds": args.rounds, "server": args.server,
             "claims_scaling": scaling}  # fmt: skip

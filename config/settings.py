@@ -283,7 +283,7 @@ OPENDATA_PAGE_SIZE = 100
 #: Reader columns with more drawn claims than this send them as data, drawn in the browser with
 #: the CSS Custom Highlight API, instead of as server-drawn marks (docs/page-hooks.md; measured
 #: in docs/benchmarks.md, issue 18).
-READER_DENSE_CLAIMS = int(os.environ.get("READER_DENSE_CLAIMS", "500"))
+READER_DENSE_CLAIMS = int(os.environ.get("READER_DENSE_CLAIMS", "100"))
 
 # Suggested connections are recomputed in a background thread after an import or an article edit
 # (suggestions/services.py). The test suite turns this off except where it tests it.

@@ -5,7 +5,9 @@
 // depth (`px-overlap-2`, `px-overlap-3`), styled by `::highlight(...)` rules in
 // static/css/comparison.css; one range per run of text a look covers (claims of the same look
 // merged). No element per claim, so the page grows with the number of claims, not with their
-// overlaps.
+// overlaps. A column gets its ranges for the paragraphs near what it shows when it is drawn, and
+// for the others as it scrolls near them (an IntersectionObserver a column height ahead):
+// painting highlights is their cost, and Chromium paints a scrolling column far beyond its view.
 //
 // A click (or tap) on highlighted text finds the claims covering that character from the data
 // and picks one as a click on a server-drawn mark does (innermost first, then outwards); the
@@ -22,26 +24,68 @@ const supported = typeof CSS !== "undefined" && "highlights" in CSS && typeof Hi
 const PREFIX = "px-";
 const columns = new Map(); // column-body element → parsed claims
 
-/** The claims of one column's `.claim-data`: [{pk, start, end, classes}], in pk order. */
+/** The claims of one column's `.claim-data`: [{pk, start, end, classes}], in pk order. The
+ * records (`dpk,start,length,look`, base 36, space-separated) are read a character at a time:
+ * splitting them into strings cost more than drawing at a few thousand claims. */
 function parse(data) {
   const styles = (data.dataset.claimStyles || "").split("|").map((s) => s.split(" ").filter(Boolean));
+  const text = data.dataset.claims || "";
   const claims = [];
+  const fields = [0, 0, 0, 0];
   let pk = 0;
-  for (const record of (data.dataset.claims || "").split(" ")) {
-    if (!record) continue;
-    const [dpk, start, length, look] = record.split(",").map((n) => parseInt(n, 36));
-    pk += dpk;
-    claims.push({ pk, start, end: start + length, classes: styles[look] || [] });
+  let field = 0;
+  let value = 0;
+  let sign = 1;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i += 1) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    if (c === 44 || c === 32) { // "," ends a field, " " a record
+      if (field < 4) fields[field] = sign * value;
+      field += 1;
+      value = 0;
+      sign = 1;
+      if (c === 32) {
+        if (field === 4 && digits) {
+          pk += fields[0];
+          claims.push({ pk, start: fields[1], end: fields[1] + fields[2], classes: styles[fields[3]] || [] });
+        }
+        field = 0;
+        digits = 0;
+      }
+    } else if (c === 45) sign = -1; // "-"
+    else {
+      value = value * 36 + (c <= 57 ? c - 48 : c - 87);
+      digits += 1;
+    }
   }
   return claims;
 }
 
+/** Code points in a string (its length when it has no surrogate pairs). */
+function codePoints(text, astral) {
+  if (!astral) return text.length;
+  let n = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) n += 1; // a low surrogate continues the previous code point
+  }
+  return n;
+}
+
+const models = new Map(); // column-body element → its paragraph model, made once per drawing
+
 /** Per paragraph: its start in code points, its text node and whether UTF-16 differs. */
 function paragraphModel(body) {
-  return [...body.querySelectorAll("p[data-start]")].map((p) => {
-    const text = p.textContent;
-    return { p, start: Number(p.dataset.start), text, length: [...text].length, astral: /[\uD800-\uDFFF]/.test(text) };
-  });
+  let model = models.get(body);
+  if (!model || (model.length && !model[0].p.isConnected)) {
+    model = [...body.querySelectorAll("p[data-start]")].map((p) => {
+      const text = p.textContent;
+      const astral = /[\uD800-\uDFFF]/.test(text);
+      return { p, start: Number(p.dataset.start), text, length: codePoints(text, astral), astral };
+    });
+    models.set(body, model);
+  }
+  return model;
 }
 
 /** Index of the paragraph holding code point `at` (the last starting at or before it). */
@@ -101,18 +145,34 @@ function claimRange(model, start, end) {
   return range;
 }
 
-/** Ranges where 2 and 3 or more claims overlap (a sweep over the claims' ends). */
+/** Runs of text where 2 and 3 or more claims overlap: a sweep over the claims' starts and
+ * ends, each sorted as numbers (an end before a start at the same place). */
 function overlaps(claims) {
-  const events = [];
-  for (const c of claims) events.push([c.start, 1], [c.end, -1]);
-  events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const starts = new Float64Array(claims.length);
+  const ends = new Float64Array(claims.length);
+  claims.forEach((c, i) => {
+    starts[i] = c.start;
+    ends[i] = c.end;
+  });
+  starts.sort();
+  ends.sort();
   const runs = { 2: [], 3: [] };
   let depth = 0;
   let since = 0;
-  for (const [at, step] of events) {
+  let s = 0;
+  let e = 0;
+  while (e < ends.length) {
+    const opening = s < starts.length && starts[s] < ends[e];
+    const at = opening ? starts[s] : ends[e];
     const level = Math.min(depth, 3);
     if (level >= 2 && at > since) runs[level].push([since, at]);
-    depth += step;
+    if (opening) {
+      depth += 1;
+      s += 1;
+    } else {
+      depth -= 1;
+      e += 1;
+    }
     since = at;
   }
   return runs;
@@ -157,15 +217,55 @@ function union(intervals) {
   return out;
 }
 
+/** Per paragraph of a column (index in `model`), the pieces [name, start, end) of every look's
+ * merged spans that fall in it: a span over several paragraphs is cut at their edges. */
+function pieces(model, spans) {
+  const byParagraph = new Map();
+  for (const [name, intervals] of spans) {
+    for (const [start, end] of union(intervals)) {
+      for (let i = paragraphAt(model, start); i < model.length && model[i].start < end; i += 1) {
+        const from = Math.max(start, model[i].start);
+        const to = Math.min(end, model[i].start + model[i].length);
+        if (to > from) addTo(byParagraph, i, [name, from, to]);
+      }
+    }
+  }
+  return byParagraph;
+}
+
+/** Paragraphs of a column within one column height of what it shows, by their boxes (all of
+ * them when the column does not scroll; none when it is not laid out, as a hidden tab). */
+function nearView(body, model) {
+  const height = body.clientHeight;
+  if (!height) return [];
+  if (body.scrollHeight <= height) return model.map((_, i) => i);
+  const top = body.scrollTop - height;
+  const bottom = body.scrollTop + 2 * height;
+  const near = [];
+  model.forEach((entry, i) => {
+    const y = entry.p.offsetTop;
+    if (y <= bottom && y + entry.p.offsetHeight >= top) near.push(i);
+  });
+  return near;
+}
+
+const observers = [];
+const highlights = new Map(); // highlight name → Highlight, registered in CSS.highlights
+
 /** Draw every dense column on the page (the highlights are global: all are rebuilt). Per look,
  * the claims' spans are merged first (a highlight paints a place once however many of its
- * ranges cover it), so the browser gets a range per run of text, not per claim. */
+ * ranges cover it), so the browser gets a range per run of text, not per claim. A column's
+ * ranges are made for the paragraphs near what it shows, and for the others as they scroll
+ * near (an IntersectionObserver a screen ahead): painting highlights is the costly part, and
+ * Chromium paints a scrolled column well beyond what is on screen. */
 export function drawAll() {
   columns.clear();
-  const groups = new Map();
+  models.clear();
+  while (observers.length) observers.pop().disconnect();
   let drawn = 0;
   const root = document.getElementById("reader");
   const focus = new Set([root?.dataset.selectedClaim, ...(root?.dataset.relatedClaims || "").split(",")].filter(Boolean));
+  const layouts = [];
   for (const data of document.querySelectorAll(".column-body > .claim-data")) {
     const body = data.parentElement;
     const claims = parse(data);
@@ -185,21 +285,45 @@ export function drawAll() {
     for (const [level, runs] of Object.entries(overlaps(claims))) {
       for (const run of runs) addTo(spans, `${PREFIX}overlap-${level}`, run);
     }
-    for (const [name, intervals] of spans) {
-      for (const [start, end] of union(intervals)) {
-        const range = claimRange(model, start, end);
-        if (range) addTo(groups, name, range);
-      }
-    }
+    layouts.push({ body, model, byParagraph: pieces(model, spans) });
   }
   if (supported) {
     for (const name of [...CSS.highlights.keys()]) if (name.startsWith(PREFIX)) CSS.highlights.delete(name);
+    highlights.clear();
     // Later highlights paint on top: states first, then overlaps, then selection and dimming.
     const order = (name) => (/is-(selected|related|dimmed)/.test(name) ? 2 : /overlap/.test(name) ? 1 : 0);
-    for (const [name, ranges] of groups) {
-      const highlight = new Highlight(...ranges);
-      highlight.priority = order(name);
-      CSS.highlights.set(name, highlight);
+    for (const { body, model, byParagraph } of layouts) {
+      const draw = (i) => {
+        for (const [name, start, end] of byParagraph.get(i) || []) {
+          const range = claimRange(model, start, end);
+          if (!range) continue;
+          let highlight = highlights.get(name);
+          if (!highlight) {
+            highlights.set(name, (highlight = new Highlight()));
+            highlight.priority = order(name);
+            CSS.highlights.set(name, highlight);
+          }
+          highlight.add(range);
+        }
+        byParagraph.delete(i);
+      };
+      if (typeof IntersectionObserver !== "function") {
+        for (const i of [...byParagraph.keys()]) draw(i);
+        continue;
+      }
+      for (const i of nearView(body, model)) draw(i);
+      const index = new Map([...byParagraph.keys()].map((i) => [model[i].p, i]));
+      const observer = new IntersectionObserver((entries) => {
+        for (const entry of entries) {
+          if (!entry.isIntersecting || !index.has(entry.target)) continue;
+          draw(index.get(entry.target));
+          index.delete(entry.target);
+          observer.unobserve(entry.target);
+        }
+        if (!index.size) observer.disconnect();
+      }, { root: body, rootMargin: "100% 0px" });
+      for (const p of index.keys()) observer.observe(p);
+      observers.push(observer);
     }
   }
   api.drawn = drawn;
