@@ -128,6 +128,23 @@ class MarkStyle:
 DEPTH_CSS = {2: "overlap-2", 3: "overlap-3"}
 
 
+def _look(counts: dict[str, int], settled: bool, visibility: str, only: str) -> str:
+    """The classes a claim with these link counts, settled or not, of this visibility carries
+    under the ``only`` filter (``_Tags.base``)."""
+    names = [f"has-{rel}" for rel in RELATION_ICONS if counts.get(rel)]
+    names.append(CLAIM_STATES[claim_state(counts)].css)
+    if settled:
+        names.append(SETTLED.css)
+    names.append(VISIBILITY_CSS.get(visibility, "vis-public"))
+    if only and not counts.get(only):
+        names.append("is-dimmed")
+    return " ".join(names)
+
+
+#: ``_look`` per (relations linked, settled, visibility, only): a few dozen at most.
+_LOOKS: dict[tuple, str] = {}
+
+
 class _Tags:
     """Per claim, built once rather than per segment: the classes its look gives a segment
     (``base``), its accessible name and its badges."""
@@ -144,14 +161,16 @@ class _Tags:
         classes = self._base.get(claim_id)
         if classes is None:
             counts = self.style.counts.get(claim_id, {})
-            names = [f"has-{rel}" for rel in RELATION_ICONS if counts.get(rel)]
-            names.append(CLAIM_STATES[claim_state(counts)].css)
-            if claim_id in self.style.settled:
-                names.append(SETTLED.css)
-            names.append(VISIBILITY_CSS.get(self.claims[claim_id].visibility, "vis-public"))
-            if self.style.only and not counts.get(self.style.only):
-                names.append("is-dimmed")
-            classes = self._base[claim_id] = " ".join(names)
+            # Everything the classes depend on: which relations it has, settled, visibility, the
+            # "only" filter (a handful of combinations, so the looks are worked out once each).
+            key = (
+                tuple(rel for rel, n in counts.items() if n), claim_id in self.style.settled,
+                self.claims[claim_id].visibility, self.style.only,
+            )
+            classes = _LOOKS.get(key)
+            if classes is None:
+                classes = _LOOKS[key] = _look(counts, *key[1:])
+            self._base[claim_id] = classes
         return classes
 
     def label(self, claim_id: int) -> str:
