@@ -12,7 +12,7 @@ $py bench/run_all.py --only server --only search --only curation --only live --o
   --database-prefix "$prefix"
 # Item 2: marks, bytes and time to interactive at 1,000 and 5,000 claims against the plain page.
 $py bench/reader.py --claims 1000 5000 --rounds 3 --duration 4 --database "parallax_bench_${prefix}_reader"
-$py bench/reader_browser.py --only-claims --server-marks --rounds 9 --database "parallax_bench_${prefix}_browser"
+$py bench/reader_browser.py --only-claims --marks server --rounds 9 --database "parallax_bench_${prefix}_browser"
 # Item 3: the reader right after one new claim against the plain page, in-process (the claims
 # benchmark above built bench-annotated: 1,000 claims, 1,000 links).
 $py bench/inprocess.py --database "parallax_bench_${prefix}_claims" --page /stories/deepseek-r1/ \

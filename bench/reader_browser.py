@@ -3,7 +3,7 @@ what the overview and minimaps cost at 1,000 claims.
 
     .venv/bin/python bench/reader_browser.py [--rounds 15] [--database parallax_bench_comparison]
                                              [--fresh-db] [--server make-run] [--claims 1000 5000]
-                                             [--only-claims] [--server-marks]
+                                             [--only-claims] [--marks server dense]
 
 1. Browser. ``load_demo`` (the annotated demo reading, as ``make run`` shows it) and a copy of the
    demo's five articles with no annotations (what ``load_demo --empty`` shows), served by
@@ -95,13 +95,13 @@ def browser_round(browser, url: str) -> dict:
     return timing | {"ready": ready}
 
 
-def claims_scaling(browser, server, *, counts: list[int], rounds: int, server_marks: bool = False) -> dict:
-    """Issue 18 item 2: the bare copy and each ``counts`` copy, interleaved, in Chromium; with
-    ``server_marks``, each copy also as ``?marks=server`` draws it (every claim a server-drawn
-    mark, what the page is without JavaScript and was below the dense threshold)."""
+def claims_scaling(browser, server, *, counts: list[int], rounds: int, marks: tuple[str, ...] = ()) -> dict:
+    """Issue 18 item 2: the bare copy and each ``counts`` copy, interleaved, in Chromium; each
+    copy also drawn as each of ``marks`` forces (``?marks=server``: every claim a server-drawn
+    mark, what the page is without JavaScript; ``?marks=dense``: every column dense), beside
+    what the threshold picks."""
     pages = {"bare": f"/stories/{BARE}/"} | {str(n): f"/stories/{scale_slug(n)}/" for n in counts}
-    if server_marks:
-        pages |= {f"{n} marks": f"/stories/{scale_slug(n)}/?marks=server" for n in counts}
+    pages |= {f"{n} {mode}": f"/stories/{scale_slug(n)}/?marks={mode}" for mode in marks for n in counts}
     sizes = {}
     for name, path in pages.items():
         status, body = common.fetch(server.port, path)
@@ -196,8 +196,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="claim counts for the scaling comparison (default 1000 5000; none: skip it)")
     parser.add_argument("--only-claims", action="store_true",
                         help="run only the scaling comparison (part 4)")
-    parser.add_argument("--server-marks", action="store_true",
-                        help="part 4 also opens each copy with ?marks=server (all server-drawn marks)")
+    parser.add_argument("--marks", nargs="*", choices=("server", "dense"), default=[],
+                        help="part 4 also opens each copy with ?marks=server (all server-drawn marks)"
+                             " and/or ?marks=dense (all columns dense)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "1000 claims": minimap_draw(browser, f"{server.url}/stories/{THOUSAND}/", args.rounds),
             }
             scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds,
-                                     server_marks=args.server_marks) if args.claims else {}
+                                     marks=tuple(args.marks)) if args.claims else {}
             browser.close()
     browser_ms = {
         name: {
@@ -279,9 +280,9 @@ def scaling_table(scaling: dict) -> str:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, row in scaling.items():
-        count, _, marks = name.partition(" ")
+        count, _, mode = name.partition(" ")
         label = "bare demo (no claims)" if name == "bare" else f"{int(count):,} claims" + (
-            " (`?marks=server`)" if marks else "")
+            f" (`?marks={mode}`)" if mode else "")
         r = row["ratios"]
         lines.append(
             f"| {label} | {row['bytes'] / 1024:.0f} KiB | {row['marks']} | {row.get('ranges', 0)} | {row['dcl']:.0f} ms"
@@ -300,7 +301,7 @@ def scaling_only(env, args) -> dict:
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )
         scaling = claims_scaling(browser, server, counts=args.claims, rounds=args.rounds,
-                                 server_marks=args.server_marks)
+                                 marks=tuple(args.marks))
         browser.close()
     data = {"machine": common.machine(), "rounds": args.rounds, "server": args.server,
             "claims_scaling": scaling}  # fmt: skip
