@@ -254,10 +254,8 @@ const highlights = new Map(); // highlight name → Highlight, registered in CSS
 
 /** Draw every dense column on the page (the highlights are global: all are rebuilt). Per look,
  * the claims' spans are merged first (a highlight paints a place once however many of its
- * ranges cover it), so the browser gets a range per run of text, not per claim. A column's
- * ranges are made for the paragraphs near what it shows, and for the others as they scroll
- * near (an IntersectionObserver a screen ahead): painting highlights is the costly part, and
- * Chromium paints a scrolled column well beyond what is on screen. */
+ * ranges cover it), so the browser gets a range per run of text, not per claim; a column's
+ * ranges only for the paragraphs near what it shows, the others as it scrolls near them. */
 export function drawAll() {
   columns.clear();
   models.clear();
