@@ -362,25 +362,32 @@ SELECT = """([column, paragraph]) => {
 BUTTON = ".highlight-popup:not([hidden]) .highlight-button"
 
 HIGHLIGHT = """(useKey) => new Promise((resolve) => {
-  // Each drawn claim has one anchor, id="claim-<pk>" (docs/page-hooks.md): a new claim is a new anchor.
+  // Each drawn claim has one anchor, id="claim-<pk>" (docs/page-hooks.md): a new claim is a new
+  // anchor; in a dense column (claims drawn as highlights, static/js/dense.js), one more claim drawn.
   const anchors = () => [...document.querySelectorAll('[data-article] [id^="claim-"][tabindex]')];
   const seen = new Set(anchors().map((m) => m.id));
+  const dense = () => window.parallaxDense?.drawn ?? 0;
+  const denseBefore = dense();
   const button = [...document.querySelectorAll(
     ".highlight-popup:not([hidden]) .highlight-button, button[aria-keyshortcuts='h']"
   )].find((b) => b.offsetParent !== null);
   if (!button && !useKey) return resolve({error: "no visible Highlight button"});
   let done = false;
-  const finish = (result) => { if (!done) { done = true; observer.disconnect(); resolve(result); } };
-  const observer = new MutationObserver(() => {
-    const fresh = anchors().some((m) => !seen.has(m.id));
-    if (!fresh) return;
+  const finish = (result) => {
+    if (!done) { done = true; observer.disconnect(); document.removeEventListener("parallax:dense-drawn", check); resolve(result); }
+  };
+  const check = () => {
+    const fresh = dense() > denseBefore || anchors().some((m) => !seen.has(m.id));
+    if (!fresh || done) return;
     const dom = performance.now() - t0;
     requestAnimationFrame(() => requestAnimationFrame(() => {
       const posts = performance.getEntriesByType("resource").filter((e) => e.name.includes("/claims/"));
       const post = posts[posts.length - 1];
       finish({dom_ms: dom, painted_ms: performance.now() - t0, request_ms: post ? post.responseEnd - post.startTime : null});
     }));
-  });
+  };
+  const observer = new MutationObserver(check);
+  document.addEventListener("parallax:dense-drawn", check);
   observer.observe(document.body, {childList: true, subtree: true});
   setTimeout(() => finish({error: "no new mark within 15 s"}), 15000);
   const t0 = performance.now();
