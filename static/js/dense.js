@@ -249,84 +249,121 @@ function nearView(body, model) {
   return near;
 }
 
-const observers = [];
 const highlights = new Map(); // highlight name → Highlight, registered in CSS.highlights
+// Later highlights paint on top: states first, then overlaps, then selection and dimming.
+const order = (name) => (/is-(selected|related|dimmed)/.test(name) ? 2 : /overlap/.test(name) ? 1 : 0);
 
-/** Draw every dense column on the page (the highlights are global: all are rebuilt). Per look,
- * the claims' spans are merged first (a highlight paints a place once however many of its
- * ranges cover it), so the browser gets a range per run of text, not per claim; a column's
- * ranges only for the paragraphs near what it shows, the others as it scrolls near them. */
+function highlightFor(name) {
+  let highlight = highlights.get(name);
+  if (!highlight) {
+    highlights.set(name, (highlight = new Highlight()));
+    highlight.priority = order(name);
+    CSS.highlights.set(name, highlight);
+  }
+  return highlight;
+}
+
+// What each dense column was drawn from and what it added: column-body element → {data (its
+// `.claim-data` element), focus, drawn, observer, added: [highlight, range] pairs}.
+const drawnColumns = new Map();
+
+/** Take a column's ranges out of the highlights and stop watching it. */
+function undraw(body) {
+  const state = drawnColumns.get(body);
+  if (!state) return;
+  state.observer?.disconnect();
+  for (const [highlight, range] of state.added) highlight.delete(range);
+  drawnColumns.delete(body);
+  columns.delete(body);
+  models.delete(body);
+  delete body.dataset.dense;
+}
+
+/** Draw one dense column from its data: anchors for the focused claims, then ranges for the
+ * paragraphs near what it shows, the others as it scrolls near them. */
+function drawColumn(body, data, focus, focusKey) {
+  const claims = parse(data);
+  columns.set(body, claims);
+  models.delete(body);
+  body.dataset.dense = "true";
+  const state = { data, focus: focusKey, drawn: 0, observer: null, added: [] };
+  drawnColumns.set(body, state);
+  for (const claim of claims) if (claim.end > claim.start) state.drawn += 1;
+  if (!supported) return;
+  for (const claim of claims) {
+    if (focus.has(String(claim.pk))) anchor(paragraphModel(body), claim, data.dataset.anchorLabel || "");
+  }
+  const model = paragraphModel(body);
+  const spans = new Map(); // highlight name → [start, end) of its claims
+  for (const claim of claims) {
+    if (claim.end <= claim.start) continue;
+    for (const name of claim.classes) if (STYLED.has(name)) addTo(spans, PREFIX + name, [claim.start, claim.end]);
+  }
+  for (const [level, runs] of Object.entries(overlaps(claims))) {
+    for (const run of runs) addTo(spans, `${PREFIX}overlap-${level}`, run);
+  }
+  const byParagraph = pieces(model, spans);
+  const draw = (i) => {
+    for (const [name, start, end] of byParagraph.get(i) || []) {
+      const range = claimRange(model, start, end);
+      if (!range) continue;
+      const highlight = highlightFor(name);
+      highlight.add(range);
+      state.added.push([highlight, range]);
+    }
+    byParagraph.delete(i);
+  };
+  if (typeof IntersectionObserver !== "function") {
+    for (const i of [...byParagraph.keys()]) draw(i);
+    return;
+  }
+  for (const i of nearView(body, model)) draw(i);
+  const index = new Map([...byParagraph.keys()].map((i) => [model[i].p, i]));
+  if (!index.size) return;
+  const observer = new IntersectionObserver((entries) => {
+    if (drawnColumns.get(body) !== state) return; // drawn again since
+    for (const entry of entries) {
+      if (!entry.isIntersecting || !index.has(entry.target)) continue;
+      draw(index.get(entry.target));
+      index.delete(entry.target);
+      observer.unobserve(entry.target);
+    }
+    if (!index.size) observer.disconnect();
+  }, { root: body, rootMargin: "100% 0px" });
+  for (const p of index.keys()) observer.observe(p);
+  state.observer = observer;
+}
+
+/** Draw the dense columns on the page: each column whose data changed since it was drawn (a
+ * swap brings a new `.claim-data` element; the selected claim changes the looks), and none of
+ * the others, so a new highlight redraws its own column. Per look, a column's claims' spans are
+ * merged first (a highlight paints a place once however many of its ranges cover it), so the
+ * browser gets a range per run of text, not per claim; and only for the paragraphs near what
+ * the column shows, the others as it scrolls near them. */
 export function drawAll() {
-  columns.clear();
-  models.clear();
-  while (observers.length) observers.pop().disconnect();
-  let drawn = 0;
   const root = document.getElementById("reader");
-  const focus = new Set([root?.dataset.selectedClaim, ...(root?.dataset.relatedClaims || "").split(",")].filter(Boolean));
-  const layouts = [];
-  for (const data of document.querySelectorAll(".column-body > .claim-data")) {
-    const body = data.parentElement;
-    const claims = parse(data);
-    columns.set(body, claims);
-    body.dataset.dense = "true";
-    if (!supported) continue;
-    for (const claim of claims) {
-      if (focus.has(String(claim.pk))) anchor(paragraphModel(body), claim, data.dataset.anchorLabel || "");
-    }
-    const model = paragraphModel(body);
-    const spans = new Map(); // highlight name → [start, end) of its claims
-    for (const claim of claims) {
-      if (claim.end <= claim.start) continue;
-      drawn += 1;
-      for (const name of claim.classes) if (STYLED.has(name)) addTo(spans, PREFIX + name, [claim.start, claim.end]);
-    }
-    for (const [level, runs] of Object.entries(overlaps(claims))) {
-      for (const run of runs) addTo(spans, `${PREFIX}overlap-${level}`, run);
-    }
-    layouts.push({ body, model, byParagraph: pieces(model, spans) });
-  }
-  if (supported) {
-    for (const name of [...CSS.highlights.keys()]) if (name.startsWith(PREFIX)) CSS.highlights.delete(name);
-    highlights.clear();
-    // Later highlights paint on top: states first, then overlaps, then selection and dimming.
-    const order = (name) => (/is-(selected|related|dimmed)/.test(name) ? 2 : /overlap/.test(name) ? 1 : 0);
-    for (const { body, model, byParagraph } of layouts) {
-      const draw = (i) => {
-        for (const [name, start, end] of byParagraph.get(i) || []) {
-          const range = claimRange(model, start, end);
-          if (!range) continue;
-          let highlight = highlights.get(name);
-          if (!highlight) {
-            highlights.set(name, (highlight = new Highlight()));
-            highlight.priority = order(name);
-            CSS.highlights.set(name, highlight);
-          }
-          highlight.add(range);
-        }
-        byParagraph.delete(i);
-      };
-      if (typeof IntersectionObserver !== "function") {
-        for (const i of [...byParagraph.keys()]) draw(i);
-        continue;
-      }
-      for (const i of nearView(body, model)) draw(i);
-      const index = new Map([...byParagraph.keys()].map((i) => [model[i].p, i]));
-      const observer = new IntersectionObserver((entries) => {
-        for (const entry of entries) {
-          if (!entry.isIntersecting || !index.has(entry.target)) continue;
-          draw(index.get(entry.target));
-          index.delete(entry.target);
-          observer.unobserve(entry.target);
-        }
-        if (!index.size) observer.disconnect();
-      }, { root: body, rootMargin: "100% 0px" });
-      for (const p of index.keys()) observer.observe(p);
-      observers.push(observer);
+  const focusKey = `${root?.dataset.selectedClaim || ""}|${root?.dataset.relatedClaims || ""}`;
+  const focus = new Set(focusKey.split(/[|,]/).filter(Boolean));
+  const current = new Map();
+  for (const data of document.querySelectorAll(".column-body > .claim-data")) current.set(data.parentElement, data);
+  let changed = false;
+  for (const body of [...drawnColumns.keys()]) {
+    const state = drawnColumns.get(body);
+    if (current.get(body) !== state.data || state.focus !== focusKey || !body.isConnected) {
+      undraw(body);
+      changed = true;
     }
   }
+  for (const [body, data] of current) {
+    if (drawnColumns.has(body)) continue;
+    drawColumn(body, data, focus, focusKey);
+    changed = true;
+  }
+  let drawn = 0;
+  for (const state of drawnColumns.values()) drawn += state.drawn;
   api.drawn = drawn;
   document.documentElement.dataset.denseDrawn = String(drawn);
-  document.dispatchEvent(new CustomEvent("parallax:dense-drawn", { detail: { claims: drawn } }));
+  if (changed) document.dispatchEvent(new CustomEvent("parallax:dense-drawn", { detail: { claims: drawn } }));
 }
 
 /** The claims of a dense column covering body code point `at`, outermost first. */
@@ -411,6 +448,9 @@ function schedule() {
   cancelAnimationFrame(pending);
   pending = requestAnimationFrame(drawAll);
 }
+// Right after a swap, before the browser paints it, the new text and data are in place: the
+// column is drawn at once (a frame sooner than waiting; only changed columns are drawn).
+document.addEventListener("htmx:afterSwap", () => drawAll());
 document.addEventListener("htmx:afterSettle", schedule);
 document.addEventListener("parallax:live-refreshed", schedule);
 drawAll();

@@ -101,14 +101,22 @@ def test_dense_columns_draw_open_panels_and_show_new_claims_live(two_readers):
     expect(listed).to_have_count(count)
     expect(listed.first).to_contain_text("Claim by")
 
-    # Lan highlights in a dense column: her column and Minh's redraw from the new data.
+    # Lan highlights in a dense column: her column and Minh's redraw from the new data; the
+    # other columns keep what they drew (the very same ranges).
     lan.wait_for_function(f"{DRAWN} > 0")
     lan_drawn = lan.evaluate(DRAWN)
     first = articles[0]
+    keep = """(pk) => { window.keptRanges = %s.flatMap((name) => [...(CSS.highlights.get(name) ?? [])])
+        .filter((r) => r.startContainer.parentElement.closest(`#article-${pk}`)); return window.keptRanges.length; }"""
+    assert lan.evaluate(keep % STATES, articles[1].pk) > 0
     phrase = " ".join(first.body.split("\n")[0].split()[:3])
     select_text(lan, first.pk, phrase)
     lan.locator(".highlight-popup button").click()
     lan.wait_for_function(f"{DRAWN} === {lan_drawn + 1}")
+    assert lan.evaluate(
+        """() => { const all = new Set(%s.flatMap((name) => [...(CSS.highlights.get(name) ?? [])]));
+            return window.keptRanges.every((r) => all.has(r)); }""" % STATES
+    ), "a new highlight redrew a column it is not in"
     new = Claim.objects.filter(article=first, author__username="lan").latest("pk")
     minh.wait_for_function(f"{DRAWN} === {drawn + 1}")
     assert _ranges(minh) > 0
