@@ -90,6 +90,8 @@ def test_marks_parameter_forces_either_way(client, settings, story, article, art
     assert "claim-data" not in server and column_html(server, article).count('id="claim-') == 3
     dense = client.get(f"/stories/{story.slug}/", {"marks": "dense"}).content.decode()
     assert "<mark" not in dense and len(decode(dense)) == 2
+    # A dense column says so in its class (the CSS keys on it, not on what dense.js sets).
+    assert dense.count('class="column-body is-dense"') == 2 and "is-dense" not in server
     # The view state keeps it: links in the page carry marks=server.
     assert "marks=server" in server
     assert "claim-data" in client.get(f"/stories/{story.slug}/", {"marks": "bogus"}).content.decode()
