@@ -66,27 +66,33 @@ function merged(boxes, total) {
   return ticks;
 }
 
-function draw(strip) {
+/** What a strip shows, read from the page (geometry only: nothing is written, so reading every
+ * strip's costs one layout), or null for a hidden tab (drawn when it shows). */
+function measure(strip) {
   const column = strip.closest("[data-article]");
   const body = column?.querySelector(".column-body");
-  if (!body || body.offsetParent === null) return; // a hidden tab: drawn when it shows
+  if (!body || body.offsetParent === null) return null;
   const total = body.scrollHeight || 1;
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", `0 0 10 ${HEIGHT}`);
-  svg.setAttribute("preserveAspectRatio", "none");
-  svg.setAttribute("focusable", "false");
   // Each claim's anchor (its first segment, id="claim-<pk>": the mark, or a span around it
   // carrying the claim's classes): one tick per claim; conflicts drawn last, on top. A dense
   // column's claims come from its data, merged into runs.
   const boxes = claimBoxes(body);
-  const dense = body.dataset.dense === "true";
+  return { boxes, total, dense: body.dataset.dense === "true", view: viewBox(body) };
+}
+
+/** Draw a strip from what `measure` read. */
+function paint(strip, { boxes, total, dense, view }) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 10 ${HEIGHT}`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("focusable", "false");
   const ticks = dense
     ? merged(boxes, total)
     : boxes.map((box) => {
         const name = kind(box.has);
         return [name, rect((box.top / total) * HEIGHT, (box.height / total) * HEIGHT, name, box.id)];
       });
-  const [top, height] = viewBox(body);
+  const [top, height] = view;
   svg.innerHTML =
     ticks.filter(([name]) => name !== "mm-contradicted").map(([, markup]) => markup).join("") +
     ticks.filter(([name]) => name === "mm-contradicted").map(([, markup]) => markup).join("") +
@@ -95,6 +101,15 @@ function draw(strip) {
   // Claims and contradicted claims counted (not rects: a dense column's are merged).
   strip.dataset.claims = String(boxes.length);
   strip.dataset.conflicts = String(boxes.filter((box) => kind(box.has) === "mm-contradicted").length);
+}
+
+/** Draw `strips`: every strip measured before any is drawn (drawing one and then measuring the
+ * next would lay the page out again for each). */
+function draw(strips) {
+  const measured = strips.map(measure);
+  strips.forEach((strip, i) => {
+    if (measured[i]) paint(strip, measured[i]);
+  });
 }
 
 function moveView(body) {
@@ -121,12 +136,10 @@ function drawAll(force = true) {
   cancelAnimationFrame(frame);
   frame = requestAnimationFrame(() => {
     const strips = [...document.querySelectorAll(".minimap[data-minimap]")];
-    const sizes = strips.map(size); // every read before any strip is drawn: one layout
-    strips.forEach((strip, i) => {
-      if (!forced && drawnFor.get(strip) === sizes[i] && strip.querySelector("svg")) return;
-      draw(strip);
-      drawnFor.set(strip, sizes[i]);
-    });
+    const sizes = strips.map(size);
+    const due = strips.filter((strip, i) => forced || drawnFor.get(strip) !== sizes[i] || !strip.querySelector("svg"));
+    draw(due);
+    strips.forEach((strip, i) => drawnFor.set(strip, sizes[i]));
     forced = false;
   });
 }
@@ -185,5 +198,5 @@ document.addEventListener("parallax:dense-drawn", drawAll);
 
 /** Draw every strip now (the benchmark, bench/reader_browser.py, times this). */
 export function drawNow() {
-  for (const strip of document.querySelectorAll(".minimap[data-minimap]")) draw(strip);
+  draw([...document.querySelectorAll(".minimap[data-minimap]")]);
 }

@@ -129,23 +129,33 @@ def test_dense_columns_draw_open_panels_and_show_new_claims_live(two_readers):
 
 
 def test_a_dense_column_draws_a_paragraph_when_it_scrolls_near(page, live_server, monkeypatch):
-    """Only the paragraphs near what a dense column shows get highlight ranges when it is drawn
-    (painting highlights is what they cost); the others get theirs as the column scrolls to them."""
+    """Only the paragraphs within a column height of what a dense column shows get highlight
+    ranges when it is drawn (painting highlights is what they cost); the others get theirs as
+    the column scrolls to them."""
     articles = load_demo(monkeypatch)
     article = max(articles, key=lambda a: len(a.body))
     lines = [(start, line) for start, line in paragraphs(article.body) if len(line) > 20]
     author = factories.make_user(username="reader-lazy")
-    for start, line in (lines[0], lines[-1]):
-        factories.make_claim(article=article, author=author, start=start, end=start + 20, visibility="public")
     in_paragraph = """([pk, start]) => %s.flatMap((name) => [...(CSS.highlights.get(name) ?? [])])
         .filter((r) => r.startContainer.parentElement.closest(`#article-${pk} p[data-start="${start}"]`)).length"""
-    page.goto(f"{live_server.url}/stories/{DEMO_SLUG}/?marks=dense")
-    page.wait_for_function(f"{DRAWN} === 2")
     body = page.locator(f"#article-{article.pk}")
+    page.goto(f"{live_server.url}/stories/{DEMO_SLUG}/?marks=dense")
     assert body.evaluate("b => b.scrollHeight > 4 * b.clientHeight"), "the column must scroll far"
+    # A paragraph below the view, within a column height of it: drawn without scrolling.
+    below = body.evaluate(
+        """(b) => { const h = b.clientHeight; const p = [...b.querySelectorAll("p[data-start]")].find(
+            (p) => p.offsetTop > 1.2 * h && p.offsetTop < 1.8 * h && p.textContent.length > 20);
+            return p ? Number(p.dataset.start) : null; }"""
+    )
+    assert below is not None and below not in (lines[0][0], lines[-1][0])
+    for start in (lines[0][0], below, lines[-1][0]):
+        factories.make_claim(article=article, author=author, start=start, end=start + 20, visibility="public")
+    page.goto(f"{live_server.url}/stories/{DEMO_SLUG}/?marks=dense")
+    page.wait_for_function(f"{DRAWN} === 3")
     assert page.evaluate(in_paragraph % STATES, [article.pk, lines[0][0]]) == 1
+    page.wait_for_function(f"args => ({in_paragraph % STATES})(args) === 1", arg=[article.pk, below])
     assert page.evaluate(in_paragraph % STATES, [article.pk, lines[-1][0]]) == 0
     body.evaluate("b => { b.scrollTop = b.scrollHeight; }")
     page.wait_for_function(f"args => ({in_paragraph % STATES})(args) === 1", arg=[article.pk, lines[-1][0]])
-    # The minimap ticks both claims from the data, drawn or not.
-    expect(page.locator(f'.minimap[data-minimap="{article.pk}"]')).to_have_attribute("data-claims", "2")
+    # The minimap ticks every claim from the data, drawn or not.
+    expect(page.locator(f'.minimap[data-minimap="{article.pk}"]')).to_have_attribute("data-claims", "3")
