@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -274,7 +275,20 @@ def _base36(number: int) -> str:
     return _base36(high) + _PAIRS[low]
 
 
-def claim_data(*, claims: Iterable, style: MarkStyle) -> tuple[str, str]:
+class ClaimData(NamedTuple):
+    """A dense column's claims as data (``claim_data``)."""
+
+    styles: str
+    records: str
+    #: Per claim: its start and length in base 36 (``"s,l"``) and its look's classes, what the
+    #: next drawing of the column after a write reuses for the claims the write did not change.
+    parts: dict[int, tuple[str, str]]
+
+
+def claim_data(
+    *, claims: Iterable, style: MarkStyle, earlier: dict[int, tuple[str, str]] | None = None,
+    changed: frozenset[int] = frozenset(),
+) -> ClaimData:
     """A dense column's claims as two attribute values (docs/page-hooks.md, "Dense columns"):
 
     - ``styles``: the distinct looks, ``|``-separated, each the space-separated classes a
@@ -285,23 +299,35 @@ def claim_data(*, claims: Iterable, style: MarkStyle) -> tuple[str, str]:
       the article body) and the index of its look in ``styles``.
 
     A few bytes per claim, however deeply claims overlap: static/js/dense.js draws them with the
-    CSS Custom Highlight API."""
+    CSS Custom Highlight API.
+
+    With ``earlier`` (the ``parts`` of this column's data for the same view before a write) and
+    ``changed`` (every claim whose row or style the write changed, as ``rowdelta`` names them),
+    only the changed claims' parts are worked out again: the others are as they were (the same
+    promise the marks' redrawing of only the touched paragraphs rests on, ``drawcache.draw``)."""
     claims = sorted(claims, key=lambda claim: claim.pk)
-    tags = _Tags({claim.pk: claim for claim in claims}, style)
+    tags = None
     looks: dict[str, int] = {}
+    parts: dict[int, tuple[str, str]] = {}
     records, previous = [], 0
+    selected, related = style.selected_id, style.related_ids
     for claim in claims:
-        classes = tags.base(claim.pk)
-        if claim.pk == style.selected_id:
-            classes += " is-selected"
-        elif claim.pk in style.related_ids:
-            classes += " is-related"
-        look = looks.setdefault(classes, len(looks))
-        records.append(
-            f"{_base36(claim.pk - previous)},{_base36(claim.start)},{_base36(claim.end - claim.start)},{_base36(look)}"
-        )
-        previous = claim.pk
-    return "|".join(looks), " ".join(records)
+        pk = claim.pk
+        part = earlier.get(pk) if earlier is not None and pk not in changed else None
+        if part is None:
+            if tags is None:
+                tags = _Tags({claim.pk: claim for claim in claims}, style)
+            classes = tags.base(pk)
+            if pk == selected:
+                classes += " is-selected"
+            elif pk in related:
+                classes += " is-related"
+            part = (f"{_base36(claim.start)},{_base36(claim.end - claim.start)}", classes)
+        parts[pk] = part
+        look = looks.setdefault(part[1], len(looks))
+        records.append(f"{_base36(pk - previous)},{part[0]},{_base36(look)}")
+        previous = pk
+    return ClaimData("|".join(looks), " ".join(records), parts)
 
 
 def claim_list_items(*, claims: Iterable, style: MarkStyle) -> list[tuple[int, str, str]]:

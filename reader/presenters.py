@@ -516,11 +516,15 @@ def _column_text(article_id: int, paragraphs: list[tuple[int, str]]) -> str:
 _plain_memo = drawcache.ProcessMemo(100)
 
 
-def _dense_text(loader: _Loader, article, column: Column, style: MarkStyle) -> str:
+def _dense_text(
+    loader: _Loader, article, column: Column, style: MarkStyle, *,
+    earlier: dict | None = None, changed: frozenset[int] = frozenset(),
+) -> tuple[str, dict]:
     """A dense column (``is_dense``): the plain paragraphs, ``<p data-start id>`` each as with
-    marks, and its claims as data on an empty element before them (``marks.claim_data``), which
-    static/js/dense.js draws with the CSS Custom Highlight API."""
-    styles, records = claim_data(claims=column.claims, style=style)
+    marks, and its claims as data on an empty element before them (``marks.claim_data``, with
+    the parts of its ``earlier`` data reused for the claims not ``changed``), which
+    static/js/dense.js draws with the CSS Custom Highlight API; and the data's parts."""
+    data = claim_data(claims=column.claims, style=style, earlier=earlier, changed=changed)
     memo = _plain_memo.current(loader.cache)
     key = ("reader-plain", article.pk, loader.bodies[article.pk])
     plain = memo.get(key)
@@ -528,10 +532,10 @@ def _dense_text(loader: _Loader, article, column: Column, style: MarkStyle) -> s
         plain = _column_text(article.pk, [(start, escape(line)) for start, line in body_paragraphs(article.body)])
         _plain_memo.add(memo, {key: plain})
     return (
-        f'<div class="claim-data" hidden data-claim-styles="{escape(styles)}" data-claims="{records}"'
+        f'<div class="claim-data" hidden data-claim-styles="{escape(data.styles)}" data-claims="{data.records}"'
         f' data-anchor-label="{escape(_("Claim: "))}"></div>'
         + plain
-    )
+    ), data.parts
 
 
 def _paragraphs(article_id: int, cached: list[tuple[int, str]]) -> list[RenderedParagraph]:
@@ -544,14 +548,16 @@ def _paragraphs(article_id: int, cached: list[tuple[int, str]]) -> list[Rendered
 
 class Drawn(NamedTuple):
     """One shown column as drawn for a view (kept in ``_columns_memo``): its text as HTML, its
-    summary, whether it is dense, its paragraphs ``(start, HTML)`` (none when dense) and the
-    ``Column`` it was drawn from (the next drawing after a write starts from these two)."""
+    summary, whether it is dense, its paragraphs ``(start, HTML)`` (none when dense), the
+    ``Column`` it was drawn from and, when dense, its data's parts (``marks.ClaimData``): the
+    next drawing after a write starts from these."""
 
     text: DrawnText
     summary: ColumnSummary
     dense: bool
     paragraphs: tuple[tuple[int, str], ...] | None = None
     column: Column | None = None
+    claim_parts: dict | None = None
 
 
 def _changed_spans(before: Column, after: Column, changed: frozenset[int]) -> list[tuple[int, int]]:
@@ -593,8 +599,11 @@ def _drawn(
                     earlier = None
             summary = column.summary((before[0], earlier.summary, before[1]) if earlier else None)
             if is_dense(len(column.claims), marks):
-                text = DrawnText(_dense_text(loader, article, column, style))
-                drawn[key] = Drawn(text, summary, True, None, column)
+                reuse = earlier.claim_parts if earlier is not None else None
+                text, parts = _dense_text(
+                    loader, article, column, style, earlier=reuse, changed=before[1] if reuse else frozenset()
+                )
+                drawn[key] = Drawn(DrawnText(text), summary, True, None, column, parts)
                 continue
             previous, changed = None, ()
             if earlier is not None and earlier.paragraphs is not None:

@@ -161,3 +161,30 @@ def test_a_segment_whose_claims_are_all_hidden_by_the_layers_shows_no_highlight(
     assert marks(layers="public") == [[str(public.pk)]]
     assert marks(layers="mine") == [[str(private.pk)]]
     assert marks(layers="none") == []
+
+
+def test_dense_data_after_a_write_redoes_only_the_claims_it_changed():
+    """A dense column's data after a write (``claim_data(earlier=..., changed=...)``) is the
+    data drawn from nothing, when ``changed`` names what the write changed; the other claims'
+    parts are taken from before (naming too few shows the old look: reuse really happens)."""
+    from reader.marks import claim_data
+
+    body = "Chi phí đào tạo DeepSeek R1 là 5,6 triệu USD. " * 40
+    spans = {pk: (pk * 7 % 1500, pk * 7 % 1500 + 12 + pk % 9) for pk in range(1, 220)}
+    before_rows = rows(body, spans)
+    before_style = MarkStyle(counts={3: {"agrees": 1}, 5: {"contradicts": 2}}, settled=frozenset({5}))
+    before = claim_data(claims=before_rows, style=before_style)
+    # The write: claim 3 turns private and gains a qualifying link, claim 7 goes, 300 is new.
+    after_rows = [r for r in before_rows if r.pk != 7]
+    after_rows = [Row(r.pk, r.start, r.end, r.exact, visibility="private") if r.pk == 3 else r for r in after_rows]
+    after_rows.append(Row(300, 40, 52, body[40:52]))
+    after_style = MarkStyle(counts={3: {"agrees": 1, "qualifies": 1}, 5: {"contradicts": 2}}, settled=frozenset({5}))
+    fresh = claim_data(claims=after_rows, style=after_style)
+
+    reused = claim_data(claims=after_rows, style=after_style, earlier=before.parts, changed=frozenset({3, 7, 300}))
+
+    assert (reused.styles, reused.records) == (fresh.styles, fresh.records)
+    assert reused.parts == fresh.parts
+    assert len(fresh.records.split()) == 219
+    stale = claim_data(claims=after_rows, style=after_style, earlier=before.parts, changed=frozenset({7, 300}))
+    assert (stale.styles, stale.records) != (fresh.styles, fresh.records)
