@@ -316,7 +316,7 @@ def claim_data(
         part = earlier.get(pk) if earlier is not None and pk not in changed else None
         if part is None:
             if tags is None:
-                tags = _Tags({claim.pk: claim for claim in claims}, style)
+                tags = _Tags({row.pk: row for row in claims}, style)  # made only if a claim is redone
             classes = tags.base(pk)
             if pk == selected:
                 classes += " is-selected"
